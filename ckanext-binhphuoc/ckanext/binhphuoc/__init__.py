@@ -1,0 +1,1 @@
+"""Cổng dữ liệu mở: CKAN extensions for Vietnamese provinces."""

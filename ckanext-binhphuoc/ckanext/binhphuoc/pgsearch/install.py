@@ -1,0 +1,84 @@
+"""The two points where the PostgreSQL transport replaces CKAN's Solr access.
+
+1. ``ckan.lib.search.common.make_connection`` (and the names ``index``,
+   ``query`` and ``ckan.lib.search`` imported from it): returns the
+   PostgreSQL connection instead of ``pysolr.Solr``.
+2. ``ckan.lib.search.check_solr_schema_version``: there is no Solr to ask for
+   its schema; instead we check that the document table exists.
+
+Nothing else of CKAN is touched.  The replacement answers while the plugin
+is loaded, or while ``solr_url`` names ``pgsearch://`` (tests that reload
+CKAN's plugin list, as ckanext-scheming's do, keep the same index); with a
+real Solr URL and the plugin not loaded CKAN talks to Solr as stock.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional
+
+import ckan
+from ckan.common import config
+
+from . import transport
+
+log = logging.getLogger(__name__)
+
+PLUGIN_NAME = "binhphuoc_pgsearch"
+SUPPORTED_CKAN = ("2.11.",)
+
+_original: dict[str, Any] = {}
+
+
+class UnsupportedCkanVersion(RuntimeError):
+    pass
+
+
+def check_ckan_version(version: str = ckan.__version__) -> None:
+    if not version.startswith(SUPPORTED_CKAN):
+        raise UnsupportedCkanVersion(
+            f"{PLUGIN_NAME} replaces CKAN's Solr connection and supports CKAN "
+            f"{', '.join(v + 'x' for v in SUPPORTED_CKAN)} only; this is CKAN "
+            f"{version}. Install CKAN 2.11.6, or remove {PLUGIN_NAME} from "
+            "ckan.plugins and point solr_url at a Solr server."
+        )
+
+
+def active() -> bool:
+    from ckan import plugins
+
+    if plugins.plugin_loaded(PLUGIN_NAME):
+        return True
+    return str(config.get("solr_url") or "").startswith(transport.URL)
+
+
+def make_connection(decode_dates: bool = True):
+    if active():
+        return transport.make_connection(decode_dates)
+    return _original["make_connection"](decode_dates)
+
+
+def check_solr_schema_version(schema_file: Optional[str] = None) -> bool:
+    if not active():
+        return _original["check_solr_schema_version"](schema_file)
+    if not transport.table_exists():
+        log.warning(
+            "Search index table binhphuoc_search.doc is missing: run "
+            "`ckan db upgrade -p %s`", PLUGIN_NAME)
+        return False
+    log.info("Search is served by PostgreSQL (%s); no Solr is used", PLUGIN_NAME)
+    return True
+
+
+def install() -> None:
+    """Replace CKAN's Solr access points (idempotent)."""
+    check_ckan_version()
+    import ckan.lib.search as search
+    from ckan.lib.search import common, index, query
+
+    if _original:
+        return
+    _original["make_connection"] = common.make_connection
+    _original["check_solr_schema_version"] = search.check_solr_schema_version
+    for module in (common, index, query, search):
+        module.make_connection = make_connection
+    search.check_solr_schema_version = check_solr_schema_version

@@ -1,0 +1,471 @@
+"""A pysolr-compatible connection that keeps CKAN's search index in PostgreSQL.
+
+CKAN builds the document it would send to Solr and the query it would ask
+Solr; this connection stores the very same document (``add``/``delete``) and
+answers the very same query (``search``), returning ``pysolr.Results``.
+Everything above the connection is CKAN's own code.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import re
+from typing import Any, Iterable, Optional
+
+import pysolr
+import sqlalchemy as sa
+from dateutil import parser as date_parser
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from ckan.lib.search.common import SearchQueryError, solr_datetime_decoder
+
+from .compiler import (
+    TS_CONFIG,
+    TYPED_COLUMNS,
+    Compiler,
+    doc_table,
+    make_key,
+    value_string,
+)
+from .solr_schema import SolrSchema, get_schema
+
+log = logging.getLogger(__name__)
+
+URL = "pgsearch://"
+
+# Weights of the free-text vector: title first, then names and tags, then
+# descriptions, then the rest of what CKAN's schema copies into ``text``.
+_WEIGHT_A = {"title"}
+_WEIGHT_B = {"name", "tags", "groups", "organization"}
+_WEIGHT_C = {"notes", "res_name", "res_description"}
+_SORT_SPEC = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_\-.]*)\s+(asc|desc)\s*$", re.I)
+
+
+_fallback_engine: Optional[sa.engine.Engine] = None
+
+
+def _engine() -> sa.engine.Engine:
+    """CKAN's engine; before CKAN creates it (the start-up schema check runs
+    earlier), a small one of our own on the same database."""
+    global _fallback_engine
+    from ckan.model import meta
+
+    if meta.engine is not None:
+        return meta.engine
+    if _fallback_engine is None:
+        from ckan.common import config
+
+        _fallback_engine = sa.create_engine(
+            config["sqlalchemy.url"], poolclass=sa.pool.NullPool
+        )
+    return _fallback_engine
+
+
+def _is_null(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value == "")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, datetime.datetime):
+        return value_string(value)
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value if not _is_null(v)]
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _parse_ts(value: Any) -> Optional[datetime.datetime]:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = date_parser.isoparse(value.rstrip("Z"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed
+
+
+def _weight(schema: SolrSchema, field: str) -> Optional[str]:
+    if field in _WEIGHT_A:
+        return "A"
+    if field in _WEIGHT_B or field.startswith("vocab_"):
+        return "B"
+    if field in _WEIGHT_C or field.startswith("extras_"):
+        return "C"
+    copied = schema.copy_to_text
+    if (field in copied or field == "text" or field.startswith("res_extras_")
+            or field in ("url", "ckan_url", "download_url", "res_url")):
+        return "D"
+    return None
+
+
+def document_row(doc: dict[str, Any], schema: SolrSchema) -> dict[str, Any]:
+    """The table row for one Solr document."""
+    stored: dict[str, Any] = {}
+    for key, value in doc.items():
+        if _is_null(value):
+            continue
+        value = _jsonable(value)
+        if isinstance(value, list) and not value:
+            continue
+        stored[key] = value
+    stored.setdefault(
+        "indexed_ts",
+        datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    )
+    keys: set[str] = set()
+    texts: dict[str, list[str]] = {"A": [], "B": [], "C": [], "D": []}
+    for key, value in stored.items():
+        field = schema.field(key)
+        values = value if isinstance(value, list) else [value]
+        weight = _weight(schema, key)
+        if weight:
+            texts[weight].extend(value_string(v) for v in values)
+        if field.keyed:
+            for v in values:
+                v = value_string(v)
+                if field.kind == "bool":
+                    v = v.lower()
+                keys.add(make_key(key, v))
+    for key in ("index_id", "id", "site_id"):
+        if key not in stored:
+            raise pysolr.SolrError(f"Document is missing required field {key!r}")
+    tsv = None
+    for weight, parts in texts.items():
+        if not parts:
+            continue
+        vector = sa.func.setweight(
+            sa.func.to_tsvector(TS_CONFIG, sa.func.unaccent(" \n ".join(parts))),
+            weight,
+        )
+        tsv = vector if tsv is None else tsv.op("||")(vector)
+    return {
+        "index_id": str(stored["index_id"]),
+        "id": str(stored["id"]),
+        "name": stored.get("name"),
+        "site_id": str(stored["site_id"]),
+        "metadata_modified": _parse_ts(stored.get("metadata_modified")),
+        "metadata_created": _parse_ts(stored.get("metadata_created")),
+        "title_string": stored.get("title_string"),
+        "keys": sorted(keys),
+        "tsv": tsv if tsv is not None else sa.cast("", sa.dialects.postgresql.TSVECTOR),
+        "doc": stored,
+        "indexed_at": sa.func.now(),
+    }
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if v not in (None, "")]
+    return [value] if value != "" else []
+
+
+def _int_param(params: dict[str, Any], name: str, default: int) -> int:
+    value = params.get(name, default)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise SearchQueryError(f"Parameter {name!r} must be an integer, not {value!r}")
+    return number
+
+
+class PgSolrConnection:
+    """The subset of ``pysolr.Solr`` that CKAN uses, over PostgreSQL."""
+
+    url = URL
+
+    def __init__(self, decode_dates: bool = True, schema: Optional[SolrSchema] = None):
+        self.decode_dates = decode_dates
+        self.schema = schema or get_schema()
+
+    # -- writing --
+    def add(self, docs: Iterable[dict[str, Any]], commit: Any = None, **kwargs: Any) -> str:
+        rows = [document_row(doc, self.schema) for doc in docs]
+        if not rows:
+            return ""
+        # One statement per distinct set of columns is not needed: every row
+        # has every column.  Duplicate ids in one batch: the last one wins.
+        unique: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            unique[row["index_id"]] = row
+        stmt = pg_insert(doc_table).values(list(unique.values()))
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[doc_table.c.index_id],
+            set_={
+                c.name: stmt.excluded[c.name]
+                for c in doc_table.columns
+                if c.name != "index_id"
+            },
+        )
+        try:
+            with _engine().begin() as conn:
+                conn.execute(stmt)
+        except sa.exc.SQLAlchemyError as e:
+            raise pysolr.SolrError(f"Could not index documents: {e.__class__.__name__}: {e}")
+        return "ok"
+
+    def delete(self, id: Any = None, q: Optional[str] = None,  # noqa: A002
+               commit: Any = None, **kwargs: Any) -> str:
+        if id is None and q is None:
+            raise ValueError('You must specify "id" or "q".')
+        if id is not None:
+            ids = id if isinstance(id, (list, tuple)) else [id]
+            where = doc_table.c.index_id.in_([str(i) for i in ids])
+        else:
+            where = Compiler(self.schema, default_op="OR").lucene(q)
+        try:
+            with _engine().begin() as conn:
+                conn.execute(sa.delete(doc_table).where(where))
+        except sa.exc.SQLAlchemyError as e:
+            raise pysolr.SolrError(f"Could not delete documents: {e}")
+        return "ok"
+
+    def commit(self, *args: Any, **kwargs: Any) -> str:
+        """Writes are committed as they happen."""
+        return "ok"
+
+    def optimize(self, *args: Any, **kwargs: Any) -> str:
+        return "ok"
+
+    def ping(self, *args: Any, **kwargs: Any) -> str:
+        with _engine().connect() as conn:
+            conn.execute(sa.select(sa.func.count()).select_from(doc_table).limit(1))
+        return '{"status": "OK"}'
+
+    # -- reading --
+    def search(self, q: Optional[str] = None, search_handler: Any = None,
+               **params: Any) -> pysolr.Results:
+        q = q if q not in (None, "") else params.pop("q", None)
+        params.pop("q", None)
+        q = (q or "*:*").strip() or "*:*"
+        default_field = params.get("df") or "text"
+        default_op = params.get("q.op") or "OR"
+        def_type = params.get("defType") or "lucene"
+
+        compiler = Compiler(self.schema, default_field, default_op, rank=True)
+        if q == "*:*":
+            where_q = sa.true()
+        elif def_type == "dismax":
+            where_q = compiler.dismax(q, params.get("mm") or "100%")
+        elif def_type in ("lucene", "edismax", "standard"):
+            where_q = compiler.lucene(q)
+        else:
+            raise SearchQueryError(f"Unsupported query parser {def_type!r}")
+
+        clauses = [where_q]
+        for fq in _as_list(params.get("fq")):
+            if not isinstance(fq, str):
+                raise SearchQueryError(f"Invalid filter query {fq!r}")
+            if fq.strip():
+                clauses.append(
+                    Compiler(self.schema, default_field, default_op).lucene(fq)
+                )
+        where = sa.and_(*clauses)
+
+        rows = _int_param(params, "rows", 10)
+        start = _int_param(params, "start", 0)
+        if rows < 0 or start < 0:
+            raise SearchQueryError("'rows' and 'start' must not be negative")
+
+        rank = compiler.rank_expression()
+        score = rank if rank is not None else sa.literal(1.0)
+        order_by = self._order_by(params.get("sort"), rank)
+        fields = self._fields(params.get("fl"))
+
+        facet_fields: list[str] = []
+        if str(params.get("facet", "false")).lower() in ("true", "on", "1"):
+            facet_fields = [
+                f for f in _as_list(params.get("facet.field")) if isinstance(f, str)
+            ]
+
+        try:
+            with _engine().connect() as conn:
+                with conn.begin():
+                    # Plans here are cheap; JIT compilation would cost more.
+                    conn.execute(sa.text("SET LOCAL jit = off"))
+                    hits = conn.execute(
+                        sa.select(sa.func.count()).select_from(doc_table).where(where)
+                    ).scalar()
+                    docs: list[dict[str, Any]] = []
+                    if rows > 0 and hits and start < hits:
+                        result = conn.execute(
+                            sa.select(doc_table.c.doc, score.label("score"))
+                            .where(where)
+                            .order_by(*order_by)
+                            .limit(rows)
+                            .offset(start)
+                        )
+                        for stored, row_score in result:
+                            docs.append(self._output(stored, fields, row_score))
+                    facets = (
+                        self._facets(conn, where, facet_fields, params)
+                        if facet_fields else {}
+                    )
+        except sa.exc.DataError as e:
+            raise SearchQueryError(f"Invalid value in the query: {e.orig}")
+        except sa.exc.SQLAlchemyError as e:
+            log.error("Search failed: %s", e)
+            raise pysolr.SolrError(f"Search failed: {e.__class__.__name__}")
+
+        return pysolr.Results({
+            "responseHeader": {"status": 0, "params": {"q": q}},
+            "response": {"numFound": hits or 0, "start": start, "docs": docs},
+            "facet_counts": {"facet_fields": facets},
+        })
+
+    # -- helpers --
+    def _fields(self, fl: Any) -> Optional[set[str]]:
+        """None means every stored field."""
+        if not fl:
+            return None
+        names = set()
+        for part in _as_list(fl):
+            names.update(p for p in re.split(r"[\s,]+", str(part)) if p)
+        if "*" in names:
+            return None if names == {"*"} else names
+        return names
+
+    def _output(self, stored: dict[str, Any], fields: Optional[set[str]],
+                score: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        want_all = fields is None or "*" in fields
+        for key, value in stored.items():
+            if not want_all and key not in fields:
+                continue
+            if not self.schema.field(key).stored:
+                continue
+            out[key] = value
+        if fields is not None and "score" in fields:
+            out["score"] = float(score)
+        if self.decode_dates:
+            solr_datetime_decoder(out)
+        return out
+
+    def _order_by(self, sort: Any, rank) -> list[Any]:
+        order: list[Any] = []
+        specs = [s for s in str(sort or "score desc").split(",") if s.strip()]
+        for spec in specs:
+            match = _SORT_SPEC.match(spec)
+            if not match:
+                raise SearchQueryError(
+                    f"Invalid sort {spec.strip()!r}: use 'field asc' or 'field desc'"
+                )
+            name, direction = match.group(1), match.group(2).lower()
+            if name == "score":
+                if rank is None:
+                    continue  # every document scores the same
+                expr = rank
+            else:
+                expr = self._sort_expression(name)
+            order.append(
+                expr.desc().nullslast() if direction == "desc" else expr.asc().nullslast()
+            )
+        order.append(doc_table.c.index_id.asc())
+        return order
+
+    def _sort_expression(self, name: str):
+        if name in TYPED_COLUMNS:
+            return TYPED_COLUMNS[name]
+        if not self.schema.is_declared(name) and name not in self._extra_sortable():
+            raise SearchQueryError(f"Invalid sort: unknown field {name!r}")
+        field = self.schema.field(name)
+        if field.multi or field.kind == "text" or not field.indexed:
+            raise SearchQueryError(
+                f"Invalid sort: cannot sort on field {name!r} "
+                "(multi-valued or full-text)")
+        value = doc_table.c.doc[name].astext
+        if field.kind == "date":
+            return sa.func.binhphuoc_search.to_ts(value)
+        if field.kind in ("int", "float"):
+            return sa.func.binhphuoc_search.to_num(value)
+        return value.collate("C")
+
+    @staticmethod
+    def _extra_sortable() -> set[str]:
+        from ckan.plugins import toolkit as tk
+
+        return set(tk.config.get("ckanext.binhphuoc.search.sortable_fields") or [])
+
+    def _facets(self, conn, where, fields: list[str], params: dict[str, Any]):
+        wanted = []
+        for name in fields:
+            if not re.match(r"^[A-Za-z_][A-Za-z0-9_\-.]*$", name):
+                raise SearchQueryError(f"Invalid facet field {name!r}")
+            wanted.append(name)
+        matched = sa.select(doc_table.c["keys"]).where(where).subquery("m")
+        key = sa.func.unnest(matched.c["keys"]).table_valued("k").render_derived(name="u")
+        field_of = sa.func.split_part(key.c.k, "=", 1)
+        counts = conn.execute(
+            sa.select(key.c.k, sa.func.count())
+            .select_from(matched)
+            .join(key, sa.true())
+            .where(field_of.in_(wanted))
+            .group_by(key.c.k)
+        ).all()
+        by_field: dict[str, dict[str, int]] = {name: {} for name in wanted}
+        for k, count in counts:
+            name, _eq, value = k.partition("=")
+            if value.startswith("#sha1:"):
+                continue  # long values are indexed by digest only
+            by_field[name][value] = count
+
+        result: dict[str, list[Any]] = {}
+        for name in wanted:
+            def param(key: str, default: Any) -> Any:
+                return params.get(f"f.{name}.facet.{key}", params.get(f"facet.{key}", default))
+
+            limit = _int_param({"v": param("limit", 100)}, "v", 100)
+            mincount = _int_param({"v": param("mincount", 0)}, "v", 0)
+            offset = _int_param({"v": param("offset", 0)}, "v", 0)
+            sort = str(param("sort", "count" if limit > 0 else "index")).lower()
+            values = by_field[name]
+            if mincount <= 0:
+                for value in self._all_values(conn, name):
+                    values.setdefault(value, 0)
+            items = [(v, c) for v, c in values.items() if c >= mincount]
+            if sort in ("index", "lex", "false"):
+                items.sort(key=lambda item: item[0])
+            else:
+                items.sort(key=lambda item: (-item[1], item[0]))
+            items = items[offset:]
+            if limit >= 0:
+                items = items[:limit]
+            flat: list[Any] = []
+            for value, count in items:
+                flat.extend([value, count])
+            result[name] = flat
+        return result
+
+    def _all_values(self, conn, name: str) -> list[str]:
+        key = sa.func.unnest(doc_table.c["keys"]).table_valued("k").render_derived(name="u")
+        rows = conn.execute(
+            sa.select(sa.distinct(key.c.k))
+            .select_from(doc_table)
+            .join(key, sa.true())
+            .where(sa.func.split_part(key.c.k, "=", 1) == name)
+        ).scalars()
+        return [k.partition("=")[2] for k in rows if "=#sha1:" not in k]
+
+
+def make_connection(decode_dates: bool = True) -> PgSolrConnection:
+    return PgSolrConnection(decode_dates=decode_dates)
+
+
+def table_exists() -> bool:
+    try:
+        with _engine().connect() as conn:
+            return bool(conn.execute(
+                sa.text("SELECT to_regclass('binhphuoc_search.doc') IS NOT NULL")
+            ).scalar())
+    except sa.exc.SQLAlchemyError:
+        return False
+
+
+__all__ = ["PgSolrConnection", "make_connection", "table_exists", "make_key", "TYPED_COLUMNS"]

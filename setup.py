@@ -1,0 +1,51 @@
+"""Cổng dữ liệu mở — CKAN extensions for Vietnamese provincial open data portals.
+
+The distribution installs the ``ckanext.binhphuoc`` package, whose source root
+is ``ckanext-binhphuoc/``.  Each capability is a separate CKAN plugin that can
+be switched on in ``ckan.plugins``.
+"""
+from setuptools import find_namespace_packages, setup
+
+SRC = "ckanext-binhphuoc"
+
+setup(
+    name="ckanext-binhphuoc",
+    version="0.1.0",
+    description="Open data portal extensions for Vietnamese provinces (CKAN 2.11)",
+    license="AGPL-3.0-or-later",
+    python_requires=">=3.10",
+    # Map the package explicitly (not a plain src layout): setuptools then
+    # installs an import finder for ``ckanext.binhphuoc`` in editable mode,
+    # which works beside the other ckanext-* namespace packages.
+    package_dir={"ckanext.binhphuoc": SRC + "/ckanext/binhphuoc"},
+    packages=["ckanext.binhphuoc"] + [
+        "ckanext.binhphuoc." + p
+        for p in find_namespace_packages(where=SRC + "/ckanext/binhphuoc")
+    ],
+    include_package_data=True,
+    package_data={
+        "": [
+            "*.yaml",
+            "*.json",
+            "*.ini",
+            "*.mako",
+            "templates/**/*",
+            "public/**/*",
+            "i18n/**/*",
+            "migration/**/*",
+        ]
+    },
+    install_requires=[
+        # The pinned stack lives in requirements/*.txt; these are the minimum
+        # imports of the bundle itself.
+        "luqum>=1.0",
+    ],
+    entry_points={
+        "ckan.plugins": [
+            "binhphuoc_pgsearch = ckanext.binhphuoc.pgsearch.plugin:PgSearchPlugin",
+        ],
+        "babel.extractors": [
+            "ckan = ckan.lib.extract:extract_ckan",
+        ],
+    },
+)
