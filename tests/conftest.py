@@ -1,0 +1,29 @@
+"""Fixtures shared by the bundle's tests (CKAN's pytest plugin provides the rest)."""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def clean_db(with_plugins, reset_db, migrate_db_for):
+    """CKAN's clean_db, plus the migrations of the plugins the tests load
+    (the plugins of ``ckan.plugins`` are loaded first: their migrations are
+    found through them).
+
+    CKAN's reset drops every table of the public schema on its first use and
+    recreates only the core ones.
+    """
+    reset_db()
+    migrate_db_for("activity")
+    migrate_db_for("binhphuoc_pgsearch")
+
+
+@pytest.fixture
+def search(clean_db, clean_index):
+    """A clean database and an empty search index."""
+    from ckan.tests import helpers
+
+    def run(**data_dict):
+        return helpers.call_action("package_search", **data_dict)
+
+    return run

@@ -1,0 +1,289 @@
+"""package_search, package_show and the search-index CLI over the PostgreSQL
+transport, against the real PostgreSQL database of config/test.ini."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+import ckan.model as model
+from ckan.cli.cli import ckan as ckan_cli
+from ckan.lib import search as ckan_search
+from ckan.tests import factories, helpers
+
+call = helpers.call_action
+
+
+def names(result):
+    return sorted(d["name"] for d in result["results"])
+
+
+def facet(result, field):
+    return {i["name"]: i["count"] for i in result["search_facets"][field]["items"]}
+
+
+@pytest.fixture
+def portal(search):
+    """Two agencies, five datasets in Vietnamese (one private)."""
+    yte = factories.Organization(name="so-y-te", title="Sở Y tế")
+    tnmt = factories.Organization(name="so-tnmt", title="Sở Tài nguyên và Môi trường")
+    group = factories.Group(name="dan-cu", title="Dân cư")
+    csv = {"url": "http://example.com/a.csv", "format": "CSV"}
+    datasets = {
+        "dan-so": factories.Dataset(
+            name="dan-so", title="Dữ liệu dân số tỉnh Bình Phước",
+            notes="Số liệu dân số theo xã, phường năm 2024.",
+            owner_org=yte["id"], license_id="cc-by",
+            tags=[{"name": "dân số"}, {"name": "thống kê"}],
+            groups=[{"name": "dan-cu"}],
+            resources=[dict(csv), dict(csv, url="http://example.com/b.csv"),
+                       {"url": "http://example.com/c.json", "format": "JSON"}]),
+        "truong-hoc": factories.Dataset(
+            name="truong-hoc", title="Danh sách trường học thành phố Đồng Xoài",
+            notes="Các trường mầm non, tiểu học.", owner_org=yte["id"],
+            license_id="cc-zero", tags=[{"name": "giáo dục"}],
+            resources=[dict(csv)]),
+        "quan-trac": factories.Dataset(
+            name="quan-trac", title="Kết quả quan trắc môi trường không khí",
+            notes="Dữ liệu đo bụi mịn PM2.5", owner_org=tnmt["id"],
+            license_id="cc-by", tags=[{"name": "môi trường"}],
+            resources=[{"url": "http://example.com/d.geojson", "format": "GeoJSON"}]),
+        "ban-do": factories.Dataset(
+            name="ban-do", title="Bản đồ hành chính", notes="Ranh giới xã",
+            owner_org=tnmt["id"], license_id="odc-by"),
+        "noi-bo": factories.Dataset(
+            name="noi-bo", title="Dữ liệu nội bộ dân số", notes="Không công khai",
+            owner_org=yte["id"], private=True),
+    }
+    return {"yte": yte, "tnmt": tnmt, "group": group, "datasets": datasets}
+
+
+class TestVietnameseText:
+    def test_folded_query_finds_accented_titles(self, portal, search):
+        r = search(q="du lieu dan so")
+        assert r["results"][0]["name"] == "dan-so"
+        # "quan-trac" has 3 of the 4 words ("dữ liệu" in its notes and "so"
+        # in its agency's name): CKAN's mm rule matches it too, ranked lower.
+        assert names(r) == ["dan-so", "quan-trac"]
+        assert names(search(q='"du lieu dan so"')) == ["dan-so"]
+        assert names(search(q="dong xoai")) == ["truong-hoc"]
+        assert names(search(q="ĐỒNG XOÀI")) == ["truong-hoc"]
+
+    def test_vietnamese_syllables_are_not_english_stop_words(self, portal, search):
+        # "so", "a", "to" are English stop words; here they are syllables.
+        assert "dan-so" in names(search(q="so"))
+
+    def test_minimum_should_match_for_longer_queries(self, portal, search):
+        # 4 words: CKAN's mm "2<-1 5<80%" needs 3 of them.
+        assert names(search(q="du lieu dan ca")) == ["dan-so"]
+        assert names(search(q="du lieu xyz abc")) == []
+        # 2 words: both are needed.
+        assert names(search(q="dong xyz")) == []
+
+    def test_title_matches_rank_first(self, portal, search):
+        r = search(q="dân số", include_private=True)
+        assert r["results"][0]["name"] == "dan-so"
+
+    def test_phrase_and_prohibit(self, portal, search):
+        assert names(search(q='"quan trắc môi trường"')) == ["quan-trac"]
+        assert names(search(q='"môi trường quan trắc"')) == []
+        assert names(search(q="dữ liệu -dân")) == ["quan-trac"]
+
+    def test_fielded_text_and_prefix(self, portal, search):
+        assert names(search(q="title:xoai")) == ["truong-hoc"]
+        assert names(search(q="notes:bui")) == ["quan-trac"]
+        assert names(search(q="title:quan*")) == ["quan-trac"]
+        assert names(search(q="name:truong*")) == ["truong-hoc"]
+
+
+class TestFiltersAndFacets:
+    def test_filters(self, portal, search):
+        assert names(search(fq="organization:so-tnmt")) == ["ban-do", "quan-trac"]
+        assert names(search(fq="res_format:CSV")) == ["dan-so", "truong-hoc"]
+        assert names(search(fq='tags:"dân số"')) == ["dan-so"]
+        assert names(search(fq="license_id:(cc-zero OR odc-by)")) == ["ban-do", "truong-hoc"]
+        assert names(search(fq="-organization:so-y-te")) == ["ban-do", "quan-trac"]
+        assert names(search(fq="groups:dan-cu +res_format:JSON")) == ["dan-so"]
+        assert names(search(q="organization:so-y-te AND NOT tags:\"giáo dục\"")) == ["dan-so"]
+
+    def test_facets_count_datasets_not_resources(self, portal, search):
+        r = search(rows=0, **{"facet.field": '["res_format","organization","tags","license_id","groups"]'})
+        assert r["count"] == 4
+        assert r["results"] == []
+        assert facet(r, "res_format") == {"CSV": 2, "JSON": 1, "GeoJSON": 1}
+        assert facet(r, "organization") == {"so-y-te": 2, "so-tnmt": 2}
+        assert facet(r, "license_id") == {"cc-by": 2, "cc-zero": 1, "odc-by": 1}
+        assert facet(r, "groups") == {"dan-cu": 1}
+        titles = {i["name"]: i["display_name"] for i in r["search_facets"]["organization"]["items"]}
+        assert titles["so-y-te"] == "Sở Y tế"
+
+    def test_facets_follow_the_query(self, portal, search):
+        r = search(q="dữ liệu", **{"facet.field": '["organization"]'})
+        assert facet(r, "organization") == {"so-y-te": 1, "so-tnmt": 1}
+
+    def test_facet_limit_and_sort(self, portal, search):
+        r = search(rows=0, **{"facet.field": '["tags"]', "facet.limit": 2})
+        assert len(r["search_facets"]["tags"]["items"]) == 2
+
+    def test_date_ranges(self, portal, search):
+        assert search(fq="metadata_modified:[NOW-1DAY TO NOW]")["count"] == 4
+        assert search(fq="metadata_modified:[* TO NOW-1YEAR]")["count"] == 0
+        assert search(fq="metadata_created:{NOW-1HOUR TO *}")["count"] == 4
+
+    def test_paging_and_sorting(self, portal, search):
+        r = search(sort="title_string asc", rows=2)
+        assert r["count"] == 4
+        # Solr's string order: by code point ("Danh" < "Dữ").
+        assert [d["name"] for d in r["results"]] == ["ban-do", "truong-hoc"]
+        r = search(sort="title_string asc", rows=2, start=2)
+        assert [d["name"] for d in r["results"]] == ["dan-so", "quan-trac"]
+        r = search(sort="name desc")
+        assert [d["name"] for d in r["results"]] == ["truong-hoc", "quan-trac", "dan-so", "ban-do"]
+        modified = [d["metadata_modified"] for d in search(sort="metadata_modified desc")["results"]]
+        assert modified == sorted(modified, reverse=True)
+
+    def test_fl_returns_stored_fields_only(self, portal, search):
+        r = search(fl="name,title", sort="name asc")
+        assert r["results"][0] == {"name": "ban-do", "title": "Bản đồ hành chính"}
+
+
+class TestVisibility:
+    def test_private_datasets_need_include_private(self, portal, search):
+        assert "noi-bo" not in names(search(q="dân số"))
+        assert "noi-bo" in names(search(q="dân số", include_private=True))
+
+    def test_permission_labels_filter_per_user(self, portal):
+        member = factories.User()
+        outsider = factories.User()
+        call("organization_member_create", id=portal["yte"]["id"],
+             username=member["name"], role="member")
+        for user, expected in [(member, True), (outsider, False)]:
+            context = {"user": user["name"], "ignore_auth": False}
+            r = call("package_search", context=context, q="nội bộ", include_private=True)
+            assert ("noi-bo" in names(r)) is expected
+            r = call("package_search", context=context, rows=0, include_private=True,
+                     **{"facet.field": '["organization"]'})
+            assert facet(r, "organization").get("so-y-te") == (2 + expected)
+
+    def test_anonymous_api_does_not_see_private(self, portal, app):
+        r = app.get("/api/3/action/package_search", query_string={
+            "q": "nội bộ", "include_private": "true"}).json
+        assert r["result"]["count"] == 0
+
+
+class TestIndexing:
+    def test_created_dataset_is_found_at_once_and_show_uses_the_index(self, portal, search):
+        admin = factories.Sysadmin()
+        new = call("package_create", context={"user": admin["name"]}, name="moi", title="Giá đất năm 2025",
+                   owner_org=portal["yte"]["id"])
+        assert names(search(q="gia dat")) == ["moi"]
+        stored = ckan_search.show("moi")
+        assert stored["id"] == new["id"]
+        assert "validated_data_dict" in stored
+        assert call("package_show", id="moi")["title"] == "Giá đất năm 2025"
+
+    def test_update_and_delete_reach_the_index(self, portal, search):
+        admin = factories.Sysadmin()
+        ctx = {"user": admin["name"]}
+        call("package_patch", context=dict(ctx), id="ban-do", title="Bản đồ địa giới")
+        assert names(search(q="dia gioi")) == ["ban-do"]
+        assert names(search(q="hanh chinh")) == []
+        call("package_delete", context=dict(ctx), id="ban-do")
+        assert names(search(q="dia gioi")) == []
+        # ckan.search.remove_deleted_packages (default) removes it from the index
+        with pytest.raises(ckan_search.SearchError):
+            ckan_search.show("ban-do")
+        call("dataset_purge", context=dict(ctx), id="ban-do")
+        assert search(q="ban do", include_deleted=True, include_private=True)["count"] == 0
+
+    def test_search_index_cli(self, portal, search, cli, ckan_config):
+        ckan_search.clear_all()
+        assert search()["count"] == 0
+        result = cli.invoke(ckan_cli, ["search-index", "check"])
+        assert "Packages not indexed = 5 out of 5" in result.output
+        result = cli.invoke(ckan_cli, ["search-index", "rebuild"])
+        assert result.exit_code == 0, result.output
+        assert search()["count"] == 4
+        result = cli.invoke(ckan_cli, ["search-index", "check"])
+        assert "Packages not indexed = 0 out of 5" in result.output
+        result = cli.invoke(ckan_cli, ["search-index", "show", "dan-so"])
+        assert "Dữ liệu dân số" in result.output or "dan-so" in result.output
+        result = cli.invoke(ckan_cli, ["search-index", "clear", "dan-so"])
+        assert result.exit_code == 0
+        assert names(search(q="dan so")) == []
+        result = cli.invoke(ckan_cli, ["search-index", "rebuild", "-o"])
+        assert names(search(q="dan so")) == ["dan-so"]
+
+    def test_index_lives_in_postgresql(self, portal):
+        with model.meta.engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT doc->>'name' FROM binhphuoc_search.doc ORDER BY 1")).scalars().all()
+        assert rows == ["ban-do", "dan-so", "noi-bo", "quan-trac", "truong-hoc"]
+
+    def test_package_show_is_an_index_lookup(self, portal):
+        with model.meta.engine.connect() as conn:
+            plan = "\n".join(conn.execute(sa.text(
+                "EXPLAIN SELECT doc FROM binhphuoc_search.doc "
+                "WHERE keys @> ARRAY['id=x'] OR keys @> ARRAY['name=x']")).scalars())
+        conn.close()
+        assert "doc_keys_gin" in plan or "Seq Scan" in plan  # planner's choice on 5 rows
+        # On a realistic table size the GIN index is what answers.
+        with model.meta.engine.begin() as conn:
+            conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
+            plan = "\n".join(conn.execute(sa.text(
+                "EXPLAIN SELECT doc FROM binhphuoc_search.doc "
+                "WHERE keys @> ARRAY['id=x'] OR keys @> ARRAY['name=x']")).scalars())
+        assert "doc_keys_gin" in plan
+
+
+class TestBadInput:
+    @pytest.mark.parametrize("params", [
+        {"q": "title:(foo"},
+        {"q": "title:foo AND"},
+        {"fq": "name:\"unclosed"},
+        {"fq": "metadata_modified:[yesterday TO NOW]"},
+        {"sort": "nosuchfield asc"},
+        {"sort": "title_string sideways"},
+        {"sort": "tags asc"},
+        {"q": "title:/regex/"},
+    ])
+    def test_bad_query_is_a_clear_client_error(self, portal, app, params):
+        response = app.get("/api/3/action/package_search", query_string=params)
+        assert response.status_code in (400, 409), response.body
+        body = response.json
+        assert body["success"] is False
+        assert body["error"]["__type"] in ("Search Query Error", "Validation Error")
+        assert "Traceback" not in response.body
+        assert "psycopg2" not in response.body and "SELECT" not in response.body
+
+    @pytest.mark.parametrize("params", [{"rows": "-1"}, {"start": "-5"}, {"rows": "many"}])
+    def test_bad_paging_is_a_validation_error(self, portal, app, params):
+        response = app.get("/api/3/action/package_search", query_string=params)
+        assert response.status_code == 409
+        assert response.json["error"]["__type"] == "Validation Error"
+
+    def test_bad_query_in_the_web_page_is_not_a_500(self, portal, app):
+        response = app.get("/dataset/", query_string={"q": "title:(foo"})
+        assert response.status_code == 400
+        response = app.get("/dataset/", query_string={"q": "du lieu"})
+        assert response.status_code == 200
+        assert "Dữ liệu dân số tỉnh Bình Phước" in response.body
+
+
+class TestPages:
+    def test_dataset_page_lists_and_facets(self, portal, app):
+        body = app.get("/dataset/").body
+        assert "4 datasets found" in body
+        assert "Sở Tài nguyên và Môi trường" in body
+        assert "GeoJSON" in body
+
+    def test_organization_pages_count_public_datasets(self, portal, app):
+        body = app.get("/organization/").body
+        assert "Sở Y tế" in body
+        body = app.get("/organization/so-y-te").body
+        assert "2 datasets found" in body
+        assert "Dữ liệu nội bộ" not in body
+
+    def test_dataset_page(self, portal, app):
+        response = app.get("/dataset/dan-so")
+        assert response.status_code == 200
+        assert "Dữ liệu dân số tỉnh Bình Phước" in response.body
