@@ -28,7 +28,9 @@ def test_every_solr_access_point_is_replaced():
 
 
 @pytest.mark.usefixtures("with_plugins")
-def test_schema_check_passes_without_solr(caplog):
+def test_schema_check_passes_without_solr(caplog, monkeypatch):
+    # The CLI tests reload the logging config, which disables existing loggers.
+    monkeypatch.setattr(install.log, "disabled", False)
     caplog.set_level("INFO", logger="ckanext.binhphuoc.pgsearch.install")
     assert ckan_search.check_solr_schema_version() is True
     assert "served by PostgreSQL" in caplog.text
