@@ -52,6 +52,9 @@ DEFAULT_INI = os.path.join(ROOT, "config", "bench.ini")
 CKAN_CLI = os.path.join(ROOT, ".venv", "bin", "ckan")
 WARMUP = 3
 SEED = 20261122
+# Bumped whenever the generated data changes: a rerun then seeds again.
+DATA_VERSION = "2"
+DATA_VERSION_KEY = "binhphuoc_bench.data_version"
 
 # --- vocabulary -------------------------------------------------------------
 
@@ -134,8 +137,17 @@ GENERAL_TAGS = ["dữ liệu mở", "thống kê", "báo cáo", "bản đồ", "
 
 TITLE_PREFIXES = ["Dữ liệu", "Thống kê", "Danh sách", "Báo cáo", "Số liệu", "Bản đồ",
                   "Tổng hợp", "Kết quả khảo sát", "Kế hoạch", "Danh mục"]
-SENTENCES = [
+# The first sentence of a description; then 2-4 of SENTENCES.  Varied, so
+# that common words ("dữ liệu", "thông tin") are frequent but not everywhere.
+OPENINGS = [
     "Bộ dữ liệu cung cấp thông tin về {subject} trên địa bàn {place}, tỉnh Bình Phước.",
+    "Tập số liệu về {subject} của {place} giai đoạn {year0}–{year}.",
+    "{prefix} {subject} tại {place}, tỉnh Bình Phước.",
+    "Danh mục {subject} do {agency} quản lý.",
+    "Tổng hợp tình hình {subject} ở {place} năm {year}.",
+    "Kết quả theo dõi {subject} trên địa bàn {place}.",
+]
+SENTENCES = [
     "Dữ liệu do {agency} thu thập và cập nhật {freq_lower}.",
     "Số liệu được tổng hợp từ báo cáo của các phòng, ban chuyên môn và UBND cấp xã.",
     "Phạm vi thời gian: từ năm {year0} đến năm {year}.",
@@ -321,6 +333,8 @@ def seed(n: int, site_user_id: str) -> dict[str, Any]:
             'TRUNCATE package, resource, package_tag, tag, package_extra, member, '
             '"group", group_extra RESTART IDENTITY CASCADE'))
         conn.execute(sa.text("TRUNCATE binhphuoc_search.doc"))
+        conn.execute(t["system_info"].delete().where(
+            t["system_info"].c.key == DATA_VERSION_KEY))
 
     orgs = []
     for title, sector in AGENCIES:
@@ -395,12 +409,12 @@ def seed(n: int, site_user_id: str) -> dict[str, Any]:
             res_formats = [weighted(rng, fmt_weights) for _ in range(n_res)]
             freq = rng.choice(FREQUENCIES)
             fmt_names = ", ".join(sorted({f[0] for f in res_formats}))
-            words = dict(subject=subject, subject2=subject2, place=place,
+            words = dict(subject=subject, subject2=subject2, place=place, prefix=prefix,
                          agency=org["title"], freq_lower=freq.lower(), year=year,
                          year0=year - rng.randint(1, 5), formats=fmt_names)
             notes = " ".join(
                 s.format(**words)
-                for s in [SENTENCES[0]] + rng.sample(SENTENCES[1:], rng.randint(2, 4)))
+                for s in [rng.choice(OPENINGS)] + rng.sample(SENTENCES, rng.randint(2, 4)))
             c_at = datetime.datetime(2019, 1, 1) + datetime.timedelta(
                 seconds=rng.random() * span)
             m_at = c_at + datetime.timedelta(
@@ -475,6 +489,11 @@ def seed(n: int, site_user_id: str) -> dict[str, Any]:
         conn.execute(sa.text(
             "ANALYZE package; ANALYZE resource; ANALYZE package_tag; ANALYZE member; "
             "ANALYZE package_extra; ANALYZE tag; ANALYZE \"group\""))
+    with engine.begin() as conn:
+        conn.execute(t["system_info"].delete().where(
+            t["system_info"].c.key == DATA_VERSION_KEY))
+        conn.execute(t["system_info"].insert(), [
+            {"key": DATA_VERSION_KEY, "value": f"{DATA_VERSION}:{n}", "state": "active"}])
     totals["seconds"] = time.perf_counter() - started
     return totals
 
@@ -642,7 +661,7 @@ def run_query(ckan: Ckan, runs: int, make: Callable[[int], tuple[dict, dict]]):
     from ckan import logic, model
 
     action = logic.get_action("package_search")
-    times, counts = [], []
+    times, counts, slowest = [], [], (0.0, "", 0)
     for i in range(WARMUP + runs):
         context, data_dict = make(i)
         with ckan.request():
@@ -653,7 +672,9 @@ def run_query(ckan: Ckan, runs: int, make: Callable[[int], tuple[dict, dict]]):
         if i >= WARMUP:
             times.append(elapsed)
             counts.append(result["count"])
-    return times, counts
+            if elapsed > slowest[0]:
+                slowest = (elapsed, str(data_dict.get("q")), result["count"])
+    return times, counts, slowest
 
 
 def plan_filters(ckan: Ckan, queries: list[str]) -> list[dict[str, Optional[str]]]:
@@ -832,6 +853,9 @@ def main() -> None:
 
     with engine.connect() as conn:
         have = conn.execute(sa.text("SELECT count(*) FROM package")).scalar()
+        version = conn.execute(sa.text(
+            "SELECT value FROM system_info WHERE key = :k"), {"k": DATA_VERSION_KEY}
+        ).scalar()
         indexed = conn.execute(sa.text(
             "SELECT count(*) FROM binhphuoc_search.doc WHERE site_id = :s"), {"s": site_id}
         ).scalar()
@@ -839,7 +863,10 @@ def main() -> None:
     seeded = None
     rebuild_rate = None
     rebuild_note = ""
-    if have == args.n and not args.reseed:
+    if version != f"{DATA_VERSION}:{args.n}" and have == args.n and not args.reseed:
+        print("The bench database holds data of another version of this script: "
+              "seeding again.")
+    if have == args.n and version == f"{DATA_VERSION}:{args.n}" and not args.reseed:
         print(f"The bench database already holds {have:,} datasets: not seeding again "
               "(--reseed forces it).")
     else:
@@ -887,7 +914,8 @@ def main() -> None:
 
     # --- the queries ---
     rng = random.Random(SEED + 4)
-    words = [rng.choice(QUERIES) for _ in range(WARMUP + args.runs)]
+    shuffled = rng.sample(QUERIES, len(QUERIES))
+    words = [shuffled[i % len(shuffled)] for i in range(WARMUP + args.runs)]
     distinct = sorted(set(words))
     filters = dict(zip(distinct, plan_filters(ckan, distinct)))
 
@@ -920,12 +948,14 @@ def main() -> None:
 
     load_before = os.getloadavg()
     results = []
+    slowest_runs: list[tuple[str, tuple[float, str, int]]] = []
     for label, make in cases:
         try:
-            times, counts = run_query(ckan, args.runs, make)
+            times, counts, slow = run_query(ckan, args.runs, make)
         except Exception as e:  # noqa: BLE001 - a figure, not a test
             results.append((label, None, None, f"failed: {e.__class__.__name__}: {e}"))
             continue
+        slowest_runs.append((label, slow))
         counts_text = (f"{min(counts):,}" if min(counts) == max(counts)
                        else f"{min(counts):,}–{max(counts):,} "
                             f"(median {int(statistics.median(counts)):,})")
@@ -975,6 +1005,10 @@ def main() -> None:
         else:
             print(f"  {label:{width}}  {p50:8.1f}  {p95:8.1f}  {counts}")
     print()
+    print("Slowest measured run of each query")
+    for label, (ms, q, count) in slowest_runs:
+        print(f"  {label:{width}}  {ms:8.1f} ms  q={q!r}, {count:,} results")
+    print()
     print("Index writes")
     if rebuild_rate is not None:
         print(f"  rebuild rate            {rebuild_rate:,.1f} datasets/s ({rebuild_note})")
@@ -996,6 +1030,8 @@ def main() -> None:
         for label, make in cases:
             print(f"  {label}")
             context, data_dict = make(WARMUP)
+            shown = {k: data_dict[k] for k in ("q", "fq", "sort") if data_dict.get(k)}
+            print(f"      {shown}")
             try:
                 explain_call(ckan, context, data_dict, analyze=True)
             except Exception as e:  # noqa: BLE001
