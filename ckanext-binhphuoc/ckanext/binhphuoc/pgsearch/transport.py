@@ -39,6 +39,8 @@ URL = "pgsearch://"
 _WEIGHT_A = {"title"}
 _WEIGHT_B = {"name", "tags", "groups", "organization"}
 _WEIGHT_C = {"notes", "res_name", "res_description"}
+# Columns CKAN fills for every dataset (see PackageSearchIndex.index_package).
+_ALWAYS_PRESENT = {"id", "index_id", "name", "metadata_modified", "metadata_created"}
 _SORT_SPEC = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_\-.]*)\s+(asc|desc)\s*$", re.I)
 
 
@@ -364,9 +366,14 @@ class PgSolrConnection:
                 expr = rank
             else:
                 expr = self._sort_expression(name)
-            order.append(
-                expr.desc().nullslast() if direction == "desc" else expr.asc().nullslast()
-            )
+            if name in _ALWAYS_PRESENT:
+                # Plain ASC/DESC matches the btree index (a backward scan for
+                # DESC); NULLS LAST would force a sort of every match.
+                order.append(expr.desc() if direction == "desc" else expr.asc())
+            else:
+                order.append(
+                    expr.desc().nullslast() if direction == "desc" else expr.asc().nullslast()
+                )
         order.append(doc_table.c.index_id.asc())
         return order
 
