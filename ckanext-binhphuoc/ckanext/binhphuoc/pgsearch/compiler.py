@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import itertools
 import math
 import re
 import threading
@@ -63,6 +64,9 @@ _WORD = re.compile(r"\w", re.UNICODE)
 _ESCAPED = re.compile(r"\\(.)")
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-.]*$")
 _LOCK = threading.Lock()  # luqum's PLY parser keeps state: one parse at a time
+# Bind-parameter names unique across the compilers of one statement (q and
+# every fq are compiled separately, then combined).
+_PARAM_NAMES = (f"bp{n}" for n in itertools.count())
 
 # Columns that answer for some fields directly (sorting, ranges).
 TYPED_COLUMNS = {
@@ -205,12 +209,10 @@ class Compiler:
         self.default_op = "OR" if str(default_op).upper() == "OR" else "AND"
         self.rank = rank
         self.rank_terms: list[Any] = []
-        self._n = 0
 
     # -- helpers --
     def _param(self, value: Any) -> tuple[str, sa.sql.elements.BindParameter]:
-        self._n += 1
-        name = f"p{id(self) % 100000}_{self._n}"
+        name = next(_PARAM_NAMES)
         return name, sa.bindparam(name, value)
 
     def _field(self, name: str) -> Field:

@@ -168,7 +168,10 @@ def _as_list(value: Any) -> list[str]:
 
 
 def _int_param(params: dict[str, Any], name: str, default: int) -> int:
-    value = params.get(name, default)
+    return _to_int(name, params.get(name, default), default)
+
+
+def _to_int(name: str, value: Any, default: int) -> int:
     if value is None or value == "":
         return default
     try:
@@ -428,9 +431,9 @@ class PgSolrConnection:
             def param(key: str, default: Any) -> Any:
                 return params.get(f"f.{name}.facet.{key}", params.get(f"facet.{key}", default))
 
-            limit = _int_param({"v": param("limit", 100)}, "v", 100)
-            mincount = _int_param({"v": param("mincount", 0)}, "v", 0)
-            offset = _int_param({"v": param("offset", 0)}, "v", 0)
+            limit = _to_int("facet.limit", param("limit", 100), 100)
+            mincount = _to_int("facet.mincount", param("mincount", 0), 0)
+            offset = _to_int("facet.offset", param("offset", 0), 0)
             sort = str(param("sort", "count" if limit > 0 else "index")).lower()
             values = by_field[name]
             if mincount <= 0:
