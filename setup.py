@@ -17,10 +17,20 @@ setup(
     # Map the package explicitly (not a plain src layout): setuptools then
     # installs an import finder for ``ckanext.binhphuoc`` in editable mode,
     # which works beside the other ckanext-* namespace packages.
-    package_dir={"ckanext.binhphuoc": SRC + "/ckanext/binhphuoc"},
+    package_dir={
+        "ckanext.binhphuoc": SRC + "/ckanext/binhphuoc",
+        # Data files kept at the repository root, shipped inside the
+        # distribution so that code finds them with importlib.resources.
+        "ckanext.binhphuoc.schemas": "schemas",
+        "ckanext.binhphuoc.profiles": "config/profiles",
+    },
     packages=["ckanext.binhphuoc"] + [
         "ckanext.binhphuoc." + p
         for p in find_namespace_packages(where=SRC + "/ckanext/binhphuoc")
+    ] + [
+        "ckanext.binhphuoc.schemas",
+        "ckanext.binhphuoc.schemas.codelists",
+        "ckanext.binhphuoc.profiles",
     ],
     include_package_data=True,
     package_data={
@@ -33,7 +43,10 @@ setup(
             "public/**/*",
             "i18n/**/*",
             "migration/**/*",
-        ]
+        ],
+        "ckanext.binhphuoc.schemas": ["*.yaml", "*.json"],
+        "ckanext.binhphuoc.schemas.codelists": ["*.yaml", "*.json"],
+        "ckanext.binhphuoc.profiles": ["*.yaml"],
     },
     install_requires=[
         # The pinned stack lives in requirements/*.txt; these are the minimum
