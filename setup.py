@@ -56,6 +56,7 @@ setup(
     entry_points={
         "ckan.plugins": [
             "binhphuoc_pgsearch = ckanext.binhphuoc.pgsearch.plugin:PgSearchPlugin",
+            "binhphuoc_schema = ckanext.binhphuoc.schema.plugin:SchemaPlugin",
         ],
         "babel.extractors": [
             "ckan = ckan.lib.extract:extract_ckan",

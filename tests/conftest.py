@@ -13,9 +13,13 @@ def clean_db(with_plugins, reset_db, migrate_db_for):
     CKAN's reset drops every table of the public schema on its first use and
     recreates only the core ones.
     """
+    import ckan.plugins as p
+
     reset_db()
     migrate_db_for("activity")
     migrate_db_for("binhphuoc_pgsearch")
+    if p.plugin_loaded("binhphuoc_schema"):
+        migrate_db_for("binhphuoc_schema")
 
 
 @pytest.fixture

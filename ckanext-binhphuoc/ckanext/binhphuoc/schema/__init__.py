@@ -1,0 +1,1 @@
+"""Vietnamese metadata: schemas, code lists, validators, citation (issue 3)."""

@@ -1,0 +1,89 @@
+"""Duplicate titles (R4): datasets of any agency whose title closely matches.
+
+Titles are compared diacritics- and case-insensitively with PostgreSQL's
+pg_trgm similarity on ``binhphuoc.fold(title)`` (lower(unaccent(title))),
+served by a trigram GIN index (migration binhphuoc_schema). A candidate the
+user may not read is reported by its agency only, never by its title.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from ckan import model
+from ckan.plugins import toolkit as tk
+
+_QUERY = sa.text(
+    """
+    SELECT p.id, p.name, p.title, g.title AS organization,
+           similarity(binhphuoc.fold(p.title), binhphuoc.fold(:title)) AS score
+    FROM package p
+    LEFT JOIN "group" g ON g.id = p.owner_org
+    WHERE p.state = 'active' AND p.type = 'dataset'
+      AND binhphuoc.fold(p.title) %% binhphuoc.fold(:title)
+      AND similarity(binhphuoc.fold(p.title), binhphuoc.fold(:title)) >= :threshold
+      AND (CAST(:exclude AS text) IS NULL OR p.id <> :exclude)
+    ORDER BY score DESC, p.metadata_created
+    LIMIT :limit
+    """.replace("%%", "%")
+)
+
+
+def threshold() -> float:
+    return float(tk.config.get("ckanext.binhphuoc.duplicate_threshold"))
+
+
+def find(title: str, user: str | None = None, exclude_id: str | None = None,
+         limit: int = 5) -> list[dict[str, Any]]:
+    """Datasets whose title is close to ``title``, best first.
+
+    Each: id, name, title, organization, score, visible (and ``_id``, the
+    real id, for storing; strip it before answering). For a dataset the user
+    may not read, id/name/title are None.
+    """
+    title = (title or "").strip()
+    if not title:
+        return []
+    th = threshold()
+    session = model.Session
+    session.execute(sa.text(
+        "SELECT set_config('pg_trgm.similarity_threshold', :th, true)"),
+        {"th": str(th)})
+    rows = session.execute(_QUERY, {
+        "title": title, "threshold": th, "exclude": exclude_id,
+        "limit": limit}).mappings().all()
+    out = []
+    for row in rows:
+        visible = _can_read(user, row["id"])
+        out.append({
+            "id": row["id"] if visible else None,
+            "name": row["name"] if visible else None,
+            "title": row["title"] if visible else None,
+            "organization": row["organization"],
+            "score": round(float(row["score"]), 3),
+            "visible": visible,
+            "_id": row["id"],  # internal: stored for reviewers, never shown
+        })
+    return out
+
+
+def _can_read(user: str | None, package_id: str) -> bool:
+    try:
+        tk.check_access("package_show", {"user": user or ""},
+                        {"id": package_id})
+    except (tk.NotAuthorized, tk.ObjectNotFound):
+        return False
+    return True
+
+
+def describe(candidate: dict[str, Any]) -> str:
+    """One line for a message: "Title" (agency) or a hidden dataset."""
+    org = candidate.get("organization") or "—"
+    if candidate.get("visible"):
+        return '"{title}" ({org}, /dataset/{name})'.format(
+            title=candidate["title"], org=org, name=candidate["name"])
+    return tk._("a dataset of {org} that is not public yet").format(org=org)
+
+
+def public(candidate: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in candidate.items() if not k.startswith("_")}

@@ -1,0 +1,121 @@
+"""binhphuoc_schema: Vietnamese dataset/resource/agency/topic schemas (with
+ckanext-scheming), code lists, validators, facets, citation, SHA-256 of
+uploads and the duplicate check. Load it BEFORE scheming_datasets in
+``ckan.plugins`` so its templates come first."""
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Any
+
+import yaml
+import ckan.plugins as p
+import ckan.plugins.toolkit as tk
+from ckan.config.declaration import Declaration, Key
+from ckan.lib.plugins import DefaultTranslation
+
+from . import actions, auth, helpers, indexing, validators
+
+PACKAGE_DIR = os.path.dirname(os.path.dirname(__file__))
+
+
+class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
+    p.implements(p.IConfigurer)
+    p.implements(p.IConfigDeclaration)
+    p.implements(p.IValidators)
+    p.implements(p.ITemplateHelpers)
+    p.implements(p.IActions)
+    p.implements(p.IAuthFunctions)
+    p.implements(p.IFacets, inherit=True)
+    p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IResourceController, inherit=True)
+    p.implements(p.ITranslation)
+
+    # IConfigurer
+    def update_config(self, config: Any) -> None:
+        tk.add_template_directory(config, os.path.join(PACKAGE_DIR, "templates"))
+        # The licence list (R10) ships with the code lists unless the site
+        # names its own.
+        if not config.get("licenses_group_url"):
+            from ckanext.binhphuoc import codelists
+            config["licenses_group_url"] = "file://" + codelists.licenses_path()
+
+    # IConfigDeclaration: this plugin's options and the bundle-wide ones
+    def declare_config_options(self, declaration: Declaration, key: Key) -> None:
+        for path in (os.path.join(os.path.dirname(__file__), "config_declaration.yaml"),
+                     os.path.join(PACKAGE_DIR, "config_declaration.yaml")):
+            if os.path.exists(path):
+                with open(path, encoding="utf-8") as f:
+                    declaration.load_dict(yaml.safe_load(f))
+
+    # ITranslation: one catalog for the whole bundle
+    def i18n_directory(self) -> str:
+        return os.path.join(PACKAGE_DIR, "i18n")
+
+    def i18n_domain(self) -> str:
+        return "ckanext-binhphuoc"
+
+    def i18n_locales(self) -> list[str]:
+        return ["vi"]
+
+    # IValidators / ITemplateHelpers / IActions / IAuthFunctions
+    def get_validators(self) -> dict[str, Any]:
+        return validators.get_validators()
+
+    def get_helpers(self) -> dict[str, Any]:
+        return helpers.get_helpers()
+
+    def get_actions(self) -> dict[str, Any]:
+        return actions.get_actions()
+
+    def get_auth_functions(self) -> dict[str, Any]:
+        return auth.get_auth_functions()
+
+    # IFacets
+    def dataset_facets(self, facets_dict: Any, package_type: str) -> Any:
+        return indexing.facets(facets_dict)
+
+    # IPackageController
+    def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        return indexing.before_dataset_index(pkg_dict)
+
+    def after_dataset_search(self, search_results: dict[str, Any],
+                             search_params: dict[str, Any]) -> dict[str, Any]:
+        return indexing.after_dataset_search(search_results)
+
+    # IResourceController: SHA-256 of uploaded files (R30)
+    def before_resource_create(self, context: Any, resource: dict[str, Any]) -> None:
+        _hash_upload(resource)
+
+    def before_resource_update(self, context: Any, current: dict[str, Any],
+                               resource: dict[str, Any]) -> None:
+        if not _hash_upload(resource):
+            if (current.get("url_type") == "upload"
+                    and resource.get("url_type", "upload") == "upload"
+                    and not resource.get("clear_upload")):
+                # the file did not change: nobody may rewrite its checksum
+                if current.get("sha256"):
+                    resource["sha256"] = current["sha256"]
+                else:
+                    resource.pop("sha256", None)
+            elif resource.get("url_type") != "upload" and current.get("url_type") == "upload":
+                resource.pop("sha256", None)
+
+
+def _hash_upload(resource: dict[str, Any]) -> bool:
+    """Set resource['sha256'] from an uploaded file; True if there was one."""
+    from werkzeug.datastructures import FileStorage
+
+    upload = resource.get("upload")
+    if not isinstance(upload, FileStorage):
+        if upload not in (None, ""):
+            return False
+        return False
+    stream = upload.stream
+    start = stream.tell()
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: stream.read(1024 * 1024), b""):
+        digest.update(chunk)
+    stream.seek(start)
+    resource["sha256"] = digest.hexdigest()
+    return True
