@@ -45,7 +45,7 @@ setup(
             "migration/**/*",
         ],
         "ckanext.binhphuoc.schemas": ["*.yaml", "*.json"],
-        "ckanext.binhphuoc.schemas.codelists": ["*.yaml", "*.json"],
+        "ckanext.binhphuoc.schemas.codelists": ["*.yaml", "*.json", "*.md"],
         "ckanext.binhphuoc.profiles": ["*.yaml"],
     },
     install_requires=[

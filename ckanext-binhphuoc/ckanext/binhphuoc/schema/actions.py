@@ -113,10 +113,12 @@ def binhphuoc_admin_unit_search(context: Context, data_dict: dict[str, Any]) -> 
     if not q:
         return []
     lang = _lang(data_dict)
-    units = codelists.admin_units()
-    return [_unit_dict(u, lang) for u in units.search(q, limit=limit, profile=get_profile())]
+    found = codelists.admin_units().search(q, limit=limit, profile=get_profile())
+    return [dict(item, label=item["label"].get(lang) or item["label"]["vi"])
+            for item in found]
 
 
+@tk.side_effect_free
 def binhphuoc_dataset_duplicate_list(context: Context, data_dict: dict[str, Any]) -> list[dict[str, Any]]:
     """Datasets of any agency whose title closely matches ``title`` (R4).
 

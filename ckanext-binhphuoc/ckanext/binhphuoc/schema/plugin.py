@@ -14,7 +14,7 @@ import ckan.plugins.toolkit as tk
 from ckan.config.declaration import Declaration, Key
 from ckan.lib.plugins import DefaultTranslation
 
-from . import actions, auth, helpers, indexing, validators
+from . import actions, auth, helpers, indexing, validators, views
 
 PACKAGE_DIR = os.path.dirname(os.path.dirname(__file__))
 
@@ -30,6 +30,11 @@ class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IResourceController, inherit=True)
     p.implements(p.ITranslation)
+    p.implements(p.IBlueprint)
+
+    # IBlueprint
+    def get_blueprint(self) -> Any:
+        return views.get_blueprints()
 
     # IConfigurer
     def update_config(self, config: Any) -> None:

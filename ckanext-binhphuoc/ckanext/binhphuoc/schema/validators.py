@@ -375,22 +375,6 @@ def binhphuoc_license(value: Any) -> Any:
 
 # --- derived fields -----------------------------------------------------------
 
-def binhphuoc_keep_derived(key, data, errors, context):
-    """A field only the portal writes: input is ignored, the stored value
-    kept (validators of other fields may set it during this validation)."""
-    if context.get("binhphuoc_derived", {}).get(key[-1]) is not None:
-        data[key] = context["binhphuoc_derived"][key[-1]]
-        return
-    pkg = context.get("package")
-    stored = None
-    if pkg is not None and key[-1] in (pkg.extras or {}):
-        stored = pkg.extras[key[-1]]
-    if stored is None:
-        data.pop(key, None)
-        raise StopOnError
-    data[key] = stored
-
-
 def next_update_due(updated: datetime.date | None,
                     frequency: str | None) -> datetime.date | None:
     """The date by which the data should next change, or None."""
@@ -445,43 +429,46 @@ def is_open_format(fmt: str) -> bool:
 # --- duplicates (R4) ---------------------------------------------------------
 
 def binhphuoc_duplicate_check(key, data, errors, context):
-    """On creation, refuse a title close to an existing dataset's unless
-    ``duplicate_confirmed`` is true; a confirmed creation records the
-    candidates in ``duplicate_candidates`` for the reviewers."""
+    """Validator of ``duplicate_candidates`` (R4), a field only the portal
+    writes. On creation, a title close to an existing dataset's is refused
+    unless ``duplicate_confirmed`` is true; a confirmed creation records the
+    candidates' ids for the reviewers. On update the stored value is kept."""
     from ckanext.binhphuoc.schema import duplicates
 
-    is_new = context.get("package") is None and _empty(
-        data.get(_sibling(key, "id")))
-    if not is_new or context.get("binhphuoc_skip_duplicate_check"):
+    pkg = context.get("package")
+    is_new = pkg is None and _empty(data.get(_sibling(key, "id")))
+    if not is_new:
+        stored = (pkg.extras or {}).get(key[-1]) if pkg is not None else None
+        if stored is None:
+            data.pop(key, None)
+            raise StopOnError
+        data[key] = stored
         return
+    data.pop(key, None)
     title = data.get(_sibling(key, "title"))
-    if _empty(title) or not isinstance(title, str):
-        return
+    if (context.get("binhphuoc_skip_duplicate_check") or _empty(title)
+            or not isinstance(title, str)):
+        raise StopOnError
     candidates = duplicates.find(title, user=context.get("user"))
     if not candidates:
-        return
-    confirmed = False
+        raise StopOnError
     try:
-        confirmed = as_bool(data.get(key))
+        confirmed = as_bool(data.get(_sibling(key, "duplicate_confirmed")))
     except Invalid:
-        pass
-    ids = [c["_id"] for c in candidates]
-    context.setdefault("binhphuoc_derived", {})[
-        "duplicate_candidates"] = json.dumps(ids)
+        confirmed = False
     if confirmed:
+        data[key] = json.dumps([c["_id"] for c in candidates])
         return
     described = "; ".join(duplicates.describe(c) for c in candidates)
-    title_key = _sibling(key, "title")
-    errors.setdefault(title_key, []).append(
+    errors.setdefault(_sibling(key, "title"), []).append(
         _("A dataset with a very similar title already exists: {datasets}. "
           "If yours is different, tick \"Not a duplicate\" "
           "(duplicate_confirmed=true) and save again.").format(
               datasets=described))
-    errors[key].append(_("Confirm that this dataset is not a duplicate"))
-    cand_key = _sibling(key, "duplicate_candidates")
-    if cand_key in errors:
-        errors[cand_key].extend(
-            c["name"] or _("(not public)") for c in candidates)
+    errors.setdefault(_sibling(key, "duplicate_confirmed"), []).append(
+        _("Confirm that this dataset is not a duplicate"))
+    errors[key].extend(c["name"] or _("(not public)") for c in candidates)
+    raise StopOnError
 
 
 def get_validators() -> dict[str, Callable]:

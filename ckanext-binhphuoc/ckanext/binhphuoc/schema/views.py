@@ -1,0 +1,23 @@
+"""Pages of the schema plugin: the province's open-data terms (/license)."""
+from __future__ import annotations
+
+from importlib import resources
+
+from flask import Blueprint
+from ckan.plugins import toolkit as tk
+
+bp = Blueprint("binhphuoc_schema", __name__)
+
+
+def license_terms() -> str:
+    """The terms of vn-odl-1.0 (R10), shown at the licence's URL."""
+    text = resources.files("ckanext.binhphuoc.schemas.codelists").joinpath(
+        "vn-odl-1.0.md").read_text(encoding="utf-8")
+    return tk.render("binhphuoc/license.html", {"terms": text})
+
+
+bp.add_url_rule("/license", view_func=license_terms)
+
+
+def get_blueprints() -> list[Blueprint]:
+    return [bp]
