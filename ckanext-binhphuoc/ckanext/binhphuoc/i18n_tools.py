@@ -66,6 +66,27 @@ def _mo_bytes(catalog: Catalog) -> bytes:
     return buf.getvalue()
 
 
+def supplement_path(locale: str) -> str:
+    """Vietnamese for CKAN's own strings that CKAN's catalog leaves
+    untranslated (or translates wrongly); compiled into the same .mo, which
+    Flask-Babel merges over CKAN's catalog."""
+    return os.path.join(I18N_DIR, locale, "LC_MESSAGES", "ckan-supplement.po")
+
+
+def compiled(locale: str) -> bytes:
+    """The .mo of a locale: the supplement of CKAN's strings, then the
+    bundle's own catalog (which wins where both have a string)."""
+    catalog = _read(po_path(locale), locale)
+    sup = supplement_path(locale)
+    if os.path.exists(sup):
+        merged = _read(sup, locale)
+        for message in catalog:
+            if message.id and _translated(message):
+                merged[message.id] = message
+        catalog = merged
+    return _mo_bytes(catalog)
+
+
 def update() -> dict[str, int]:
     """Write the .pot, merge it into each .po, compile each .mo.
 
@@ -88,7 +109,7 @@ def update() -> dict[str, int]:
         with open(path, "wb") as f:
             f.write(_po_bytes(catalog))
         with open(path[:-3] + ".mo", "wb") as f:
-            f.write(_mo_bytes(_read(path, locale)))
+            f.write(compiled(locale))
         missing[locale] = sum(1 for m in catalog if m.id and not _translated(m))
     return missing
 
@@ -123,6 +144,6 @@ def problems(locale: str) -> list[str]:
         out.append("%s is missing (run bin/i18n)" % mo)
     else:
         with open(mo, "rb") as f:
-            if f.read() != _mo_bytes(catalog):
+            if f.read() != compiled(locale):
                 out.append("%s is stale (run bin/i18n)" % mo)
     return out
