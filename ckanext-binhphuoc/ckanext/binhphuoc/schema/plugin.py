@@ -44,6 +44,11 @@ class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
         if not config.get("licenses_group_url"):
             from ckanext.binhphuoc import codelists
             config["licenses_group_url"] = "file://" + codelists.licenses_path()
+        # CKAN caches the licence register on first use; a register read
+        # before this plugin was loaded would miss the province's licences.
+        from ckan import model
+        if "_license_register" in vars(model.Package):
+            del model.Package._license_register
 
     # IConfigDeclaration: this plugin's options and the bundle-wide ones
     def declare_config_options(self, declaration: Declaration, key: Key) -> None:
