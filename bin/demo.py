@@ -7,87 +7,239 @@ and the background worker are up:
         --token-file var/secrets/api_token --password-file var/secrets/demo_password
 
 Everything goes through CKAN's Action API (ckanapi.RemoteCKAN) with the API
-token of the sysadmin `admin`, exactly as an agency's script would.  It is
-idempotent: organizations, groups, users, datasets and resources that already
-exist (by name) are left alone.  Tabular resources are loaded into the
-DataStore by ckanext-xloader, whose jobs the background worker runs; the
-script waits for them and resubmits a load that failed or never started.
+token of the sysadmin `admin`, exactly as an agency's script would.
+
+Every key of an agency, topic or dataset in demo.yaml is a field of the
+portal's schemas (schemas/*.yaml) and is sent as is, except the structural
+keys: a dataset's `resources` (uploaded files), `tags` and `groups` (sent as
+CKAN's lists of {"name": ...}).
+
+Idempotent and upgrading: what is missing (by name) is created; an agency,
+topic or dataset that exists but shows a value different from demo.yaml (for
+instance content loaded by an older demo, before the schema fields existed)
+is patched (organization_patch / group_patch / package_patch), and the core
+fields the schema no longer uses (maintainer, maintainer_email, version) are
+emptied. Each change is logged as "created …" or "updated …: <fields>"; a
+second run prints neither. Resources are only added (by name), never
+replaced. A validation error of CKAN is reported with the object's name and
+the messages of each field, and the script exits with status 1.
+
+Tabular resources are loaded into the DataStore by ckanext-xloader, whose
+jobs the background worker runs; the script waits for them and resubmits a
+load that failed or never started (exit status 2 if some are not loaded).
 """
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import sys
 import time
+from typing import Any
 
 import yaml
-from ckanapi import NotFound, RemoteCKAN, ValidationError
+from ckanapi import CKANAPIError, NotAuthorized, NotFound, RemoteCKAN, ValidationError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEMO_DIR = os.path.join(os.path.dirname(HERE), "config", "demo")
 TABULAR = {"csv", "tsv", "xls", "xlsx"}
+
+# Keys of a dataset spec that are not plain schema fields.
+STRUCTURAL = ("resources", "tags", "groups")
+# Core package columns that the Vietnamese schema replaced (focal_point_*):
+# emptied on datasets created by an older demo.
+OBSOLETE_CORE = ("maintainer", "maintainer_email", "version")
+
+
+class DemoError(Exception):
+    """The demo content could not be loaded; the message says which object."""
 
 
 def log(msg: str) -> None:
     print(f"    {msg}", flush=True)
 
 
-def ensure_org_or_group(ckan: RemoteCKAN, kind: str, spec: dict) -> None:
-    show = getattr(ckan.action, f"{kind}_show")
-    create = getattr(ckan.action, f"{kind}_create")
+# --- comparing demo.yaml with what the API shows -----------------------------
+
+def norm(value: Any) -> Any:
+    """Comparable form of a value from demo.yaml or from the API."""
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()[:10]
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").strip()
+    if isinstance(value, (list, tuple)):
+        return [norm(v) for v in value]
+    if value is None:
+        return ""
+    return value
+
+
+def to_api(value: Any) -> Any:
+    """A demo.yaml value as sent to the API (dates as YYYY-MM-DD, text stripped)."""
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()[:10]
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, (list, tuple)):
+        return [to_api(v) for v in value]
+    return value
+
+
+def empty(value: Any) -> bool:
+    return norm(value) in ("", [], {})
+
+
+def differs(want: Any, have: Any) -> bool:
+    if empty(want) and empty(have):
+        return False
+    return norm(want) != norm(have)
+
+
+def names(items: list[dict] | None) -> list[str]:
+    return sorted(i.get("name") for i in items or [])
+
+
+def format_errors(error_dict: dict) -> str:
+    lines = []
+    for field, messages in sorted(error_dict.items()):
+        if field == "__type":
+            continue
+        if isinstance(messages, dict):
+            messages = [f"{k}: {v}" for k, v in messages.items()]
+        elif not isinstance(messages, list):
+            messages = [messages]
+        text = "; ".join(str(m) for m in messages if m) or "(invalid)"
+        lines.append(f"  {field}: {text}")
+    return "\n".join(lines) or f"  {error_dict}"
+
+
+def call(ckan: RemoteCKAN, action: str, what: str, **data: Any) -> Any:
+    """Call an action; a ValidationError becomes a DemoError naming ``what``."""
     try:
-        show(id=spec["name"], include_datasets=False, include_users=False)
+        return getattr(ckan.action, action)(**data)
+    except ValidationError as e:
+        raise DemoError(f"{what} ({action}) rejected by CKAN:\n"
+                        f"{format_errors(e.error_dict)}") from None
+    except NotAuthorized as e:
+        raise DemoError(f"{what} ({action}): not authorized ({e}); is the API "
+                        "token in var/secrets/api_token the sysadmin's?") from None
+
+
+# --- agencies and topics --------------------------------------------------------
+
+def fields_of(spec: dict, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {k: to_api(v) for k, v in spec.items() if k not in skip}
+
+
+def org_or_group_diff(spec: dict, have: dict) -> dict[str, Any]:
+    return {k: to_api(v) for k, v in spec.items()
+            if k != "name" and differs(v, have.get(k))}
+
+
+def ensure_org_or_group(ckan: RemoteCKAN, kind: str, spec: dict) -> None:
+    what = f"{kind} {spec['name']}"
+
+    def show() -> dict:
+        return getattr(ckan.action, f"{kind}_show")(
+            id=spec["name"], include_datasets=False, include_users=False)
+
+    try:
+        have = show()
     except NotFound:
-        create(name=spec["name"], title=spec["title"],
-               description=spec.get("description", ""))
+        call(ckan, f"{kind}_create", what, **fields_of(spec))
         log(f"created {kind} {spec['name']} ({spec['title']})")
+        return
+    diff = org_or_group_diff(spec, have)
+    if not diff:
+        return
+    call(ckan, f"{kind}_patch", what, id=have["id"], **diff)
+    # The patch action's answer lacks the scheming fields: compare a fresh show.
+    left = org_or_group_diff(spec, show())
+    if left:
+        raise DemoError(f"{what}: CKAN did not keep {', '.join(sorted(left))} "
+                        "(not a field of the schema?)")
+    log(f"updated {kind} {spec['name']}: {', '.join(sorted(diff))}")
 
 
 def ensure_user(ckan: RemoteCKAN, spec: dict, password: str) -> None:
+    what = f"user {spec['name']}"
     try:
         ckan.action.user_show(id=spec["name"])
     except NotFound:
-        ckan.action.user_create(name=spec["name"], fullname=spec["fullname"],
-                                email=spec["email"], password=password)
+        call(ckan, "user_create", what, name=spec["name"], fullname=spec["fullname"],
+             email=spec["email"], password=password)
         log(f"created user {spec['name']} ({spec['fullname']})")
     if spec.get("organization"):
         # Upsert: sets the role whether or not the user is already a member.
-        ckan.action.organization_member_create(
-            id=spec["organization"], username=spec["name"],
-            role=spec.get("capacity", "editor"))
+        call(ckan, "organization_member_create", what,
+             id=spec["organization"], username=spec["name"],
+             role=spec.get("capacity", "editor"))
+
+
+# --- datasets -------------------------------------------------------------------
+
+def dataset_fields(spec: dict) -> dict[str, Any]:
+    """What package_create gets: every field, structural keys as CKAN lists."""
+    data = fields_of(spec, skip=STRUCTURAL)
+    data.setdefault("private", False)
+    data["tags"] = [{"name": t} for t in spec.get("tags", [])]
+    data["groups"] = [{"name": g} for g in spec.get("groups", [])]
+    return data
+
+
+def dataset_diff(spec: dict, pkg: dict) -> dict[str, Any]:
+    """The fields to patch so that ``pkg`` (package_show) matches ``spec``."""
+    diff: dict[str, Any] = {}
+    want = fields_of(spec, skip=STRUCTURAL)
+    want.setdefault("private", False)
+    for key, value in want.items():
+        if key == "name":
+            continue
+        if key == "owner_org":
+            have = (pkg.get("organization") or {}).get("name")
+            if value not in (have, pkg.get("owner_org")):
+                diff[key] = value
+        elif differs(value, pkg.get(key)):
+            diff[key] = value
+    if sorted(spec.get("tags", [])) != names(pkg.get("tags")):
+        diff["tags"] = [{"name": t} for t in spec.get("tags", [])]
+    if sorted(spec.get("groups", [])) != names(pkg.get("groups")):
+        diff["groups"] = [{"name": g} for g in spec.get("groups", [])]
+    for key in OBSOLETE_CORE:
+        if key not in spec and not empty(pkg.get(key)):
+            diff[key] = ""
+    return diff
 
 
 def ensure_dataset(ckan: RemoteCKAN, spec: dict) -> dict:
+    what = f"dataset {spec['name']}"
     try:
         pkg = ckan.action.package_show(id=spec["name"])
     except NotFound:
-        pkg = ckan.action.package_create(
-            name=spec["name"],
-            title=spec["title"],
-            notes=spec.get("notes", "").strip(),
-            owner_org=spec["owner_org"],
-            private=False,
-            license_id=spec.get("license_id", "cc-by"),
-            maintainer=spec.get("maintainer", ""),
-            maintainer_email=spec.get("maintainer_email", ""),
-            version=str(spec.get("version", "")),
-            tags=[{"name": t} for t in spec.get("tags", [])],
-            groups=[{"name": g} for g in spec.get("groups", [])],
-        )
+        pkg = call(ckan, "package_create", what, **dataset_fields(spec))
         log(f"created dataset {spec['name']}")
+    else:
+        diff = dataset_diff(spec, pkg)
+        if diff:
+            call(ckan, "package_patch", what, id=pkg["id"], **diff)
+            pkg = ckan.action.package_show(id=spec["name"])
+            left = dataset_diff(spec, pkg)
+            if left:
+                raise DemoError(f"{what}: CKAN did not keep "
+                                f"{', '.join(sorted(left))} (not a field of the schema?)")
+            log(f"updated dataset {spec['name']}: {', '.join(sorted(diff))}")
     have = {r["name"] for r in pkg.get("resources", [])}
     for res in spec.get("resources", []):
         if res["name"] in have:
             continue
         path = os.path.join(DEMO_DIR, res["file"])
         with open(path, "rb") as f:
-            ckan.action.resource_create(
-                package_id=pkg["id"],
-                name=res["name"],
-                description=res.get("description", ""),
-                format=res["format"],
-                upload=(res["file"], f),
-            )
+            call(ckan, "resource_create", f"{what}, resource {res['file']}",
+                 package_id=pkg["id"],
+                 name=res["name"],
+                 description=res.get("description", ""),
+                 format=res["format"],
+                 upload=(res["file"], f))
         log(f"  uploaded {res['file']}")
     return ckan.action.package_show(id=spec["name"])
 
@@ -123,8 +275,8 @@ def wait_for_datastore(ckan: RemoteCKAN, resources: list[dict], timeout: float) 
                 "CSV file(s) into the DataStore (xloader)")
             announced = True
         if time.monotonic() > deadline:
-            names = ", ".join(r["name"] for r in pending.values())
-            log(f"not loaded after {timeout:.0f}s: {names}; see var/log/worker.log")
+            names_ = ", ".join(r["name"] for r in pending.values())
+            log(f"not loaded after {timeout:.0f}s: {names_}; see var/log/worker.log")
             return False
         time.sleep(2)
     return True
@@ -164,10 +316,15 @@ def main() -> int:
             pkg = ensure_dataset(ckan, spec)
             tabular += [r for r in pkg["resources"]
                         if (r.get("format") or "").lower() in TABULAR]
-    except ValidationError as e:
-        print(f"demo content rejected by CKAN: {e}", file=sys.stderr)
+        ok = wait_for_datastore(ckan, tabular, args.timeout)
+    except DemoError as e:
+        print(f"demo content: {e}", file=sys.stderr)
         return 1
-    ok = wait_for_datastore(ckan, tabular, args.timeout)
+    except (CKANAPIError, OSError) as e:
+        # CKANAPIError: an unexpected answer of the portal; OSError: connection.
+        print(f"demo content: the portal at {args.url} failed: "
+              f"{type(e).__name__}: {e}", file=sys.stderr)
+        return 1
     n = len(demo.get("datasets", []))
     log(f"demo content: {n} datasets, {len(tabular)} CSV resources "
         f"{'in the DataStore' if ok else '(some NOT yet in the DataStore)'}")
