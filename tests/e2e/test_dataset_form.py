@@ -54,6 +54,7 @@ def test_publisher_fills_the_vietnamese_form(live_server, page, publisher, log_i
     expect(page.locator("label[for=field-access_level]")).to_contain_text("Mức độ tiếp cận")
 
     page.fill("#field-title", "Mạng lưới trường học tỉnh Bình Phước")
+    page.locator(".slug-preview button").click()  # the URL field is behind "Edit"
     page.fill("#field-name", "mang-luoi-truong-hoc")
     page.fill("#field-notes", "Danh sách trường mầm non, tiểu học, THCS, THPT trên địa bàn.")
     page.select_option("#field-data_kind", "chuyen_nganh")
@@ -63,7 +64,7 @@ def test_publisher_fills_the_vietnamese_form(live_server, page, publisher, log_i
     page.fill("#field-master_data", "Mã trường, tên trường, địa chỉ")
     page.fill("#field-target_users", "Phụ huynh, học sinh, doanh nghiệp")
     page.fill("#field-information_source", "Cơ sở dữ liệu ngành giáo dục")
-    page.select_option("#field-owner_org", org["id"])
+    page.select_option("#field-organizations", org["id"], force=True)  # select2-enhanced
     page.select_option("#field-sharing_mode", "mac_dinh")
     page.select_option("#field-sharing_channel", ["tai_ve", "api"])
     page.select_option("#field-update_frequency", "hang_quy")
@@ -79,7 +80,8 @@ def test_publisher_fills_the_vietnamese_form(live_server, page, publisher, log_i
     page.fill("#field-temporal_end", "2024-06-01")
     page.click("button[name=save]")
 
-    expect(page.locator(".error-explanation, .alert-error, .alert-danger").first).to_be_visible()
+    summary = page.locator(".error-explanation, .alert-error, .alert-danger").first
+    expect(summary).to_contain_text("Biểu mẫu có thông tin chưa hợp lệ")
     assert "bí mật nhà nước" in error_of(page, "access_level")
     assert "thư điện tử" in error_of(page, "focal_point_email")
     assert "số điện thoại Việt Nam" in error_of(page, "focal_point_phone")
@@ -102,7 +104,7 @@ def test_publisher_fills_the_vietnamese_form(live_server, page, publisher, log_i
     page.locator("#resource-link-button, a:has-text('Liên kết'), label:has-text('Link')").first.click()
     page.fill("#field-resource-url", "https://example.com/truong-hoc.csv")
     page.fill("#field-name", "Danh sách trường (CSV)")
-    page.fill("#field-format", "CSV")
+    # format left empty: CKAN guesses CSV from the URL
     page.click("button[name=save][value=go-metadata]")
 
     page.wait_for_url("**/dataset/mang-luoi-truong-hoc")

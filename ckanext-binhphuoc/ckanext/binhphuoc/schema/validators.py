@@ -76,6 +76,9 @@ def as_bool(value: Any) -> bool:
         return False
     if isinstance(value, bool):
         return value
+    if isinstance(value, (list, tuple)):
+        # a form checkbox posts its hidden "false" and, when ticked, "true"
+        return any(as_bool(v) for v in value)
     s = str(value).strip().lower()
     if s in ("true", "1", "yes", "on", "t", "y", "có", "co"):
         return True
