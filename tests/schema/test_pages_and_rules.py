@@ -170,3 +170,28 @@ def test_topic_sector(call):
     with pytest.raises(tk.ValidationError) as e:
         call("group_create", name="sai", title="Sai", sector="khong")
     assert "sector" in e.value.error_dict
+
+
+def test_checksums_command_fills_missing_sha256(call, dataset_dict, sysadmin, app, cli):
+    from ckan import model
+    from ckan.tests import factories
+    from ckanext.binhphuoc.cli import binhphuoc  # `ckan binhphuoc` (IClick)
+
+    pkg = call("package_create", **dataset_dict(name="cu"))
+    content = b"a,b\n1,2\n"
+    token = factories.APIToken(user=sysadmin["name"])["token"]
+    res = app.post("/api/3/action/resource_create", headers={"Authorization": token},
+                   data={"package_id": pkg["id"], "name": "cu.csv",
+                         "upload": (io.BytesIO(content), "cu.csv")}).json["result"]
+    # as if uploaded before the plugin: no checksum
+    row = model.Session.get(model.Resource, res["id"])
+    row.extras = {k: v for k, v in row.extras.items() if k != "sha256"}
+    model.repo.commit()
+    assert not call("resource_show", id=res["id"]).get("sha256")
+
+    result = cli.invoke(binhphuoc, ["checksums"])
+    assert result.exit_code == 0, result.output
+    assert "1 checksum(s) computed" in result.output
+    assert call("resource_show", id=res["id"])["sha256"] == hashlib.sha256(content).hexdigest()
+    again = cli.invoke(binhphuoc, ["checksums"])
+    assert "0 checksum(s) computed" in again.output

@@ -14,7 +14,7 @@ import ckan.plugins.toolkit as tk
 from ckan.config.declaration import Declaration, Key
 from ckan.lib.plugins import DefaultTranslation
 
-from . import actions, auth, helpers, indexing, validators, views
+from . import actions, auth, cli, helpers, indexing, validators, views
 
 PACKAGE_DIR = os.path.dirname(os.path.dirname(__file__))
 
@@ -31,6 +31,11 @@ class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IResourceController, inherit=True)
     p.implements(p.ITranslation)
     p.implements(p.IBlueprint)
+    p.implements(p.IClick)
+
+    # IClick
+    def get_commands(self) -> list[Any]:
+        return cli.get_commands()
 
     # IBlueprint
     def get_blueprint(self) -> Any:
