@@ -57,6 +57,7 @@ setup(
         "ckan.plugins": [
             "binhphuoc_pgsearch = ckanext.binhphuoc.pgsearch.plugin:PgSearchPlugin",
             "binhphuoc_schema = ckanext.binhphuoc.schema.plugin:SchemaPlugin",
+            "binhphuoc_workflow = ckanext.binhphuoc.workflow.plugin:WorkflowPlugin",
         ],
         "babel.extractors": [
             "ckan = ckan.lib.extract:extract_ckan",

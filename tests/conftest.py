@@ -18,8 +18,9 @@ def clean_db(with_plugins, reset_db, migrate_db_for):
     reset_db()
     migrate_db_for("activity")
     migrate_db_for("binhphuoc_pgsearch")
-    if p.plugin_loaded("binhphuoc_schema"):
-        migrate_db_for("binhphuoc_schema")
+    for plugin in ("binhphuoc_schema", "binhphuoc_workflow"):
+        if p.plugin_loaded(plugin):
+            migrate_db_for(plugin)
 
 
 @pytest.fixture

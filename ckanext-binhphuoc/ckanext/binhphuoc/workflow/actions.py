@@ -1,0 +1,229 @@
+"""Workflow actions (Action API) and the guards that keep datasets private
+until the workflow publishes them."""
+from __future__ import annotations
+
+from typing import Any
+
+from ckan import model
+from ckan.plugins import toolkit as tk
+from ckan.types import Action, Context
+
+from . import logic, roles
+from . import model as wf_model
+
+
+def _transition(name: str):
+    def action(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
+        tk.check_access("workflow_" + name, context, data_dict)
+        return logic.transition(context, name, data_dict)
+
+    action.__name__ = "workflow_" + name
+    action.__doc__ = """{doc}
+
+    Args:
+        id: the dataset's id or name
+        {reason}expected_state: (optional) the state the caller saw; if the
+            dataset changed meanwhile the call is refused (conflict)
+
+    Returns:
+        ``{{"id", "name", "from_state", "workflow_state", "reason"}}``
+    """.format(doc=_DOCS[name], reason=("reason: why (required, at most 2000 characters)\n        "
+                                        if logic.TRANSITIONS[name].needs_reason else ""))
+    return action
+
+
+_DOCS = {
+    "submit": "Send a draft, rejected or withdrawn dataset to its agency's approver (publisher).",
+    "approve": "The owner agency approves a submitted dataset (agency admin).",
+    "reject": "Send a submitted (owner) or approved (verifier) dataset back to the publisher, with a reason.",
+    "publish": "The verifying department publishes an approved dataset: it becomes public.",
+    "withdraw": "Withdraw a published dataset, with a reason: it is no longer public.",
+}
+
+workflow_submit = _transition("submit")
+workflow_approve = _transition("approve")
+workflow_reject = _transition("reject")
+workflow_publish = _transition("publish")
+workflow_withdraw = _transition("withdraw")
+
+
+@tk.side_effect_free
+def workflow_history_list(context: Context, data_dict: dict[str, Any]) -> list[dict[str, Any]]:
+    """The dataset's transitions, oldest first.
+
+    Args:
+        id: the dataset's id or name
+
+    Returns:
+        list of ``{"from_state", "to_state", "action", "actor", "reason",
+        "revision", "created"}`` (actor: the user's name)
+    """
+    tk.check_access("workflow_history_list", context, data_dict)
+    pkg = logic.get_package(data_dict)
+    out = []
+    names: dict[str, str] = {}
+    for ev in wf_model.history(pkg.id):
+        actor = ev["actor_id"]
+        if actor and actor not in names:
+            u = model.User.get(actor)
+            names[actor] = u.name if u else actor
+        out.append({
+            "from_state": ev["from_state"], "to_state": ev["to_state"],
+            "action": ev["action"], "actor": names.get(actor) if actor else None,
+            "reason": ev["reason"], "revision": ev["revision"],
+            "created": ev["created_at"].isoformat(),
+        })
+    return out
+
+
+@tk.side_effect_free
+def workflow_task_list(context: Context, data_dict: dict[str, Any]) -> list[dict[str, Any]]:
+    """What waits for the calling user: submitted datasets of the agencies
+    they approve for, approved datasets if they verify, and their agencies'
+    drafts, rejected and withdrawn datasets if they publish.
+
+    Returns:
+        list of ``{"id", "name", "title", "organization", "workflow_state",
+        "since", "actions"}``, oldest first
+    """
+    tk.check_access("workflow_task_list", context, data_dict)
+    user = roles.user_obj(context.get("user"))
+    tasks = []
+    rows = wf_model.package_ids_in_states(
+        ["draft", "submitted", "approved", "rejected", "withdrawn"])
+    for package_id, state, since in sorted(rows, key=lambda r: r[2]):
+        pkg = model.Package.get(package_id)
+        if pkg is None or pkg.state != "active" or not logic.workflow_applies(pkg):
+            continue
+        actions = [name for name in logic.TRANSITIONS
+                   if logic.allowed(name, user, pkg, state)]
+        if state in ("draft", "rejected", "withdrawn"):
+            # a publisher's to-do; for reviewers these are not tasks
+            actions = [a for a in actions if a == "submit"]
+        if state == "draft" and not roles.is_publisher(user, pkg):
+            actions = []
+        if not actions:
+            continue
+        org = model.Group.get(pkg.owner_org) if pkg.owner_org else None
+        tasks.append({
+            "id": pkg.id, "name": pkg.name, "title": pkg.title,
+            "organization": org.name if org else None,
+            "organization_title": org.title if org else None,
+            "workflow_state": state, "since": since.isoformat(), "actions": actions,
+        })
+    return tasks
+
+
+# --- guards around CKAN's own actions ------------------------------------------------
+
+def _bypass(context: Context) -> bool:
+    return bool(context.get("binhphuoc_workflow"))
+
+
+def _private_requested(data_dict: dict[str, Any]) -> Any:
+    return data_dict.get("private")
+
+
+@tk.chained_action
+def package_create(up: Action, context: Context, data_dict: dict[str, Any]) -> Any:
+    """New datasets start as private drafts."""
+    if _bypass(context) or (data_dict.get("type") or "dataset") != "dataset":
+        return up(context, data_dict)
+    if "private" in data_dict and not tk.asbool(data_dict["private"]):
+        raise tk.ValidationError({"private": [tk._(
+            "A new dataset is a draft: it becomes public only when the verifying "
+            "department publishes it")]})
+    data_dict = dict(data_dict, private=True)
+    result = up(context, data_dict)
+    if not context.get("return_id_only"):
+        package_id = result["id"]
+    else:
+        package_id = result
+    wf_model.insert_state(package_id, "draft")
+    user = roles.user_obj(context.get("user"))
+    wf_model.add_event(package_id, None, "draft", "create", user.id if user else None)
+    if not context.get("defer_commit"):
+        model.repo.commit()
+    if isinstance(result, dict):
+        result["workflow_state"] = "draft"
+    return result
+
+
+@tk.chained_action
+def package_update(up: Action, context: Context, data_dict: dict[str, Any]) -> Any:
+    """No route around the workflow: ``private`` changes only through it; a
+    rejected dataset that is edited becomes a draft again."""
+    if _bypass(context):
+        return up(context, data_dict)
+    pkg = model.Package.get(data_dict.get("id") or data_dict.get("name") or "")
+    if not logic.workflow_applies(pkg):
+        return up(context, data_dict)
+    assert pkg is not None
+    state = wf_model.get_state(pkg)
+    published = state == "published"
+    if "private" in data_dict and tk.asbool(data_dict["private"]) == published:
+        if published:
+            msg = tk._("A published dataset stops being public only through "
+                       "withdrawal (workflow_withdraw)")
+        else:
+            msg = tk._("The dataset becomes public only when the verifying department "
+                       "publishes it (workflow_publish)")
+        raise tk.ValidationError({"private": [msg]})
+    if "workflow_state" in data_dict:
+        if data_dict["workflow_state"] not in (None, "", state):
+            raise tk.ValidationError({"workflow_state": [tk._(
+                "The workflow state changes only through the workflow actions "
+                "(workflow_submit, workflow_approve, ...)")]})
+        data_dict = {k: v for k, v in data_dict.items() if k != "workflow_state"}
+    data_dict = dict(data_dict, private=not published)
+    result = up(context, data_dict)
+    if state == "rejected":
+        row = wf_model.lock(pkg)
+        if row["state"] == "rejected":
+            user = roles.user_obj(context.get("user"))
+            wf_model.set_state(pkg.id, "draft")
+            wf_model.add_event(pkg.id, "rejected", "draft", "edit", user.id if user else None)
+            if not context.get("defer_commit"):
+                model.repo.commit()
+    return result
+
+
+@tk.chained_action
+def bulk_update_public(up: Action, context: Context, data_dict: dict[str, Any]) -> Any:
+    """Making datasets public in bulk would bypass the workflow."""
+    if not _bypass(context):
+        raise tk.ValidationError({"datasets": [tk._(
+            "Datasets become public only when the verifying department publishes "
+            "them (workflow_publish)")]})
+    return up(context, data_dict)
+
+
+@tk.chained_action
+def bulk_update_private(up: Action, context: Context, data_dict: dict[str, Any]) -> Any:
+    if not _bypass(context):
+        ids = data_dict.get("datasets") or []
+        states = wf_model.states_for(list(ids))
+        for pid in ids:
+            pkg = model.Package.get(pid)
+            if pkg is not None and logic.workflow_applies(pkg) and \
+                    states.get(pkg.id, wf_model.default_state(pkg)) == "published":
+                raise tk.ValidationError({"datasets": [tk._(
+                    "A published dataset stops being public only through "
+                    "withdrawal (workflow_withdraw)")]})
+    return up(context, data_dict)
+
+
+def get_actions() -> dict[str, Any]:
+    return {
+        "workflow_submit": workflow_submit,
+        "workflow_approve": workflow_approve,
+        "workflow_reject": workflow_reject,
+        "workflow_publish": workflow_publish,
+        "workflow_withdraw": workflow_withdraw,
+        "workflow_history_list": workflow_history_list,
+        "workflow_task_list": workflow_task_list,
+        "package_create": package_create,
+        "package_update": package_update,
+        "bulk_update_public": bulk_update_public,
+        "bulk_update_private": bulk_update_private,
+    }

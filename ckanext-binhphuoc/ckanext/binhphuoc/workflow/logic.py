@@ -1,0 +1,182 @@
+"""Transitions of the workflow and the rules that keep datasets private
+until they are published.
+
+    draft ──submit──▶ submitted ──approve (owner)──▶ approved ──publish (verifier)──▶ published
+      ▲                 │ reject (owner)              │ reject (verifier)             │ withdraw
+      └── edit ── rejected ◀──────────────────────────┘                               ▼
+                    withdrawn ──submit──▶ submitted                               withdrawn
+
+A transition locks the dataset's state row (SELECT … FOR UPDATE), checks the
+state it starts from and the actor's role, records the event, and changes
+``private`` when the dataset is published or withdrawn — all in one
+transaction. Notifications are sent after the commit; a failed e-mail never
+undoes a transition.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from ckan import model
+from ckan.plugins import toolkit as tk
+
+from . import model as wf_model
+from . import roles
+
+log = logging.getLogger(__name__)
+
+REASON_MAX = 2000
+
+
+def state_label(state: str) -> str:
+    _ = tk._
+    return {
+        "draft": _("Draft"),
+        "submitted": _("Submitted for approval"),
+        "approved": _("Approved by the owner agency"),
+        "published": _("Published"),
+        "rejected": _("Rejected"),
+        "withdrawn": _("Withdrawn"),
+    }.get(state, state)
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: dict[str, Callable[[Optional[model.User], model.Package], bool]]
+    target: str
+    needs_reason: bool = False
+
+
+def _publisher(user, pkg):
+    return roles.is_publisher(user, pkg)
+
+
+def _owner(user, pkg):
+    return roles.is_owner_approver(user, pkg)
+
+
+def _verifier(user, pkg):
+    return roles.is_verifier(user)
+
+
+def _owner_or_verifier(user, pkg):
+    return roles.is_owner_approver(user, pkg) or roles.is_verifier(user)
+
+
+TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
+    Transition("submit", {"draft": _publisher, "rejected": _publisher,
+                          "withdrawn": _publisher}, "submitted"),
+    Transition("approve", {"submitted": _owner}, "approved"),
+    Transition("reject", {"submitted": _owner, "approved": _verifier}, "rejected",
+               needs_reason=True),
+    Transition("publish", {"approved": _verifier}, "published"),
+    Transition("withdraw", {"published": _owner_or_verifier}, "withdrawn",
+               needs_reason=True),
+)}
+
+
+def workflow_applies(pkg: Optional[model.Package]) -> bool:
+    """Datasets (not harvest sources or other types) are under the workflow."""
+    return pkg is not None and (pkg.type or "dataset") == "dataset"
+
+
+def get_package(data_dict: dict[str, Any]) -> model.Package:
+    ref = data_dict.get("id") or data_dict.get("name")
+    if not ref or not isinstance(ref, str):
+        raise tk.ValidationError({"id": [tk._("Missing value")]})
+    pkg = model.Package.get(ref)
+    if pkg is None or not workflow_applies(pkg):
+        raise tk.ObjectNotFound(tk._("Dataset not found"))
+    if pkg.state == "deleted":
+        raise tk.ValidationError({"id": [tk._("The dataset has been deleted")]})
+    return pkg
+
+
+def clean_reason(data_dict: dict[str, Any], required: bool) -> Optional[str]:
+    reason = data_dict.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise tk.ValidationError({"reason": [tk._("Must be text")]})
+    reason = (reason or "").strip()
+    if required and not reason:
+        raise tk.ValidationError({"reason": [tk._("A reason is required")]})
+    if len(reason) > REASON_MAX:
+        raise tk.ValidationError({"reason": [
+            tk._("The reason must be at most {n} characters").format(n=REASON_MAX)]})
+    return reason or None
+
+
+def allowed(name: str, user: Optional[model.User], pkg: model.Package,
+            state: Optional[str] = None) -> bool:
+    """Whether ``user`` may run transition ``name`` on ``pkg`` now (its
+    current state, or ``state``)."""
+    t = TRANSITIONS[name]
+    state = state or wf_model.get_state(pkg)
+    check = t.sources.get(state)
+    return bool(check and check(user, pkg))
+
+
+def may_act_at_all(name: str, user: Optional[model.User], pkg: model.Package) -> bool:
+    """Whether ``user`` has a role for ``name`` on ``pkg`` in some state (auth)."""
+    return any(check(user, pkg) for check in TRANSITIONS[name].sources.values())
+
+
+def transition(context: dict[str, Any], name: str, data_dict: dict[str, Any]) -> dict[str, Any]:
+    t = TRANSITIONS[name]
+    pkg = get_package(data_dict)
+    reason = clean_reason(data_dict, t.needs_reason)
+    user = roles.user_obj(context.get("user"))
+    row = wf_model.lock(pkg)
+    current = row["state"]
+    expected = data_dict.get("expected_state")
+    if expected and expected != current:
+        model.Session.rollback()
+        raise tk.ValidationError({"workflow_state": [
+            tk._("The dataset was changed meanwhile: it is now \"{state}\"").format(
+                state=state_label(current))]})
+    check = t.sources.get(current)
+    if check is None:
+        model.Session.rollback()
+        raise tk.ValidationError({"workflow_state": [
+            tk._("Cannot {action} a dataset that is \"{state}\"").format(
+                action=action_label(name), state=state_label(current))]})
+    if not check(user, pkg):
+        model.Session.rollback()
+        raise tk.NotAuthorized(
+            tk._("You may not {action} this dataset while it is \"{state}\"").format(
+                action=action_label(name), state=state_label(current)))
+    wf_model.set_state(pkg.id, t.target)
+    wf_model.add_event(pkg.id, current, t.target, name, user.id if user else None,
+                       reason=reason)
+    if t.target == "published":
+        _set_private(context, pkg, False)
+    elif current == "published":
+        _set_private(context, pkg, True)
+    model.repo.commit()
+    # the index carries the state and the verifier's label
+    from ckan.lib import search
+    search.rebuild(pkg.id)
+    from . import notify
+    notify.after_transition(pkg.id, name, current, t.target, user, reason)
+    return {"id": pkg.id, "name": pkg.name, "from_state": current,
+            "workflow_state": t.target, "reason": reason}
+
+
+def action_label(name: str) -> str:
+    _ = tk._
+    return {
+        "submit": _("submit"),
+        "approve": _("approve"),
+        "reject": _("reject"),
+        "publish": _("publish"),
+        "withdraw": _("withdraw"),
+    }[name]
+
+
+def _set_private(context: dict[str, Any], pkg: model.Package, private: bool) -> None:
+    """Flip ``private`` through package_patch (so the search index, activity
+    and every plugin hear of it), bypassing only the workflow's own guard."""
+    ctx = {"user": context.get("user"), "ignore_auth": True,
+           "binhphuoc_workflow": True, "defer_commit": True}
+    tk.get_action("package_patch")(ctx, {"id": pkg.id, "private": private})
