@@ -64,6 +64,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_INI = ROOT / "config" / "test.ini"
+
+
+def _test_ini() -> Path:
+    """The ini pytest runs with (--ckan-ini), so that the live server uses the
+    same databases as the in-process tests; config/test.ini by default."""
+    from ckan.common import config
+
+    path = config.get("__file__")
+    return Path(path) if path else TEST_INI
 ARTIFACTS = ROOT / "var" / "e2e-artifacts"
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage"]
@@ -157,10 +166,11 @@ class LiveServer:
         # so it needs the logging sections: copied from test.ini.
         src = configparser.RawConfigParser(strict=False)
         src.optionxform = str  # type: ignore[assignment]
-        src.read(TEST_INI, encoding="utf-8")
+        test_ini = _test_ini()
+        src.read(test_ini, encoding="utf-8")
         out = configparser.RawConfigParser()
         out.optionxform = str  # type: ignore[assignment]
-        out["app:main"] = {"use": f"config:{TEST_INI}"}
+        out["app:main"] = {"use": f"config:{test_ini}"}
         for key, value in self.config.items():
             out["app:main"][key] = value.replace("%", "%%") if "%(" not in value else value
         for section in src.sections():
