@@ -90,13 +90,24 @@ def workflow_task_list(context: Context, data_dict: dict[str, Any]) -> list[dict
     user = roles.user_obj(context.get("user"))
     tasks = []
     rows = wf_model.package_ids_in_states(
-        ["draft", "submitted", "approved", "rejected", "withdrawn"])
+        ["draft", "submitted", "approved", "rejected", "withdrawn", "published"])
     for package_id, state, since in sorted(rows, key=lambda r: r[2]):
         pkg = model.Package.get(package_id)
         if pkg is None or pkg.state != "active" or not logic.workflow_applies(pkg):
             continue
-        actions = [name for name in logic.TRANSITIONS
-                   if logic.allowed(name, user, pkg, state)]
+        revision = None
+        if state == "published":
+            row = wf_model.get_row(pkg.id)
+            revision = row["revision_state"] if row and row["revision"] is not None else None
+            if revision == "submitted" and roles.is_owner_approver(user, pkg):
+                actions = ["approve", "reject"]
+            elif revision == "approved" and roles.is_verifier(user):
+                actions = ["publish", "reject"]
+            else:
+                continue
+        else:
+            actions = [name for name in logic.TRANSITIONS
+                       if logic.allowed(name, user, pkg, state)]
         if state in ("draft", "rejected", "withdrawn"):
             # a publisher's to-do; for reviewers these are not tasks
             actions = [a for a in actions if a == "submit"]
@@ -109,7 +120,8 @@ def workflow_task_list(context: Context, data_dict: dict[str, Any]) -> list[dict
             "id": pkg.id, "name": pkg.name, "title": pkg.title,
             "organization": org.name if org else None,
             "organization_title": org.title if org else None,
-            "workflow_state": state, "since": since.isoformat(), "actions": actions,
+            "workflow_state": state, "revision_state": revision,
+            "since": since.isoformat(), "actions": actions,
         })
     return tasks
 
@@ -176,6 +188,8 @@ def package_update(up: Action, context: Context, data_dict: dict[str, Any]) -> A
                 "(workflow_submit, workflow_approve, ...)")]})
         data_dict = {k: v for k, v in data_dict.items() if k != "workflow_state"}
     data_dict = dict(data_dict, private=not published)
+    if published and not context.get("binhphuoc_resource_change"):
+        return _revise(context, pkg, data_dict)
     result = up(context, data_dict)
     if state == "rejected":
         row = wf_model.lock(pkg)
@@ -186,6 +200,85 @@ def package_update(up: Action, context: Context, data_dict: dict[str, Any]) -> A
             if not context.get("defer_commit"):
                 model.repo.commit()
     return result
+
+
+def _revise(context: Context, pkg: model.Package, data_dict: dict[str, Any]) -> Any:
+    """R13: an edit of a published dataset becomes its pending revision; the
+    public keeps the published version until the revision is approved and
+    verified."""
+    from ckan.lib import plugins as lib_plugins
+
+    tk.check_access("package_update", context, data_dict)
+    package_plugin = lib_plugins.lookup_package_plugin(pkg.type)
+    schema = context.get("schema") or package_plugin.update_package_schema()
+    ctx = dict(context, package=pkg)
+    _data, errors = lib_plugins.plugin_validate(
+        package_plugin, ctx, data_dict, schema, "package_update")
+    if errors:
+        model.Session.rollback()
+        raise tk.ValidationError(errors)
+    logic.submit_revision(context, pkg, data_dict)
+    shown = tk.get_action("package_show")(
+        {"user": context.get("user"), "for_view": False}, {"id": pkg.id})
+    return shown
+
+
+def _resource_change(name: str):
+    """Resource changes of a published dataset apply at once (recorded in the
+    history); its metadata changes go through a revision."""
+
+    @tk.chained_action
+    def action(up: Action, context: Context, data_dict: dict[str, Any]) -> Any:
+        if _bypass(context):
+            return up(context, data_dict)
+        package_id = data_dict.get("package_id")
+        if not package_id and data_dict.get("id"):
+            res = model.Resource.get(data_dict["id"])
+            package_id = res.package_id if res else None
+        pkg = model.Package.get(package_id) if package_id else None
+        if not logic.workflow_applies(pkg) or wf_model.get_state(pkg) != "published":
+            return up(context, data_dict)
+        context["binhphuoc_resource_change"] = True
+        result = up(context, data_dict)
+        user = roles.user_obj(context.get("user"))
+        wf_model.add_event(pkg.id, "published", "published", name,
+                           user.id if user else None, detail={"resource": (
+                               result.get("id") if isinstance(result, dict)
+                               else data_dict.get("id"))})
+        model.repo.commit()
+        return result
+
+    action.__name__ = name
+    return action
+
+
+resource_create = _resource_change("resource_create")
+resource_update = _resource_change("resource_update")
+resource_delete = _resource_change("resource_delete")
+
+
+@tk.side_effect_free
+def workflow_revision_show(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
+    """The pending revision of a published dataset, field by field against
+    the published version (R13), for its agency and the reviewers.
+
+    Args:
+        id: the dataset's id or name
+
+    Returns:
+        ``{"revision_state", "by", "changes": [{"field", "published", "revision"}]}``
+        or ``{"revision_state": null, "changes": []}`` when there is none
+    """
+    tk.check_access("workflow_history_list", context, data_dict)
+    pkg = logic.get_package(data_dict)
+    row = wf_model.get_row(pkg.id)
+    if not row or row["revision"] is None:
+        return {"revision_state": None, "by": None, "changes": []}
+    current = tk.get_action("package_show")(
+        {"user": context.get("user")}, {"id": pkg.id})
+    by = model.User.get(row["revision_by"]) if row["revision_by"] else None
+    return {"revision_state": row["revision_state"], "by": by.name if by else None,
+            "changes": logic.revision_diff(current, row["revision"])}
 
 
 @tk.chained_action
@@ -224,6 +317,10 @@ def get_actions() -> dict[str, Any]:
         "workflow_task_list": workflow_task_list,
         "package_create": package_create,
         "package_update": package_update,
+        "resource_create": resource_create,
+        "resource_update": resource_update,
+        "resource_delete": resource_delete,
+        "workflow_revision_show": workflow_revision_show,
         "bulk_update_public": bulk_update_public,
         "bulk_update_private": bulk_update_private,
     }

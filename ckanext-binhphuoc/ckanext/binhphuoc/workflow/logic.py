@@ -135,6 +135,8 @@ def transition(context: dict[str, Any], name: str, data_dict: dict[str, Any]) ->
         raise tk.ValidationError({"workflow_state": [
             tk._("The dataset was changed meanwhile: it is now \"{state}\"").format(
                 state=state_label(current))]})
+    if current == "published" and row["revision"] is not None and name != "withdraw":
+        return _revision_transition(context, name, pkg, row, user, reason)
     check = t.sources.get(current)
     if check is None:
         model.Session.rollback()
@@ -146,21 +148,154 @@ def transition(context: dict[str, Any], name: str, data_dict: dict[str, Any]) ->
         raise tk.NotAuthorized(
             tk._("You may not {action} this dataset while it is \"{state}\"").format(
                 action=action_label(name), state=state_label(current)))
-    wf_model.set_state(pkg.id, t.target)
+    extra: dict[str, Any] = {}
+    detail = None
+    if current == "published" and row["revision"] is not None:
+        # withdrawing drops a pending revision (recorded in the event)
+        extra = {"revision": None, "revision_state": None, "revision_by": None}
+        detail = {"discarded_revision": row["revision"]}
+    wf_model.set_state(pkg.id, t.target, **extra)
     wf_model.add_event(pkg.id, current, t.target, name, user.id if user else None,
-                       reason=reason)
+                       reason=reason, detail=detail)
     if t.target == "published":
         _set_private(context, pkg, False)
     elif current == "published":
         _set_private(context, pkg, True)
+    return _finish(pkg, name, current, t.target, user, reason)
+
+
+def _finish(pkg: model.Package, name: str, current: str, target: str,
+            user: Optional[model.User], reason: Optional[str],
+            revision: Optional[str] = None) -> dict[str, Any]:
     model.repo.commit()
     # the index carries the state and the verifier's label
     from ckan.lib import search
     search.rebuild(pkg.id)
     from . import notify
-    notify.after_transition(pkg.id, name, current, t.target, user, reason)
-    return {"id": pkg.id, "name": pkg.name, "from_state": current,
-            "workflow_state": t.target, "reason": reason}
+    notify.after_transition(pkg.id, name, current, target if revision is None else
+                            _REVISION_NOTIFY.get(revision, target), user, reason)
+    out = {"id": pkg.id, "name": pkg.name, "from_state": current,
+           "workflow_state": target, "reason": reason}
+    if revision is not None:
+        out["revision_state"] = revision
+    return out
+
+
+# --- revisions of published datasets (R13) ----------------------------------------------
+# An edit of a published dataset by its agency is kept as a pending revision
+# (the state row's ``revision``, the package_update data); the public keeps
+# the published version. The owner approves it (revision_state submitted →
+# approved), the verifier publishes it (applied with package_update), or
+# either rejects it (discarded, with the reason).
+
+_REVISION_NOTIFY = {"approved": "approved", "applied": "published", "rejected": "rejected"}
+
+
+def _revision_transition(context, name, pkg, row, user, reason):
+    rstate = row["revision_state"]
+    rules = {
+        ("approve", "submitted"): (_owner, "approved"),
+        ("reject", "submitted"): (_owner, "rejected"),
+        ("reject", "approved"): (_verifier, "rejected"),
+        ("publish", "approved"): (_verifier, "applied"),
+    }
+    rule = rules.get((name, rstate))
+    if rule is None:
+        model.Session.rollback()
+        raise tk.ValidationError({"workflow_state": [
+            tk._("Cannot {action} the pending revision: it is \"{state}\"").format(
+                action=action_label(name), state=revision_label(rstate))]})
+    check, outcome = rule
+    if not check(user, pkg):
+        model.Session.rollback()
+        raise tk.NotAuthorized(
+            tk._("You may not {action} this revision while it is \"{state}\"").format(
+                action=action_label(name), state=revision_label(rstate)))
+    actor = user.id if user else None
+    if outcome == "approved":
+        wf_model.set_state(pkg.id, "published", revision_state="approved")
+    elif outcome == "rejected":
+        wf_model.set_state(pkg.id, "published", revision=None, revision_state=None,
+                           revision_by=None)
+    else:  # applied
+        data = dict(row["revision"])
+        data["id"] = pkg.id
+        data["private"] = False
+        ctx = {"user": context.get("user"), "ignore_auth": True,
+               "binhphuoc_workflow": True, "defer_commit": True}
+        try:
+            tk.get_action("package_update")(ctx, data)
+        except tk.ValidationError as e:
+            model.Session.rollback()
+            raise tk.ValidationError(dict(
+                e.error_dict, workflow_state=[tk._(
+                    "The revision no longer validates; reject it and edit again")]))
+        wf_model.set_state(pkg.id, "published", revision=None, revision_state=None,
+                           revision_by=None)
+    wf_model.add_event(pkg.id, "published", "published", name, actor, reason=reason,
+                       revision=True, detail={"revision": outcome})
+    return _finish(pkg, name, "published", "published", user, reason, revision=outcome)
+
+
+def revision_label(state: Optional[str]) -> str:
+    _ = tk._
+    return {
+        "submitted": _("Revision waiting for the owner's approval"),
+        "approved": _("Revision approved, waiting for verification"),
+    }.get(state or "", state or "")
+
+
+def submit_revision(context: dict[str, Any], pkg: model.Package,
+                    data_dict: dict[str, Any]) -> None:
+    """Keep ``data_dict`` (a validated package_update of a published
+    dataset) as its pending revision, waiting for the owner."""
+    import json
+
+    try:
+        data = json.loads(json.dumps(data_dict))
+    except (TypeError, ValueError):
+        raise tk.ValidationError({"resources": [tk._(
+            "Files cannot be uploaded in a revision of a published dataset; "
+            "add them with resource_create")]})
+    user = roles.user_obj(context.get("user"))
+    row = wf_model.lock(pkg)
+    if row["state"] != "published":
+        model.Session.rollback()
+        raise tk.ValidationError({"workflow_state": [
+            tk._("The dataset was changed meanwhile: it is now \"{state}\"").format(
+                state=state_label(row["state"]))]})
+    wf_model.set_state(pkg.id, "published", revision=data, revision_state="submitted",
+                       revision_by=user.id if user else None)
+    wf_model.add_event(pkg.id, "published", "published", "revise",
+                       user.id if user else None, revision=True)
+    model.repo.commit()
+    from . import notify
+    notify.after_transition(pkg.id, "revise", "published", "submitted", user, None)
+
+
+def revision_diff(pkg_dict: dict[str, Any], revision: dict[str, Any]) -> list[dict[str, Any]]:
+    """Field by field: what the revision changes against the published version."""
+    skip = {"id", "private", "workflow_state", "metadata_modified", "revision_id",
+            "workflow_revision", "state"}
+    out = []
+    for key in sorted(set(revision) - skip):
+        old, new = pkg_dict.get(key), revision.get(key)
+        if key == "resources":
+            old = [{k: r.get(k) for k in ("id", "name", "url", "format")} for r in old or []]
+            new = [{k: r.get(k) for k in ("id", "name", "url", "format")} for r in new or []]
+        if _norm(old) != _norm(new):
+            out.append({"field": key, "published": old, "revision": new})
+    return out
+
+
+def _norm(value: Any) -> Any:
+    if value in (None, "", [], {}):
+        return None
+    if isinstance(value, list):
+        return [_norm(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _norm(v) for k, v in value.items() if _norm(v) is not None}
+    return value
 
 
 def action_label(name: str) -> str:

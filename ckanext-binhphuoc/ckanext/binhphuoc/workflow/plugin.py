@@ -38,6 +38,24 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
         from ckan import model
 
         pkg = model.Package.get(pkg_dict.get("id") or "")
-        if pkg is not None and logic.workflow_applies(pkg):
-            pkg_dict["workflow_state"] = wf_model.get_state(pkg)
+        if pkg is None or not logic.workflow_applies(pkg):
+            return pkg_dict
+        row = wf_model.get_row(pkg.id)
+        pkg_dict["workflow_state"] = row["state"] if row else wf_model.default_state(pkg)
+        # a pending revision (R13) is shown only to the agency and the reviewers
+        # (never to the index, which runs without a user)
+        if row and row["revision"] is not None and _may_review(context, pkg):
+            pkg_dict["workflow_revision"] = {"revision_state": row["revision_state"]}
         return pkg_dict
+
+
+def _may_review(context: Any, pkg: Any) -> bool:
+    from ckan import authz
+
+    from . import roles
+
+    user = roles.user_obj(context.get("user"))
+    if user is None:
+        return False
+    return roles.is_verifier(user) or bool(
+        pkg.owner_org and authz.users_role_for_group_or_org(pkg.owner_org, user.name))
