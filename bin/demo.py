@@ -45,7 +45,7 @@ DEMO_DIR = os.path.join(os.path.dirname(HERE), "config", "demo")
 TABULAR = {"csv", "tsv", "xls", "xlsx"}
 
 # Keys of a dataset spec that are not plain schema fields.
-STRUCTURAL = ("resources", "tags", "groups")
+STRUCTURAL = ("resources", "tags", "groups", "workflow", "workflow_reason")
 # Core package columns that the Vietnamese schema replaced (focal_point_*):
 # emptied on datasets created by an older demo.
 OBSOLETE_CORE = ("maintainer", "maintainer_email", "version")
@@ -180,8 +180,8 @@ def ensure_user(ckan: RemoteCKAN, spec: dict, password: str) -> None:
 
 def dataset_fields(spec: dict) -> dict[str, Any]:
     """What package_create gets: every field, structural keys as CKAN lists."""
+    # no `private`: a new dataset is a draft; the workflow makes it public
     data = fields_of(spec, skip=STRUCTURAL)
-    data.setdefault("private", False)
     data["tags"] = [{"name": t} for t in spec.get("tags", [])]
     data["groups"] = [{"name": g} for g in spec.get("groups", [])]
     return data
@@ -191,7 +191,6 @@ def dataset_diff(spec: dict, pkg: dict) -> dict[str, Any]:
     """The fields to patch so that ``pkg`` (package_show) matches ``spec``."""
     diff: dict[str, Any] = {}
     want = fields_of(spec, skip=STRUCTURAL)
-    want.setdefault("private", False)
     for key, value in want.items():
         if key == "name":
             continue
@@ -242,6 +241,36 @@ def ensure_dataset(ckan: RemoteCKAN, spec: dict) -> dict:
                  upload=(res["file"], f))
         log(f"  uploaded {res['file']}")
     return ckan.action.package_show(id=spec["name"])
+
+
+# Transitions (as the sysadmin running the demo) that bring a new draft to the
+# state its spec names.
+WORKFLOW_PATHS = {
+    "draft": [],
+    "submitted": ["submit"],
+    "approved": ["submit", "approve"],
+    "published": ["submit", "approve", "publish"],
+    "rejected": ["submit", "approve", "reject"],
+    "withdrawn": ["submit", "approve", "publish", "withdraw"],
+}
+
+
+def ensure_workflow_state(ckan: RemoteCKAN, spec: dict, pkg: dict) -> None:
+    """A dataset still in draft is taken through the approval workflow to its
+    spec's state; a dataset already past draft is left where its reviewers put
+    it (idempotent)."""
+    target = spec.get("workflow", "published")
+    if target not in WORKFLOW_PATHS:
+        raise DemoError(f"dataset {spec['name']}: unknown workflow state {target!r}")
+    state = pkg.get("workflow_state")
+    if state is None or state != "draft" or target == "draft":
+        return
+    for step in WORKFLOW_PATHS[target]:
+        data = {"id": pkg["id"]}
+        if step in ("reject", "withdraw"):
+            data["reason"] = spec.get("workflow_reason") or "Minh họa quy trình"
+        call(ckan, f"workflow_{step}", f"dataset {spec['name']}", **data)
+    log(f"  workflow: {spec['name']} → {target}")
 
 
 def wait_for_datastore(ckan: RemoteCKAN, resources: list[dict], timeout: float) -> bool:
@@ -314,6 +343,7 @@ def main() -> int:
         tabular = []
         for spec in demo.get("datasets", []):
             pkg = ensure_dataset(ckan, spec)
+            ensure_workflow_state(ckan, spec, pkg)
             tabular += [r for r in pkg["resources"]
                         if (r.get("format") or "").lower() in TABULAR]
         ok = wait_for_datastore(ckan, tabular, args.timeout)

@@ -116,3 +116,12 @@ def test_task_list(people, act, new_dataset):
     assert act(people.other, "workflow_task_list") == []
     with pytest.raises(tk.NotAuthorized):
         act(None, "workflow_task_list")
+
+
+def test_search_results_carry_the_state(people, act, new_dataset):
+    a = new_dataset()
+    b = new_dataset()
+    act(people.publisher, "workflow_submit", id=b["id"])
+    found = {d["name"]: d["workflow_state"] for d in act(
+        people.owner, "package_search", include_private=True)["results"]}
+    assert found == {a["name"]: "draft", b["name"]: "submitted"}

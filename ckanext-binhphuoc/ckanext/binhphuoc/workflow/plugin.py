@@ -21,6 +21,26 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
     p.implements(p.IAuthFunctions)
     p.implements(p.IPermissionLabels)
     p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IConfigurer)
+    p.implements(p.IBlueprint)
+    p.implements(p.ITemplateHelpers)
+
+    # IConfigurer: the bundle's templates, when binhphuoc_schema (which adds
+    # them at its place in ckan.plugins, before scheming's) is not loaded
+    def update_config(self, config: Any) -> None:
+        if not p.plugin_loaded("binhphuoc_schema"):
+            tk.add_template_directory(
+                config, os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"))
+
+    # IBlueprint: the transition forms and "Việc cần làm"
+    def get_blueprint(self) -> Any:
+        from . import views
+        return views.get_blueprints()
+
+    # ITemplateHelpers: badge, buttons, history
+    def get_helpers(self) -> dict[str, Any]:
+        from . import helpers
+        return helpers.get_helpers()
 
     def declare_config_options(self, declaration: Declaration, key: Key) -> None:
         path = os.path.join(os.path.dirname(__file__), "config_declaration.yaml")
@@ -47,6 +67,23 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
         if row and row["revision"] is not None and _may_review(context, pkg):
             pkg_dict["workflow_revision"] = {"revision_state": row["revision_state"]}
         return pkg_dict
+
+    def after_dataset_search(self, search_results: dict[str, Any],
+                             search_params: dict[str, Any]) -> dict[str, Any]:
+        return _search_states(search_results)
+
+
+def _search_states(search_results: dict[str, Any]) -> dict[str, Any]:
+    """Results come from the index's validated copy, which the schema
+    strips of workflow_state: add it back (the caller may see each result)."""
+    results = search_results.get("results") or []
+    ids = [r.get("id") for r in results if isinstance(r, dict) and r.get("id")]
+    states = wf_model.states_for(ids)
+    for r in results:
+        if isinstance(r, dict) and r.get("id") and (r.get("type") or "dataset") == "dataset":
+            r["workflow_state"] = states.get(
+                r["id"], "published" if not r.get("private") else "draft")
+    return search_results
 
 
 def _may_review(context: Any, pkg: Any) -> bool:
