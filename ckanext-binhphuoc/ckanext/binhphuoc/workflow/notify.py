@@ -1,10 +1,31 @@
-"""E-mail to the next actor after each transition, and to the publishers on
-rejection or withdrawal, through CKAN's mailer, in Vietnamese (the site's
-default language). A failed e-mail is logged; it never undoes a transition."""
+"""E-mail to the next actor after each transition, through CKAN's mailer.
+
+Who is mailed (never the actor about their own action, never a user without
+an e-mail address, each address once):
+
+- ``submitted`` → the admins of the owner agency (they approve);
+- ``approved`` → the members of the verifying department (they verify and publish);
+- ``published`` → the publishers of the agency (its editors and admins);
+- ``rejected`` / ``withdrawn`` → the publishers, with the reason.
+
+Language: the messages are rendered in the portal's default language
+(``ckan.locale_default``, ``vi`` on the portals) with Babel translations
+loaded directly from the bundle's catalog — not with CKAN's ``_()``, whose
+language comes from the current web request: a transition run from the
+Action API, a CLI command, a background job or a test has no request (and
+``_()`` would answer in English), and a reviewer browsing in English should
+not decide the language of a letter to somebody else.
+
+A notification runs after the transition is committed. Whatever goes wrong
+with it (no SMTP server, a refused message, a server that hangs — bounded by
+:data:`SMTP_TIMEOUT`) is logged and never undoes or fails the transition.
+"""
 from __future__ import annotations
 
+import contextlib
 import logging
-from typing import Optional
+import socket
+from typing import Iterator, Optional
 
 from ckan import model
 from ckan.lib import mailer
@@ -14,63 +35,184 @@ from . import roles
 
 log = logging.getLogger(__name__)
 
+#: seconds an SMTP connection may wait for the server (CKAN's mailer sets none)
+SMTP_TIMEOUT = 15.0
 
-def _recipients(pkg: model.Package, action: str, to_state: str) -> list[model.User]:
+STATES = ("submitted", "approved", "published", "rejected", "withdrawn")
+
+
+def _recipients(pkg: model.Package, to_state: str) -> list[model.User]:
     if to_state == "submitted":
         return roles.owner_admins(pkg)
     if to_state == "approved":
         return roles.verifiers()
-    if to_state in ("rejected", "withdrawn", "published"):
+    if to_state in ("published", "rejected", "withdrawn"):
         return roles.publishers(pkg)
     return []
 
 
-def _messages(pkg: model.Package, action: str, to_state: str, actor: Optional[model.User],
-              reason: Optional[str]) -> tuple[str, str]:
-    _ = tk._
-    url = tk.config.get("ckan.site_url").rstrip("/") + "/dataset/" + pkg.name
-    who = (actor.fullname or actor.name) if actor else _("the portal")
+def recipients(pkg: model.Package, to_state: str,
+               actor: Optional[model.User]) -> list[model.User]:
+    """The users to mail about ``pkg`` entering ``to_state``: with an
+    e-mail address, not the actor, one per address, in a stable order."""
+    out, seen = [], set()
+    for user in sorted(_recipients(pkg, to_state), key=lambda u: u.name):
+        address = (user.email or "").strip().lower()
+        if not address or (actor is not None and user.id == actor.id) or address in seen:
+            continue
+        seen.add(address)
+        out.append(user)
+    return out
+
+
+def translations(locale: Optional[str] = None):
+    """The bundle's catalog for ``locale`` (default: ``ckan.locale_default``);
+    NullTranslations (the English source strings) for a language without one."""
+    from babel.support import Translations
+
+    from ..i18n_tools import DOMAIN, I18N_DIR
+
+    locale = locale or tk.config.get("ckan.locale_default") or "en"
+    return Translations.load(I18N_DIR, [locale], DOMAIN)
+
+
+def _url(path: str) -> str:
+    return (tk.config.get("ckan.site_url") or "").rstrip("/") + path
+
+
+def message(pkg: model.Package, to_state: str, actor: Optional[model.User],
+            reason: Optional[str], recipient: Optional[model.User] = None,
+            revision: bool = False, locale: Optional[str] = None) -> tuple[str, str]:
+    """Subject and plain-text body of the notification about ``pkg``."""
+    _ = translations(locale).gettext
+    org = model.Group.get(pkg.owner_org) if pkg.owner_org else None
+    site = tk.config.get("ckan.site_title") or _("Open data portal")
+    fields = dict(
+        who=(actor.fullname or actor.name) if actor else _("The portal"),
+        title=pkg.title or pkg.name,
+        agency=(org.title or org.name) if org else _("its agency"),
+        url=_url("/dataset/" + pkg.name),
+        tasks=_url("/dashboard/workflow"),
+        reason=reason or "",
+        site=site,
+    )
     subjects = {
-        "submitted": _("[Open data portal] To approve: {title}"),
-        "approved": _("[Open data portal] To verify and publish: {title}"),
-        "published": _("[Open data portal] Published: {title}"),
-        "rejected": _("[Open data portal] Rejected: {title}"),
-        "withdrawn": _("[Open data portal] Withdrawn: {title}"),
+        "submitted": _("[{site}] Dataset awaiting your approval: {title}"),
+        "approved": _("[{site}] Dataset awaiting verification and publication: {title}"),
+        "published": _("[{site}] Dataset published: {title}"),
+        "rejected": _("[{site}] Dataset rejected: {title}"),
+        "withdrawn": _("[{site}] Dataset withdrawn from publication: {title}"),
     }
-    bodies = {
-        "submitted": _("{who} submitted the dataset \"{title}\" for approval by its agency.\n\n"
-                       "Review it: {url}\nYour tasks: {tasks}"),
-        "approved": _("{who} approved the dataset \"{title}\" for its agency. It waits for "
-                      "verification and publication.\n\nReview it: {url}\nYour tasks: {tasks}"),
-        "published": _("{who} published the dataset \"{title}\". It is now public: {url}"),
-        "rejected": _("{who} rejected the dataset \"{title}\".\n\nReason: {reason}\n\n"
-                      "Correct it and submit it again: {url}"),
-        "withdrawn": _("{who} withdrew the dataset \"{title}\"; it is no longer public.\n\n"
-                       "Reason: {reason}\n\n{url}"),
+    leads = {
+        "submitted": _("{who} has submitted the dataset “{title}” of {agency} for approval. "
+                       "Please review it and approve it, or reject it stating the reason."),
+        "approved": _("{who} has approved the dataset “{title}” on behalf of {agency}. "
+                      "Please verify it and publish it, or reject it stating the reason."),
+        "published": _("{who} has published the dataset “{title}” of {agency}. "
+                       "It is now public on the portal."),
+        "rejected": _("{who} has rejected the dataset “{title}” of {agency}."),
+        "withdrawn": _("{who} has withdrawn the dataset “{title}” of {agency} from "
+                       "publication; it is no longer public."),
     }
-    tasks = tk.config.get("ckan.site_url").rstrip("/") + "/dashboard/workflow"
-    fields = dict(who=who, title=pkg.title or pkg.name, url=url, reason=reason or "",
-                  tasks=tasks)
-    return subjects[to_state].format(**fields), bodies[to_state].format(**fields)
+    asks = {
+        "rejected": _("Please correct the dataset and submit it again for approval."),
+        "withdrawn": _("If it is to be published again, please correct the dataset and "
+                       "submit it again for approval."),
+    }
+    paragraphs = [
+        _("Dear {name},").format(name=(recipient.fullname or recipient.name)
+                                 if recipient else _("colleague")),
+        leads[to_state].format(**fields),
+    ]
+    if revision and to_state in ("submitted", "approved"):
+        paragraphs.append(_("This is a revision of a published dataset: the public keeps "
+                            "seeing the published version until the revision is published."))
+    elif revision and to_state == "rejected":
+        paragraphs.append(_("The revision has been discarded; the published version stays "
+                            "public."))
+    if to_state in ("rejected", "withdrawn"):
+        paragraphs.append(_("Reason: {reason}").format(**fields))
+    if to_state in asks and not revision:
+        paragraphs.append(asks[to_state])
+    paragraphs.append("\n".join([_("Dataset: {url}").format(**fields),
+                                 _("Your tasks: {tasks}").format(**fields)]))
+    paragraphs.append(_("Sincerely,\n{site}").format(**fields))
+    paragraphs.append(_("This message was sent automatically; please do not reply to it."))
+    return subjects[to_state].format(**fields), "\n\n".join(paragraphs) + "\n"
+
+
+class Subject(str):
+    """A Subject header that folds itself into RFC 2047 encoded words.
+
+    CKAN's mailer sets ``msg["Subject"] = subject`` on an ``EmailMessage``
+    (policy ``email.policy.default``), whose folder — CPython 3.11 — drops
+    the space where it splits a run of non-ASCII words between two encoded
+    words: a Vietnamese subject longer than a line arrives as "Bộ dữliệu".
+    A header value with a ``name`` is kept as it is by the policy and asked
+    to ``fold`` itself; this one folds with ``email.header.Header``, which
+    keeps the spaces inside the encoded words."""
+
+    name = "Subject"
+
+    def fold(self, *, policy) -> str:
+        from email.header import Header
+
+        encoded = Header(str(self), "utf-8", header_name=self.name).encode(
+            linesep=policy.linesep, maxlinelen=policy.max_line_length or 78)
+        return "%s: %s%s" % (self.name, encoded, policy.linesep)
+
+
+@contextlib.contextmanager
+def _socket_timeout(seconds: float) -> Iterator[None]:
+    """CKAN's mailer opens ``smtplib.SMTP(host, port)`` without a timeout,
+    so a server that accepts and never answers would hang the request: give
+    new sockets a default timeout while sending (unless one is already set)."""
+    if socket.getdefaulttimeout() is not None:
+        yield
+        return
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(None)
 
 
 def after_transition(package_id: str, action: str, from_state: str, to_state: str,
                      actor: Optional[model.User], reason: Optional[str]) -> None:
-    pkg = model.Package.get(package_id)
-    if pkg is None or to_state not in ("submitted", "approved", "published", "rejected",
-                                       "withdrawn"):
+    """Mail the next actors about ``package_id`` entering ``to_state``
+    (called by the workflow after the transition is committed; a revision of
+    a published dataset comes with ``from_state`` "published")."""
+    if to_state not in STATES:
         return
     try:
-        recipients = [u for u in _recipients(pkg, action, to_state)
-                      if u.email and (actor is None or u.id != actor.id)]
-        subject, body = _messages(pkg, action, to_state, actor, reason)
-    except Exception:  # never let a notification undo or fail a transition
-        log.exception("workflow notification for %s (%s) could not be prepared",
+        pkg = model.Package.get(package_id)
+        if pkg is None:
+            return
+        revision = from_state == "published" and to_state != "withdrawn"
+        letters = [(user, message(pkg, to_state, actor, reason, recipient=user,
+                                  revision=revision))
+                   for user in recipients(pkg, to_state, actor)]
+        name = pkg.name
+    except Exception:  # noqa: BLE001 — never let a notification fail a transition
+        log.exception("workflow notification about %s (%s) could not be prepared",
                       package_id, to_state)
-        return
-    for user in recipients:
         try:
-            mailer.mail_recipient(user.fullname or user.name, user.email, subject, body)
-        except Exception as e:  # noqa: BLE001 — logged, the transition stands
-            log.error("workflow e-mail to %s about %s (%s) failed: %s",
-                      user.name, pkg.name, to_state, e)
+            model.Session.rollback()
+        except Exception:  # noqa: BLE001
+            pass
+        return
+    with _socket_timeout(SMTP_TIMEOUT):
+        for i, (user, (subject, body)) in enumerate(letters):
+            try:
+                mailer.mail_recipient(user.fullname or user.name, user.email,
+                                      Subject(subject), body)
+            except Exception as e:  # noqa: BLE001 — logged, the transition stands
+                unreachable = isinstance(e, OSError) or "could not be connected" in str(e)
+                log.error("workflow e-mail to %s <%s> about %s (%s) failed: %s",
+                          user.name, user.email, name, to_state, e)
+                if unreachable and i + 1 < len(letters):
+                    # the server is down or hangs: do not wait for it once per recipient
+                    log.error("workflow e-mail about %s (%s) not sent to %s either",
+                              name, to_state,
+                              ", ".join(u.name for u, _letter in letters[i + 1:]))
+                    return
