@@ -25,6 +25,8 @@ class WorkflowPermissionLabels(DefaultPermissionLabels):
 
     def get_user_dataset_labels(self, user_obj: model.User) -> list[str]:
         labels = super().get_user_dataset_labels(user_obj)
-        if user_obj is not None and not user_obj.is_anonymous and roles.is_verifier(user_obj):
+        # views may pass g.userobj, which is "" for anonymous users (the
+        # dataset activity page answered 500 to them)
+        if isinstance(user_obj, model.User) and roles.is_verifier(user_obj):
             labels.append(VERIFIER_LABEL)
         return labels
