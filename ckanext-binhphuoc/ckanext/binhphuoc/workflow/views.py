@@ -19,6 +19,30 @@ from . import model as wf_model
 
 bp = Blueprint("binhphuoc_workflow", __name__)
 
+
+@bp.before_request
+def _csrf_protect() -> Any:
+    """CKAN exempts extensions' blueprints from CSRF protection unless
+    ``ckan.csrf_protection.ignore_extensions = false``: these forms change
+    the state of datasets, so they check the token themselves (requests
+    authenticated by an API token are exempt, as everywhere in CKAN)."""
+    from flask import current_app, g
+    from flask_wtf.csrf import CSRFError
+
+    if request.method != "POST" or not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return None
+    if getattr(g, "_csrf_exempt_view", False):
+        return None
+    from ckan.config.middleware.flask_app import csrf
+
+    try:
+        csrf.protect()
+    except CSRFError:
+        h.flash_error(tk._("The form has expired or was not sent from this site; "
+                           "please try again."))
+        return h.redirect_to(request.path)
+    return None
+
 TASKS_URL = "/dashboard/workflow"
 BULK_ACTIONS = ("submit", "approve", "publish")
 
