@@ -304,3 +304,30 @@ def test_forms_are_csrf_protected(app, people, act, new_dataset):
     res = client.post(url, data={"expected_state": "draft", "_csrf_token": token(body)})
     assert flashes(nfc(res.get_data(as_text=True)), "success")
     assert state_of(act, people, pkg) == "submitted"
+
+
+def test_pending_revision_of_a_published_dataset(people, act, new_dataset, get, post):
+    """An edit of a published dataset waits as a revision: the page names it,
+    the owner approves it, the verifier publishes it, with the same buttons."""
+    pkg = new_dataset()
+    for user, action in ((people.publisher, "workflow_submit"), (people.owner, "workflow_approve"),
+                         (people.verifier, "workflow_publish")):
+        act(user, action, id=pkg["id"])
+    act(people.publisher, "package_patch", id=pkg["id"], objective="Mục tiêu đã sửa")
+    url = "/dataset/" + pkg["name"]
+    res, body = get(people.owner, url)
+    assert "binhphuoc-workflow-revision" in body
+    assert "Bản chỉnh sửa chờ cơ quan chủ quản phê duyệt" in body
+    assert buttons(body) == {"approve", "reject", "withdraw"}
+    res, body = get(people.verifier, url)
+    assert buttons(body) == {"withdraw"}
+    res, body = post(people.owner, url + "/workflow/approve", {"expected_state": "published"})
+    assert flashes(body, "success")
+    res, body = get(people.verifier, url)
+    assert buttons(body) == {"publish", "reject", "withdraw"}
+    res, body = post(people.verifier, url + "/workflow/publish", {"expected_state": "published"})
+    assert flashes(body, "success")
+    assert act(None, "package_show", id=pkg["id"])["objective"] == "Mục tiêu đã sửa"
+    res, body = get(people.owner, url)
+    assert "binhphuoc-workflow-revision" not in body
+    assert buttons(body) == {"withdraw"}
