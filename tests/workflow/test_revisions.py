@@ -89,3 +89,18 @@ def test_resource_of_a_published_dataset(people, act, new_dataset):
     assert act(None, "package_show", id=pkg["id"])["private"] is False
     history = act(people.owner, "workflow_history_list", id=pkg["id"])
     assert history[-1]["action"] == "resource_create"
+
+
+def test_reviewers_see_the_diff_on_the_page(people, act, new_dataset, app):
+    from ckan.tests import factories
+
+    pkg = new_dataset(objective="Mục tiêu ban đầu")
+    publish(people, act, pkg)
+    act(people.publisher, "package_patch", id=pkg["id"], objective="Mục tiêu đã sửa")
+    token = factories.APIToken(user=people.owner["name"])["token"]
+    body = app.get("/vi/dataset/" + pkg["name"], headers={"Authorization": token}).body
+    assert "binhphuoc-workflow-diff" in body
+    assert "<del>Mục tiêu ban đầu</del>" in body and "<ins>Mục tiêu đã sửa</ins>" in body
+    assert "Mục tiêu" in body  # the field's Vietnamese label
+    anon = app.get("/vi/dataset/" + pkg["name"]).body
+    assert "binhphuoc-workflow-diff" not in anon and "Mục tiêu đã sửa" not in anon

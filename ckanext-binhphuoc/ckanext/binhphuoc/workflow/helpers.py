@@ -174,7 +174,27 @@ def panel(pkg_dict: Any) -> Optional[dict[str, Any]]:
         "actions": actions,
         "history": history(pkg, user),
         "reason_max": logic.REASON_MAX,
+        # R13: what the pending revision changes, field by field
+        "changes": _labelled_changes(pkg_dict, row["revision"], pkg.type)
+        if row and row.get("revision") is not None else [],
     }
+
+
+def _labelled_changes(pkg_dict: Any, revision: dict[str, Any],
+                      dataset_type: str) -> list[dict[str, Any]]:
+    labels: dict[str, Any] = {}
+    try:
+        schema = tk.h.scheming_get_dataset_schema(dataset_type) or {}
+        labels = {f["field_name"]: f.get("label") for f in schema.get("dataset_fields", [])}
+    except (AttributeError, KeyError, TypeError):
+        pass
+    out = []
+    for change in logic.revision_diff(dict(pkg_dict), revision):
+        label = labels.get(change["field"])
+        if isinstance(label, dict):
+            label = tk.h.scheming_language_text(label)
+        out.append(dict(change, label=label or change["field"]))
+    return out
 
 
 def history(pkg: model.Package, user: model.User) -> list[dict[str, Any]]:
