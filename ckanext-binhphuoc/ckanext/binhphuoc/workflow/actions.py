@@ -151,14 +151,51 @@ def package_create(up: Action, context: Context, data_dict: dict[str, Any]) -> A
         package_id = result["id"]
     else:
         package_id = result
-    wf_model.insert_state(package_id, "draft")
+    harvested = harvest_policy(package_id) is not None
+    first = "submitted" if harvested else "draft"
+    wf_model.insert_state(package_id, first)
     user = roles.user_obj(context.get("user"))
-    wf_model.add_event(package_id, None, "draft", "create", user.id if user else None)
+    wf_model.add_event(package_id, None, first, "harvest" if harvested else "create",
+                       user.id if user else None)
     if not context.get("defer_commit"):
         model.repo.commit()
+    if harvested:
+        from . import notify
+        notify.after_transition(package_id, "harvest", "draft", "submitted", user, None)
     if isinstance(result, dict):
-        result["workflow_state"] = "draft"
+        result["workflow_state"] = first
     return result
+
+
+AUTO_PUBLISH = "auto_publish_refreshes"
+
+
+def harvest_policy(package_id: str) -> Any:
+    """The workflow policy of the harvest source importing this dataset right
+    now (a harvest object in state IMPORT for it): None when it is not being
+    harvested, else the source config's ``workflow`` value
+    ("auto_publish_refreshes" or "")."""
+    import json
+
+    try:
+        from ckanext.harvest.model import HarvestObject
+    except ImportError:
+        return None
+    try:
+        obj = (model.Session.query(HarvestObject)
+               .filter(HarvestObject.package_id == package_id)
+               .filter(HarvestObject.state == "IMPORT")
+               .order_by(HarvestObject.gathered.desc()).first())
+    except Exception:  # harvest tables missing: not harvested
+        model.Session.rollback()
+        return None
+    if obj is None or obj.source is None:
+        return None
+    try:
+        config = json.loads(obj.source.config or "{}")
+    except ValueError:
+        config = {}
+    return (config.get("workflow") or "") if isinstance(config, dict) else ""
 
 
 @tk.chained_action
@@ -189,6 +226,17 @@ def package_update(up: Action, context: Context, data_dict: dict[str, Any]) -> A
         data_dict = {k: v for k, v in data_dict.items() if k != "workflow_state"}
     data_dict = dict(data_dict, private=not published)
     if published and not context.get("binhphuoc_resource_change"):
+        if (_is_site_user(context) and harvest_policy(pkg.id) == AUTO_PUBLISH
+                and _first_publication_done(pkg.id)):
+            # the source's refreshes are published at once (policy of the
+            # harvest source, once its first publication was approved)
+            result = up(context, data_dict)
+            user = roles.user_obj(context.get("user"))
+            wf_model.add_event(pkg.id, "published", "published", "harvest_refresh",
+                               user.id if user else None)
+            if not context.get("defer_commit"):
+                model.repo.commit()
+            return result
         return _revise(context, pkg, data_dict)
     result = up(context, data_dict)
     if state == "rejected":
@@ -202,6 +250,17 @@ def package_update(up: Action, context: Context, data_dict: dict[str, Any]) -> A
     return result
 
 
+def _is_site_user(context: Context) -> bool:
+    """Harvesters import as CKAN's site user; a person never is."""
+    site = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    return context.get("user") == site["name"]
+
+
+def _first_publication_done(package_id: str) -> bool:
+    return any(ev["to_state"] == "published" and ev["action"] == "publish"
+               for ev in wf_model.history(package_id))
+
+
 def _revise(context: Context, pkg: model.Package, data_dict: dict[str, Any]) -> Any:
     """R13: an edit of a published dataset becomes its pending revision; the
     public keeps the published version until the revision is approved and
@@ -209,6 +268,7 @@ def _revise(context: Context, pkg: model.Package, data_dict: dict[str, Any]) -> 
     from ckan.lib import plugins as lib_plugins
 
     tk.check_access("package_update", context, data_dict)
+    data_dict = dict(data_dict, type=data_dict.get("type") or pkg.type)
     package_plugin = lib_plugins.lookup_package_plugin(pkg.type)
     schema = context.get("schema") or package_plugin.update_package_schema()
     ctx = dict(context, package=pkg)
