@@ -2,7 +2,9 @@
 person in their own browser context — the publisher submits, the owner
 approves, the verifier rejects with a reason (dialog), the publisher reads
 the reason, edits and resubmits, the owner approves, the verifier publishes
-from "Việc cần làm", the public sees the dataset, the verifier withdraws it
+from "Việc cần làm", the public sees the dataset, the publisher edits it (a
+revision the public does not see until the owner approves and the verifier
+publishes it), the verifier withdraws it
 with a reason and the public no longer sees it."""
 from __future__ import annotations
 
@@ -163,6 +165,28 @@ def test_complete_workflow_in_the_vietnamese_ui(live_server, page, people, log_i
     public.goto(live_server.url + "/dataset/")
     expect(public.locator(".dataset-list")).to_contain_text("Điểm trường học trên địa bàn tỉnh")
 
+    # the publisher edits the published dataset: a pending revision (R13);
+    # the public keeps the published text
+    publisher.goto(f"{live_server.url}/dataset/edit/{pkg['name']}")
+    publisher.fill("#field-notes", "Bản cập nhật: thêm 12 điểm trường mới.")
+    with publisher.expect_navigation():
+        publisher.click("button[name=save]")
+    public.goto(url)
+    expect(public.locator("article")).to_contain_text("Đã bổ sung cột mã trường")
+    expect(public.locator("body")).not_to_contain_text("thêm 12 điểm trường mới")
+    # the owner sees the change field by field and approves the revision
+    owner.goto(url)
+    expect(owner.locator(".binhphuoc-workflow-diff")).to_contain_text("thêm 12 điểm trường mới")
+    press(owner, "approve")
+    public.goto(url)
+    expect(public.locator("body")).not_to_contain_text("thêm 12 điểm trường mới")
+    # the verifier publishes it: now the public sees the new version
+    verifier.goto(url)
+    expect(verifier.locator(".binhphuoc-workflow-diff")).to_contain_text("thêm 12 điểm trường mới")
+    press(verifier, "publish")
+    public.goto(url)
+    expect(public.locator("article")).to_contain_text("thêm 12 điểm trường mới")
+
     # the verifier withdraws it with a reason
     verifier.goto(url)
     expect(verifier.locator(badge)).to_have_text("Đã công bố")
@@ -180,5 +204,5 @@ def test_complete_workflow_in_the_vietnamese_ui(live_server, page, people, log_i
     expect(publisher.locator(".binhphuoc-workflow-last-reason")).to_contain_text(
         "Số liệu năm học 2024-2025 chưa được đối soát")
     steps = publisher.locator(".binhphuoc-workflow-history tr[data-workflow-event]")
-    expect(steps).to_have_count(9)
+    expect(steps).to_have_count(12)  # 9 transitions + the revision's revise/approve/publish
     assert nfc(steps.first.inner_text()).count("Đã công bố → Đã rút lại") == 1

@@ -31,14 +31,25 @@ def test_complete_flow_through_the_api(people, act, new_dataset):
     act(people.verifier, "workflow_publish", id=pkg["id"])
     shown = state(act, people, pkg)
     assert shown["workflow_state"] == "published" and shown["private"] is False
+    # edit the published dataset (by name, as the edit form does): the public
+    # keeps the old version until the revision is approved and verified
+    act(people.publisher, "package_patch", id=pkg["name"], notes="Bản cập nhật quý 3")
+    assert act(None, "package_show", id=pkg["id"])["notes"] == "Đã bổ sung đơn vị tính"
+    act(people.owner, "workflow_approve", id=pkg["id"])
+    assert act(None, "package_show", id=pkg["id"])["notes"] == "Đã bổ sung đơn vị tính"
+    act(people.verifier, "workflow_publish", id=pkg["id"])
+    assert act(None, "package_show", id=pkg["id"])["notes"] == "Bản cập nhật quý 3"
     act(people.verifier, "workflow_withdraw", id=pkg["id"], reason="Dữ liệu sai lệch")
     shown = state(act, people, pkg)
     assert shown["workflow_state"] == "withdrawn" and shown["private"] is True
     history = act(people.owner, "workflow_history_list", id=pkg["id"])
-    assert [(h["from_state"], h["to_state"]) for h in history] == [
-        (None, "draft"), ("draft", "submitted"), ("submitted", "approved"),
-        ("approved", "rejected"), ("rejected", "draft"), ("draft", "submitted"),
-        ("submitted", "approved"), ("approved", "published"), ("published", "withdrawn")]
+    assert [(h["from_state"], h["to_state"], h["revision"]) for h in history] == [
+        (None, "draft", False), ("draft", "submitted", False), ("submitted", "approved", False),
+        ("approved", "rejected", False), ("rejected", "draft", False),
+        ("draft", "submitted", False), ("submitted", "approved", False),
+        ("approved", "published", False), ("published", "published", True),
+        ("published", "published", True), ("published", "published", True),
+        ("published", "withdrawn", False)]
     assert history[3]["reason"] == "Thiếu trường đơn vị tính"
     assert history[3]["actor"] == people.verifier["name"]
 

@@ -268,7 +268,8 @@ def _revise(context: Context, pkg: model.Package, data_dict: dict[str, Any]) -> 
     from ckan.lib import plugins as lib_plugins
 
     tk.check_access("package_update", context, data_dict)
-    data_dict = dict(data_dict, type=data_dict.get("type") or pkg.type)
+    # as package_update does: the id is the dataset's, its type is fixed
+    data_dict = dict(data_dict, id=pkg.id, type=pkg.type)
     package_plugin = lib_plugins.lookup_package_plugin(pkg.type)
     schema = context.get("schema") or package_plugin.update_package_schema()
     ctx = dict(context, package=pkg)
