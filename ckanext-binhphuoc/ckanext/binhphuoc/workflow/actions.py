@@ -225,7 +225,7 @@ def package_update(up: Action, context: Context, data_dict: dict[str, Any]) -> A
                 "(workflow_submit, workflow_approve, ...)")]})
         data_dict = {k: v for k, v in data_dict.items() if k != "workflow_state"}
     data_dict = dict(data_dict, private=not published)
-    if published and not context.get("binhphuoc_resource_change"):
+    if published:
         if (_is_site_user(context) and harvest_policy(pkg.id) == AUTO_PUBLISH
                 and _first_publication_done(pkg.id)):
             # the source's refreshes are published at once (policy of the
@@ -261,13 +261,20 @@ def _first_publication_done(package_id: str) -> bool:
                for ev in wf_model.history(package_id))
 
 
-def _revise(context: Context, pkg: model.Package, data_dict: dict[str, Any]) -> Any:
+def _revise(context: Context, pkg: model.Package, data_dict: dict[str, Any],
+            checked: bool = False) -> Any:
     """R13: an edit of a published dataset becomes its pending revision; the
     public keeps the published version until the revision is approved and
     verified."""
     from ckan.lib import plugins as lib_plugins
 
-    tk.check_access("package_update", context, data_dict)
+    if not checked:
+        tk.check_access("package_update", context, data_dict)
+    row = wf_model.get_row(pkg.id)
+    pending = row["revision"] if row and row["revision"] is not None else None
+    if "resources" not in data_dict and pending and "resources" in pending:
+        # a metadata edit (e.g. the edit form) keeps the revision's resource changes
+        data_dict = dict(data_dict, resources=pending["resources"])
     # as package_update does: the id is the dataset's, its type is fixed
     data_dict = dict(data_dict, id=pkg.id, type=pkg.type)
     package_plugin = lib_plugins.lookup_package_plugin(pkg.type)
@@ -285,8 +292,8 @@ def _revise(context: Context, pkg: model.Package, data_dict: dict[str, Any]) -> 
 
 
 def _resource_change(name: str):
-    """Resource changes of a published dataset apply at once (recorded in the
-    history); its metadata changes go through a revision."""
+    """Resource changes of a published dataset join its pending revision
+    (R13); the public keeps the published resources until it is applied."""
 
     @tk.chained_action
     def action(up: Action, context: Context, data_dict: dict[str, Any]) -> Any:
@@ -299,15 +306,21 @@ def _resource_change(name: str):
         pkg = model.Package.get(package_id) if package_id else None
         if not logic.workflow_applies(pkg) or wf_model.get_state(pkg) != "published":
             return up(context, data_dict)
-        context["binhphuoc_resource_change"] = True
-        result = up(context, data_dict)
-        user = roles.user_obj(context.get("user"))
-        wf_model.add_event(pkg.id, "published", "published", name,
-                           user.id if user else None, detail={"resource": (
-                               result.get("id") if isinstance(result, dict)
-                               else data_dict.get("id"))})
-        model.repo.commit()
-        return result
+        assert pkg is not None
+        from . import resources
+
+        row = wf_model.get_row(pkg.id)
+        pending = row["revision"] if row and row["revision"] is not None else None
+        revision, res = resources.revise_resource(name, context, pkg, dict(data_dict), pending)
+        try:
+            _revise(context, pkg, revision, checked=True)
+        except Exception:
+            resources.discard_pending_files({"resources": [res]})
+            raise
+        if name == "resource_delete":
+            return None
+        return dict({k: v for k, v in res.items() if k != resources.PENDING_KEY},
+                    package_id=pkg.id, workflow_pending=True)
 
     action.__name__ = name
     return action

@@ -154,6 +154,8 @@ def transition(context: dict[str, Any], name: str, data_dict: dict[str, Any]) ->
         # withdrawing drops a pending revision (recorded in the event)
         extra = {"revision": None, "revision_state": None, "revision_by": None}
         detail = {"discarded_revision": row["revision"]}
+        from . import resources
+        resources.discard_pending_files(row["revision"])
     wf_model.set_state(pkg.id, t.target, **extra)
     wf_model.add_event(pkg.id, current, t.target, name, user.id if user else None,
                        reason=reason, detail=detail)
@@ -217,10 +219,16 @@ def _revision_transition(context, name, pkg, row, user, reason):
     elif outcome == "rejected":
         wf_model.set_state(pkg.id, "published", revision=None, revision_state=None,
                            revision_by=None)
+        from . import resources
+        resources.discard_pending_files(row["revision"])
     else:  # applied
-        data = dict(row["revision"])
+        import copy
+
+        from . import resources
+        data = copy.deepcopy(row["revision"])
         data["id"] = pkg.id
         data["private"] = False
+        moves = resources.take_pending_files(data)
         ctx = {"user": context.get("user"), "ignore_auth": True,
                "binhphuoc_workflow": True, "defer_commit": True}
         try:
@@ -232,6 +240,11 @@ def _revision_transition(context, name, pkg, row, user, reason):
                     "The revision no longer validates; reject it and edit again")]))
         wf_model.set_state(pkg.id, "published", revision=None, revision_state=None,
                            revision_by=None)
+        try:
+            resources.move_files(moves)  # the revision's files take their places
+        except OSError:
+            model.Session.rollback()
+            raise
     wf_model.add_event(pkg.id, "published", "published", name, actor, reason=reason,
                        revision=True, detail={"revision": outcome})
     return _finish(pkg, name, "published", "published", user, reason, revision=outcome)
