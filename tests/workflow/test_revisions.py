@@ -197,3 +197,21 @@ def test_reviewers_see_the_diff_on_the_page(people, act, new_dataset, app):
     assert "Mục tiêu" in body  # the field's Vietnamese label
     anon = app.get("/vi/dataset/" + pkg["name"]).body
     assert "binhphuoc-workflow-diff" not in anon and "Mục tiêu đã sửa" not in anon
+
+
+def test_resource_form_on_a_published_dataset(people, act, new_dataset, app):
+    """CKAN's "add resource" form creates the resource, then re-saves the
+    dataset as it is: the pending resource must survive that."""
+    from ckan.tests import factories
+
+    pkg = new_dataset()
+    publish(people, act, pkg)
+    token = factories.APIToken(user=people.publisher["name"])["token"]
+    app.post("/dataset/{}/resource/new".format(pkg["name"]),
+             headers={"Authorization": token},
+             data={"url": "https://example.com/moi.csv", "name": "Tệp mới", "format": "CSV",
+                   "save": "go-metadata", "id": ""})
+    assert act(None, "package_show", id=pkg["id"])["resources"] == []
+    changes = act(people.owner, "workflow_revision_show", id=pkg["id"])["changes"]
+    assert [c["field"] for c in changes] == ["resources"]
+    assert changes[0]["revision"][0]["name"] == "Tệp mới"

@@ -272,6 +272,15 @@ def _revise(context: Context, pkg: model.Package, data_dict: dict[str, Any],
         tk.check_access("package_update", context, data_dict)
     row = wf_model.get_row(pkg.id)
     pending = row["revision"] if row and row["revision"] is not None else None
+    if pending is not None and not checked:
+        live = tk.get_action("package_show")({"ignore_auth": True}, {"id": pkg.id})
+        if not logic.revision_diff(live, {k: v for k, v in data_dict.items()
+                                          if k != "state"}):
+            # nothing changes against the published version (e.g. CKAN's
+            # resource form re-saving the dataset after resource_create):
+            # the pending revision stays as it is
+            return tk.get_action("package_show")(
+                {"user": context.get("user")}, {"id": pkg.id})
     if "resources" not in data_dict and pending and "resources" in pending:
         # a metadata edit (e.g. the edit form) keeps the revision's resource changes
         data_dict = dict(data_dict, resources=pending["resources"])
