@@ -58,6 +58,9 @@ setup(
             "binhphuoc_pgsearch = ckanext.binhphuoc.pgsearch.plugin:PgSearchPlugin",
             "binhphuoc_schema = ckanext.binhphuoc.schema.plugin:SchemaPlugin",
             "binhphuoc_workflow = ckanext.binhphuoc.workflow.plugin:WorkflowPlugin",
+            "binhphuoc_harvest = ckanext.binhphuoc.harvest.plugin:HarvestSourcesPlugin",
+            "binhphuoc_sql_harvester = ckanext.binhphuoc.harvest.sql:SqlDatabaseHarvester",
+            "binhphuoc_rest_harvester = ckanext.binhphuoc.harvest.rest:RestApiHarvester",
         ],
         "babel.extractors": [
             "ckan = ckan.lib.extract:extract_ckan",
