@@ -1,0 +1,302 @@
+"""The REST/JSON API harvester (issue 5 item 3) against a real HTTP server
+(tests/harvest/api_server.py): pagination, authentication, retries, rate
+limit, timeouts and garbage; config validation; and the full gather → fetch →
+import cycle into datasets and DataStore tables."""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+
+from ckanext.binhphuoc.harvest import rest
+
+from .api_server import (API_KEY, CLIENT_ID, CLIENT_SECRET, HEADER_KEY,  # noqa: F401
+                         _api_server_session, api_server, free_port)
+
+COLUMNS = {
+    "ma_truong": {"path": "$.code", "type": "text", "label": "Mã trường"},
+    "ten_truong": {"path": "$.name", "type": "text", "label": "Tên trường",
+                   "description": "Tên đầy đủ của trường"},
+    "so_hoc_sinh": {"path": "$.students", "type": "int8", "label": "Số học sinh"},
+    "ngay_thanh_lap": {"path": "$.founded", "type": "date"},
+    "cong_lap": {"path": "$.public", "type": "bool"},
+    "vi_do": {"path": "$.location.lat", "type": "float8"},
+    "hoc_phi": {"path": "$.fee", "type": "numeric"},
+}
+
+
+def endpoint(server, path, **extra):
+    cfg = {"url": server.url + path, "records_path": "$.data", "columns": COLUMNS,
+           "retries": 0, "backoff_seconds": 0, "timeout_seconds": 2,
+           "rate_limit_per_second": 1000}
+    cfg.update(extra)
+    rest.parse_config(cfg)
+    return rest.endpoints(cfg, "nguon-thu")[0]
+
+
+def codes(ep):
+    return [r["code"] for r in rest.ApiClient(ep).records()]
+
+
+ALL = ["T%03d" % i for i in range(1, 8)]
+
+
+# -- pagination ---------------------------------------------------------------
+
+def test_page_pagination(api_server):
+    ep = endpoint(api_server, "/page", pagination={
+        "type": "page", "param": "page", "size_param": "size", "size": 3})
+    assert codes(ep) == ALL
+    pages = [q["page"] for p, q, h in api_server.state.requests if p == "/page"]
+    assert pages == ["1", "2", "3"]  # 3 + 3 + 1: the short page ends it
+
+
+def test_offset_pagination(api_server):
+    ep = endpoint(api_server, "/offset", records_path="$.result.items", pagination={
+        "type": "offset", "param": "offset", "size_param": "limit", "size": 2})
+    assert codes(ep) == ALL
+    assert [q["offset"] for p, q, h in api_server.state.requests] == ["0", "2", "4", "6"]
+
+
+def test_cursor_pagination(api_server):
+    ep = endpoint(api_server, "/cursor", records_path="$.items", pagination={
+        "type": "cursor", "param": "cursor", "cursor_path": "$.next_cursor",
+        "size_param": "limit", "size": 3})
+    assert codes(ep) == ALL
+    assert [q.get("cursor") for p, q, h in api_server.state.requests] == [None, "c3", "c6"]
+
+
+def test_next_link_pagination(api_server):
+    ep = endpoint(api_server, "/next", pagination={"type": "next_link",
+                                                   "next_path": "$.links.next"})
+    assert codes(ep) == ALL
+    assert len(api_server.state.requests) == 3
+
+
+def test_page_pagination_stops_on_an_empty_page(api_server):
+    ep = endpoint(api_server, "/page", pagination={"type": "page"})  # size unknown
+    assert codes(ep) == ALL  # server's default size is 3: pages 1, 2, 3, then empty 4
+    assert len(api_server.state.requests) == 4
+
+
+def test_max_pages_stops_endless_pagination(api_server):
+    ep = endpoint(api_server, "/page", max_pages=2, pagination={"type": "page"})
+    with pytest.raises(rest.ApiError, match="more than 2 pages"):
+        codes(ep)
+
+
+def test_records_are_streamed_page_by_page(api_server):
+    ep = endpoint(api_server, "/page", pagination={"type": "page", "size_param": "size",
+                                                   "size": 3})
+    records = rest.ApiClient(ep).records()
+    next(records)
+    assert len(api_server.state.requests) == 1  # no page read ahead
+    records.close()
+
+
+# -- authentication -------------------------------------------------------------
+
+def test_header_auth(api_server, monkeypatch):
+    monkeypatch.setenv("TEST_HEADER_KEY", HEADER_KEY)
+    ep = endpoint(api_server, "/header", auth={"type": "header", "name": "X-API-Key",
+                                               "value_env": "TEST_HEADER_KEY"})
+    assert codes(ep) == ALL
+
+
+def test_api_key_auth(api_server, monkeypatch):
+    monkeypatch.setenv("TEST_API_KEY", API_KEY)
+    ep = endpoint(api_server, "/apikey", auth={"type": "api_key", "param": "apikey",
+                                               "value_env": "TEST_API_KEY"})
+    assert codes(ep) == ALL
+
+
+def test_wrong_api_key_is_a_readable_error_without_the_secret(api_server, monkeypatch):
+    monkeypatch.setenv("TEST_API_KEY", "sai-khoa-123")
+    ep = endpoint(api_server, "/apikey", auth={"type": "api_key", "param": "apikey",
+                                               "value_env": "TEST_API_KEY"})
+    with pytest.raises(rest.ApiError) as err:
+        codes(ep)
+    assert "HTTP 403" in str(err.value) and "sai-khoa-123" not in str(err.value)
+
+
+def test_oauth2_client_credentials(api_server, monkeypatch):
+    monkeypatch.setenv("TEST_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("TEST_CLIENT_SECRET", CLIENT_SECRET)
+    ep = endpoint(api_server, "/oauth/items", pagination={"type": "page", "size": 3},
+                  auth={"type": "oauth2_client_credentials",
+                        "token_url": api_server.url + "/oauth/token",
+                        "client_id_env": "TEST_CLIENT_ID",
+                        "client_secret_env": "TEST_CLIENT_SECRET", "scope": "doc-du-lieu"})
+    assert codes(ep) == ALL
+    assert api_server.state.token_requests == 1  # the token is reused across pages
+    token_call = [r for r in api_server.state.requests if r[0] == "/oauth/token"][0]
+    assert token_call[1]["scope"] == ["doc-du-lieu"]
+
+
+def test_oauth2_bad_secret(api_server, monkeypatch):
+    monkeypatch.setenv("TEST_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("TEST_CLIENT_SECRET", "sai-bi-mat")
+    ep = endpoint(api_server, "/oauth/items", auth={
+        "type": "oauth2_client_credentials", "token_url": api_server.url + "/oauth/token",
+        "client_id_env": "TEST_CLIENT_ID", "client_secret_env": "TEST_CLIENT_SECRET"})
+    with pytest.raises(rest.ApiError, match="token endpoint .* HTTP 401") as err:
+        codes(ep)
+    assert "sai-bi-mat" not in str(err.value)
+
+
+def test_missing_credentials_variable(api_server, monkeypatch):
+    monkeypatch.delenv("TEST_NOT_SET", raising=False)
+    cfg = {"url": api_server.url + "/header", "records_path": "$.data", "columns": COLUMNS,
+           "auth": {"type": "header", "name": "X-API-Key", "value_env": "TEST_NOT_SET"}}
+    assert rest.missing_environment(cfg) == ["TEST_NOT_SET"]
+    with pytest.raises(rest.ApiError, match="TEST_NOT_SET is not set"):
+        rest.ApiClient(rest.endpoints(cfg, "x")[0])
+
+
+# -- faults -------------------------------------------------------------------
+
+def test_retries_503_with_backoff(api_server):
+    ep = endpoint(api_server, "/flaky", retries=3, backoff_seconds=0.05)
+    assert codes(ep) == ALL
+    assert api_server.state.flaky_calls == 3
+
+
+def test_503_beyond_the_retries_fails(api_server):
+    ep = endpoint(api_server, "/flaky", retries=1, backoff_seconds=0.01)
+    with pytest.raises(rest.ApiError, match="503"):
+        codes(ep)
+
+
+def test_429_honours_retry_after(api_server):
+    ep = endpoint(api_server, "/limited", retries=2, backoff_seconds=0)
+    started = time.monotonic()
+    assert codes(ep) == ALL
+    assert time.monotonic() - started >= 0.9  # Retry-After: 1
+    assert api_server.state.limited_calls == 2
+
+
+def test_slow_api_times_out(api_server):
+    api_server.state.slow_seconds = 2
+    ep = endpoint(api_server, "/slow", timeout_seconds=0.5)
+    started = time.monotonic()
+    with pytest.raises(rest.ApiError, match="did not answer within 0.5 seconds"):
+        codes(ep)
+    assert time.monotonic() - started < 1.9
+
+
+def test_garbage_is_refused(api_server):
+    ep = endpoint(api_server, "/garbage")
+    with pytest.raises(rest.ApiError, match="did not answer JSON"):
+        codes(ep)
+
+
+def test_wrong_shape_is_refused(api_server):
+    ep = endpoint(api_server, "/wrong-shape")
+    with pytest.raises(rest.ApiError, match=r"records_path \$.data matches nothing"):
+        codes(ep)
+
+
+def test_api_down(api_server):
+    cfg = {"url": "http://127.0.0.1:%d/page" % free_port(), "records_path": "$.data",
+           "columns": COLUMNS, "retries": 1, "backoff_seconds": 0.01}
+    with pytest.raises(rest.ApiError, match="cannot connect|still failing"):
+        list(rest.ApiClient(rest.endpoints(cfg, "x")[0]).records())
+
+
+def test_rate_limit_spaces_requests(api_server):
+    ep = endpoint(api_server, "/page", rate_limit_per_second=10,
+                  pagination={"type": "page", "size_param": "size", "size": 3})
+    started = time.monotonic()
+    assert codes(ep) == ALL
+    assert time.monotonic() - started >= 0.2  # 3 requests, 0.1 s apart
+
+
+# -- mapping to rows and the fetched file ---------------------------------------
+
+def test_fetch_to_file_maps_and_types_rows(api_server):
+    ep = endpoint(api_server, "/page", pagination={"type": "page", "size_param": "size",
+                                                   "size": 3})
+    got = rest.fetch_to_file(ep)
+    try:
+        rows = list(rest.read_rows(got["file"]))
+    finally:
+        os.unlink(got["file"])
+    assert got["rows"] == 7 and len(got["sha256"]) == 64
+    assert rows[0] == ["T001", "Trường THPT Đồng Xoài", 1200, "1990-09-05", True, 11.53, "0"]
+    assert rows[3][4] is False and rows[3][6] == "1250000.50"
+
+
+def test_a_bad_value_names_record_and_column(api_server):
+    api_server.state.records[1]["students"] = "nhiều"
+    ep = endpoint(api_server, "/page", pagination={"type": "page", "size_param": "size",
+                                                   "size": 3})
+    with pytest.raises(rest.ApiError, match="record 2, column so_hoc_sinh: 'nhiều' is not "
+                                            "a valid int8"):
+        rest.fetch_to_file(ep)
+
+
+def test_fetch_failing_mid_way_leaves_no_file(api_server, tmp_path):
+    ep = endpoint(api_server, "/broken", pagination={"type": "page", "size": 3})
+    with pytest.raises(rest.ApiError, match="HTTP 500"):
+        rest.fetch_to_file(ep, directory=str(tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- config validation -------------------------------------------------------------
+
+GOOD = {"url": "https://lgsp.example.gov.vn/api/truong", "records_path": "$.data",
+        "columns": {"ma": {"path": "$.code"}}}
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"url": None}, "url: required"),
+    ({"url": "ftp://x"}, "url: 'ftp://x' does not match"),
+    ({"records_path": "$[["}, "records_path: not a valid JSONPath"),
+    ({"columns": {}}, "columns: {} should be non-empty"),
+    ({"columns": {"ma": {"path": "$.code", "type": "varchar"}}},
+     "columns.ma.type: must be one of text, int8"),
+    ({"columns": {"ma": {"type": "text"}}}, "columns.ma: 'path' is a required property"),
+    ({"columns": {"bad name": {"path": "$.x"}}}, "columns: 'bad name' does not match"),
+    ({"pagination": {"type": "pages"}}, "pagination.type: must be one of page, offset"),
+    ({"pagination": {"type": "cursor", "param": "c"}},
+     "pagination: 'cursor_path' is a required property"),
+    ({"pagination": {"type": "offset"}}, "pagination: 'size' is a required property"),
+    ({"auth": {"type": "header", "name": "X", "value": "secret-in-config"}},
+     "auth: 'value_env' is a required property"),
+    ({"auth": {"type": "oauth2_client_credentials", "token_url": "https://t",
+               "client_id_env": "A"}}, "auth: 'client_secret_env' is a required property"),
+    ({"auth": {"type": "api_key", "param": "k", "value_env": "not a name"}},
+     "auth.value_env: 'not a name' does not match"),
+    ({"retries": -1}, "retries: -1 is less than the minimum of 0"),
+    ({"timeout_seconds": 0}, "timeout_seconds: 0 is less than or equal to the minimum"),
+    ({"key": "khong_co"}, "key: 'khong_co' is not one of the columns"),
+    ({"incremental": True}, "incremental: needs a key"),
+    ({"paging": {}}, "Additional properties are not allowed ('paging' was unexpected)"),
+    ({"datasets": [{"title": "x"}]}, "datasets[0]: 'name' is a required property"),
+    ({"datasets": [{"name": "ab"}, {"name": "ab"}]}, "datasets: two entries have the same"),
+])
+def test_bad_configs_are_refused_naming_the_key(change, message):
+    cfg = dict(GOOD, **change)
+    cfg = {k: v for k, v in cfg.items() if v is not None}
+    with pytest.raises(ValueError) as err:
+        rest.RestApiHarvester().validate_config(json.dumps(cfg))
+    assert message in str(err.value)
+
+
+def test_config_not_json():
+    with pytest.raises(ValueError, match="config is not valid JSON"):
+        rest.RestApiHarvester().validate_config("{url: x")
+
+
+def test_good_config_and_datasets_merge():
+    cfg = dict(GOOD, defaults={"sector": ["giao_duc"], "title": "Chung"},
+               datasets=[{"name": "truong-thpt", "url": "https://x.example/thpt",
+                          "defaults": {"title": "Trường THPT"}},
+                         {"name": "truong-thcs"}])
+    assert json.loads(rest.RestApiHarvester().validate_config(json.dumps(cfg)))
+    a, b = rest.endpoints(cfg, "nguon")
+    assert a["url"] == "https://x.example/thpt" and b["url"] == GOOD["url"]
+    assert a["defaults"] == {"sector": ["giao_duc"], "title": "Trường THPT"}
+    assert b["defaults"]["title"] == "Chung" and b["retries"] == 3
