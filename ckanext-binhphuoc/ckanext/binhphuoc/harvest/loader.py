@@ -1,0 +1,439 @@
+"""Load rows into a resource's DataStore table (issue 5, item 2).
+
+Rows are streamed — never held in memory as a whole — into PostgreSQL with
+``COPY … FROM STDIN`` (psycopg2 ``copy_expert`` reading from a file object
+that pulls rows from the iterator on demand).
+
+Full load: the rows go into a *fresh* table ``<resource id>_new`` built by
+the DataStore's own table code (``create_table``, its full-text trigger and
+``create_indexes`` of CKAN 2.11's ``ckanext/datastore/backend/postgres.py``),
+then, in the same transaction, the old table is dropped and the fresh one
+renamed into place together with its ``_id`` sequence and indexes. Readers
+see the previous rows until the commit and the new rows after it; a load that
+fails at any point rolls back and leaves the previous table as it was.
+
+Incremental load (``incremental=True`` with ``key``): the rows go into a
+temporary table, then ``INSERT … ON CONFLICT (key) DO UPDATE`` upserts the
+rows that differ, in one transaction. A column set or type that differs from
+the existing table, or a table without a unique index on ``key``, turns the
+load into a full reload (``LoadResult.full_reload``).
+
+The first load of a resource creates its table with ``datastore_create``, so
+the resource gets ``datastore_active`` and the table is a DataStore table in
+every respect (``_id``, ``_full_text``, column ``info`` comments holding the
+data dictionary's label and notes).
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+log = logging.getLogger(__name__)
+
+#: DataStore column types a Column may name (PostgreSQL type names).
+DATASTORE_TYPES = frozenset(
+    {"text", "int4", "int8", "numeric", "float8", "bool", "date", "timestamp", "json"})
+
+_TYPE_ALIASES = {
+    "int": "int4", "integer": "int4", "bigint": "int8", "float": "float8",
+    "double precision": "float8", "boolean": "bool", "decimal": "numeric",
+    "timestamp without time zone": "timestamp", "varchar": "text", "string": "text",
+}
+
+#: COPY text format escapes (NUL cannot be stored in PostgreSQL text).
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x00": ""})
+
+_COPY_CHUNK = 256 * 1024
+
+
+@dataclasses.dataclass
+class Column:
+    """A column of a DataStore table and its data dictionary entry.
+
+    Args:
+        name: column name (a valid DataStore field name).
+        type: DataStore type: text, int4, int8, numeric, float8, bool, date,
+            timestamp or json (common aliases such as ``integer`` accepted).
+        label: data dictionary label (``info.label``).
+        description: data dictionary description (``info.notes``).
+    """
+
+    name: str
+    type: str
+    label: str | None = None
+    description: str | None = None
+
+    @property
+    def pg_type(self) -> str:
+        """The normalised DataStore type name."""
+        t = self.type.strip().lower()
+        t = _TYPE_ALIASES.get(t, t)
+        if t not in DATASTORE_TYPES:
+            raise ValueError("unsupported DataStore type %r for column %r" % (self.type, self.name))
+        return t
+
+    def field(self) -> dict[str, Any]:
+        """The ``datastore_create`` field dict of the column."""
+        info: dict[str, Any] = {}
+        if self.label:
+            info["label"] = self.label
+        if self.description:
+            info["notes"] = self.description
+        field: dict[str, Any] = {"id": self.name, "type": self.pg_type}
+        if info:
+            field["info"] = info
+        return field
+
+
+@dataclasses.dataclass
+class LoadResult:
+    """What a load did.
+
+    Attributes:
+        rows_loaded: rows written: every row of a full load, the inserted,
+            changed and deleted rows of an incremental one (0 when nothing changed).
+        rows_total: rows in the table afterwards.
+        full_reload: the table was rebuilt (full load, first load, or a column
+            change that forced it).
+        seconds: wall-clock duration.
+        digest: SHA-256 of the rows as streamed (full loads), to recognise an
+            unchanged source next time (``previous_digest``).
+        changed: False when the table was left untouched because the rows
+            were the same as last time.
+        reason: why a full reload happened ("" otherwise).
+    """
+
+    rows_loaded: int
+    rows_total: int
+    full_reload: bool
+    seconds: float
+    digest: str = ""
+    changed: bool = True
+    reason: str = ""
+
+
+class _Unchanged(Exception):
+    """Internal: the streamed rows equal the previous load's (roll back)."""
+
+
+def _copy_text(value: Any) -> str:
+    """One value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, (datetime.date, datetime.time)):
+        text = value.isoformat()
+    elif isinstance(value, (dict, list)):
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    elif isinstance(value, (bytes, bytearray, memoryview)):
+        text = "\\x" + bytes(value).hex()
+    elif isinstance(value, (float, decimal.Decimal)):
+        text = str(value)
+    else:
+        text = str(value)
+    return text.translate(_ESCAPES)
+
+
+class _CopyStream:
+    """A read-only file object serving rows in COPY text format, pulling them
+    from an iterator only as fast as PostgreSQL reads."""
+
+    def __init__(self, rows: Iterable[Sequence[Any]], width: int) -> None:
+        self._rows: Iterator[Sequence[Any]] = iter(rows)
+        self._width = width
+        self._buffer = b""
+        self.count = 0
+        self.error: BaseException | None = None
+        self._hash = hashlib.sha256()
+
+    @property
+    def digest(self) -> str:
+        return self._hash.hexdigest()
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._read(size)
+        except BaseException as err:
+            # psycopg2 turns it into "COPY from stdin failed"; _copy re-raises it
+            self.error = err
+            raise
+
+    def _read(self, size: int) -> bytes:
+        want = _COPY_CHUNK if size is None or size < 0 else size
+        parts = [self._buffer]
+        have = len(self._buffer)
+        while have < want:
+            row = next(self._rows, None)
+            if row is None:
+                break
+            if len(row) != self._width:
+                raise ValueError("row %d has %d values, expected %d"
+                                 % (self.count + 1, len(row), self._width))
+            line = ("\t".join(_copy_text(v) for v in row) + "\n").encode("utf-8")
+            self._hash.update(line)
+            self.count += 1
+            parts.append(line)
+            have += len(line)
+        data = b"".join(parts)
+        self._buffer = data[want:]
+        return data[:want]
+
+
+
+def _q(name: str) -> str:
+    from ckanext.datastore.backend.postgres import identifier
+    return identifier(name)
+
+
+def _engine() -> sa.engine.Engine:
+    from ckanext.datastore.backend.postgres import get_write_engine
+    return get_write_engine()
+
+
+def table_exists(conn: Any, table: str) -> bool:
+    return conn.execute(sa.text(
+        "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = :t"),
+        {"t": table}).first() is not None
+
+
+def table_columns(conn: Any, table: str) -> list[tuple[str, str]]:
+    """(name, type) of the data columns of a table, in order (``_``-prefixed
+    DataStore columns left out)."""
+    rows = conn.execute(sa.text(
+        "SELECT a.attname, t.typname FROM pg_attribute a"
+        " JOIN pg_type t ON t.oid = a.atttypid"
+        " WHERE a.attrelid = CAST(:t AS regclass) AND a.attnum > 0"
+        " AND NOT a.attisdropped ORDER BY a.attnum"), {"t": _q(table)})
+    return [(r[0], r[1]) for r in rows if not r[0].startswith("_")]
+
+
+def _has_unique_key(conn: Any, table: str, key: list[str]) -> bool:
+    rows = conn.execute(sa.text(
+        "SELECT array_agg(a.attname::text) FROM pg_index i"
+        " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
+        " WHERE i.indrelid = CAST(:t AS regclass) AND i.indisunique"
+        " AND i.indexprs IS NULL GROUP BY i.indexrelid"), {"t": _q(table)})
+    return any(sorted(r[0]) == sorted(key) for r in rows)
+
+
+def _site_context() -> dict[str, Any]:
+    import ckan.plugins.toolkit as tk
+    site = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    return {"ignore_auth": True, "user": site["name"]}
+
+
+def _create_resource_table(resource_id: str, fields: list[dict[str, Any]],
+                           key: list[str]) -> None:
+    """First load: the table made by ``datastore_create`` (sets
+    ``datastore_active`` on the resource)."""
+    import ckan.plugins.toolkit as tk
+    data: dict[str, Any] = {"resource_id": resource_id, "fields": fields, "force": True}
+    if key:
+        data["primary_key"] = key
+    tk.get_action("datastore_create")(_site_context(), data)
+
+
+def _index_renames(old_id: str, new_id: str, fields: list[dict[str, Any]],
+                   key: list[str]) -> list[tuple[str, str]]:
+    """The names the DataStore gives the indexes of a table for resource
+    ``new_id`` paired with those it gives for ``old_id`` (names are SHA-1s of
+    the resource id and indexed expression: backend/postgres.py
+    ``_build_fts_indexes`` and ``_generate_index_name``, CKAN 2.11)."""
+    from ckanext.datastore.backend import postgres as backend
+
+    def names(resource_id: str) -> list[str]:
+        fts, noindex = backend._build_fts_indexes(  # noqa: SLF001
+            {"resource_id": resource_id}, "{name}", fields)
+        out = list(fts) + list(noindex)
+        if key:
+            out.append(backend._generate_index_name(  # noqa: SLF001
+                resource_id, ", ".join(backend.identifier(k) for k in key)))
+        return out
+
+    return list(zip(names(new_id), names(old_id)))
+
+
+def _copy(conn: Any, table: str, names: list[str], stream: _CopyStream) -> None:
+    cols = ", ".join(_q(n) for n in names)
+    cursor = conn.connection.cursor()
+    try:
+        cursor.copy_expert("COPY %s (%s) FROM STDIN" % (_q(table), cols), stream,
+                           size=_COPY_CHUNK)
+    except Exception as err:
+        if stream.error is not None and stream.error is not err:
+            raise stream.error from err
+        raise
+    finally:
+        cursor.close()
+
+
+def _full_load(conn: Any, resource_id: str, fields: list[dict[str, Any]],
+               key: list[str], stream: _CopyStream, previous_digest: str | None) -> None:
+    """Build ``<id>_new`` like the DataStore would, COPY into it, swap it in."""
+    from ckanext.datastore.backend import postgres as backend
+
+    new = resource_id + "_new"
+    context: dict[str, Any] = {"connection": conn}
+    conn.execute(sa.text("DROP TABLE IF EXISTS %s" % _q(new)))
+    backend.create_table(context, {"resource_id": new, "fields": fields}, {})  # type: ignore
+    backend._create_fulltext_trigger(conn, new)  # noqa: SLF001
+    _copy(conn, new, [f["id"] for f in fields], stream)
+    if previous_digest and stream.digest == previous_digest:
+        raise _Unchanged()
+    backend.create_indexes(context, {"resource_id": new,  # type: ignore
+                                     "primary_key": key or None})
+    seq_new = conn.execute(sa.text("SELECT pg_get_serial_sequence(:t, '_id')"),
+                           {"t": _q(new)}).scalar()
+    pkey_new = conn.execute(sa.text(
+        "SELECT conname FROM pg_constraint WHERE conrelid = CAST(:t AS regclass)"
+        " AND contype = 'p'"), {"t": _q(new)}).scalar()
+    # the swap: readers block for the duration of these few catalogue changes
+    conn.execute(sa.text("SET LOCAL lock_timeout = '120s'"))
+    conn.execute(sa.text("DROP TABLE %s" % _q(resource_id)))
+    conn.execute(sa.text("ALTER TABLE %s RENAME TO %s" % (_q(new), _q(resource_id))))
+    if seq_new:
+        conn.execute(sa.text("ALTER SEQUENCE %s RENAME TO %s"
+                             % (seq_new, _q(resource_id + "__id_seq"))))
+    if pkey_new:
+        conn.execute(sa.text("ALTER INDEX %s RENAME TO %s"
+                             % (_q(pkey_new), _q(resource_id + "_pkey"))))
+    for new_name, old_name in _index_renames(resource_id, new, fields, key):
+        conn.execute(sa.text("ALTER INDEX IF EXISTS %s RENAME TO %s"
+                             % (_q(new_name), _q(old_name))))
+
+
+def _incremental_load(conn: Any, resource_id: str, fields: list[dict[str, Any]],
+                      key: list[str], stream: _CopyStream, delete_missing: bool) -> int:
+    """Upsert the rows that differ by ``key``; returns rows inserted, changed
+    and (``delete_missing``) deleted."""
+    names = [f["id"] for f in fields]
+    temp = "_binhphuoc_load"
+    conn.execute(sa.text("CREATE TEMP TABLE %s (%s) ON COMMIT DROP" % (
+        _q(temp), ", ".join("%s %s" % (_q(f["id"]), f["type"]) for f in fields))))
+    _copy(conn, temp, names, stream)
+    cols = ", ".join(_q(n) for n in names)
+    others = [n for n in names if n not in key]
+    types = {f["id"]: f["type"] for f in fields}
+    table = _q(resource_id)
+
+    def comparable(prefix: str, name: str) -> str:
+        # json has no equality operator; jsonb has
+        ref = "%s.%s" % (prefix, _q(name))
+        return "CAST(%s AS jsonb)" % ref if types[name] == "json" else ref
+
+    if others:
+        action = "DO UPDATE SET %s WHERE (%s) IS DISTINCT FROM (%s)" % (
+            ", ".join("%s = EXCLUDED.%s" % (_q(n), _q(n)) for n in others),
+            ", ".join(comparable(table, n) for n in others),
+            ", ".join(comparable("EXCLUDED", n) for n in others))
+    else:
+        action = "DO NOTHING"
+    changed = conn.execute(sa.text("INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT (%s) %s" % (
+        table, cols, cols, _q(temp), ", ".join(_q(k) for k in key), action))).rowcount
+    if delete_missing:
+        match = " AND ".join("s.%s = t.%s" % (_q(k), _q(k)) for k in key)
+        changed += conn.execute(sa.text(
+            "DELETE FROM %s t WHERE NOT EXISTS (SELECT 1 FROM %s s WHERE %s)"
+            % (table, _q(temp), match))).rowcount
+    return changed
+
+
+def load(resource_id: str, columns: list[Column], rows: Iterable[Sequence[Any]], *,
+         key: list[str] | None = None, incremental: bool = False,
+         delete_missing: bool = False, previous_digest: str | None = None) -> LoadResult:
+    """Load rows into the DataStore table of a resource, atomically.
+
+    Args:
+        resource_id: id of an existing CKAN resource (normally ``url_type``
+            "datastore").
+        columns: the table's columns, in the order of the values of each row.
+        rows: the rows, any iterable (consumed lazily, once).
+        key: columns identifying a row; the table gets a unique index on them.
+        incremental: upsert by ``key`` instead of replacing the table.
+        delete_missing: incremental only: also delete rows whose key is not
+            among ``rows`` (``rows`` is then the complete table).
+        previous_digest: full loads: the ``digest`` of the previous load;
+            when the rows stream to the same digest the table is left alone
+            (``changed`` False).
+
+    Returns:
+        a LoadResult.
+
+    Raises:
+        ValueError: no columns, bad type, ``incremental`` without ``key``,
+            a row of the wrong width.
+        Any error of the row iterator or of PostgreSQL, after rolling back:
+        the previous table is then unchanged.
+    """
+    started = time.monotonic()
+    if not columns:
+        raise ValueError("no columns")
+    key = list(key or [])
+    if incremental and not key:
+        raise ValueError("an incremental load needs key columns")
+    fields = [c.field() for c in columns]
+    names = [f["id"] for f in fields]
+    missing = [k for k in key if k not in names]
+    if missing:
+        raise ValueError("key columns not among the columns: %s" % ", ".join(missing))
+    wanted = [(f["id"], f["type"]) for f in fields]
+    stream = _CopyStream(rows, len(fields))
+    engine = _engine()
+
+    with engine.connect() as check:
+        exists = table_exists(check, resource_id)
+    created = False
+    if not exists:
+        _create_resource_table(resource_id, fields, key)
+        created = True
+
+    reason = ""
+    with engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            # one load of a resource at a time
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:t))"),
+                         {"t": "binhphuoc_load:" + resource_id})
+            current = table_columns(conn, resource_id)
+            if current != wanted:
+                reason = "columns changed: %s -> %s" % (
+                    ", ".join("%s %s" % c for c in current),
+                    ", ".join("%s %s" % c for c in wanted))
+            elif incremental and not _has_unique_key(conn, resource_id, key):
+                reason = "no unique index on the key %s" % ", ".join(key)
+            full = created or not incremental or bool(reason)
+            if full:
+                _full_load(conn, resource_id, fields, key, stream,
+                           None if reason or created else previous_digest)
+                loaded = stream.count
+            else:
+                loaded = _incremental_load(conn, resource_id, fields, key, stream,
+                                           delete_missing)
+            total = conn.execute(sa.text("SELECT count(*) FROM %s" % _q(resource_id))).scalar()
+            trans.commit()
+        except _Unchanged:
+            trans.rollback()
+            with engine.connect() as again:
+                total = again.execute(sa.text(
+                    "SELECT count(*) FROM %s" % _q(resource_id))).scalar()
+            return LoadResult(0, int(total or 0), False, time.monotonic() - started,
+                              digest=stream.digest, changed=False)
+        except BaseException:
+            trans.rollback()
+            raise
+    if reason:
+        log.info("DataStore table %s: full reload (%s)", resource_id, reason)
+    return LoadResult(rows_loaded=loaded, rows_total=int(total or 0), full_reload=full,
+                      seconds=time.monotonic() - started,
+                      digest=stream.digest if full else "",
+                      changed=bool(full or loaded), reason=reason)

@@ -1,0 +1,124 @@
+"""Fixtures of the harvest tests (issue 5): plugins and config marks, a clean
+DataStore database, and source databases (PostgreSQL, SQLite; MariaDB comes
+from tests/harvest/mariadb.py).
+
+``source_db`` is parametrized over the source engines: a test using it runs
+once per engine. Each parameter gives a ``SourceDB`` with a credential-free
+SQLAlchemy ``url`` and an ``engine`` to set up its tables.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from tests.workflow.conftest import WORKFLOW_PLUGINS, workflow_marks
+
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:55432/postgres"
+PG_SOURCE_DB = "agency_src_3"
+
+HARVEST_PLUGINS = WORKFLOW_PLUGINS + " harvest binhphuoc_sql_harvester"
+
+
+def harvest_marks(plugins: str = HARVEST_PLUGINS) -> list[Any]:
+    """Marks of a harvester test module: the workflow's plugins and schemas,
+    ckanext-harvest on the Redis queue (db 5 of the private Redis)."""
+    return workflow_marks() + [
+        pytest.mark.ckan_config("ckan.plugins", plugins),
+        pytest.mark.ckan_config("ckan.harvest.mq.type", "redis"),
+        pytest.mark.ckan_config("ckan.harvest.mq.hostname", "127.0.0.1"),
+        pytest.mark.ckan_config("ckan.harvest.mq.port", "56379"),
+        pytest.mark.ckan_config("ckan.harvest.mq.redis_db", "5"),
+        pytest.mark.usefixtures("harvest_db", "clean_datastore"),
+    ]
+
+
+@pytest.fixture
+def harvest_db(clean_db, migrate_db_for):
+    """ckanext-harvest's tables in the clean test database."""
+    migrate_db_for("harvest")
+
+
+@pytest.fixture
+def clean_datastore():
+    """An empty DataStore database: every table of its public schema dropped
+    (the DataStore's own functions, e.g. its full-text trigger, stay)."""
+    import sqlalchemy as sa
+    from ckanext.datastore.backend.postgres import get_write_engine
+
+    with get_write_engine().begin() as conn:
+        tables = [r[0] for r in conn.execute(sa.text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))]
+        for table in tables:
+            conn.execute(sa.text('DROP TABLE IF EXISTS "%s" CASCADE' % table.replace('"', '""')))
+
+
+@pytest.fixture
+def site_user():
+    from ckan.plugins import toolkit as tk
+
+    return tk.get_action("get_site_user")({"ignore_auth": True}, {})
+
+
+@dataclasses.dataclass
+class SourceDB:
+    """A source database of a test: its kind, credential-free URL and an engine."""
+
+    kind: str
+    url: str
+    engine: Any
+
+    def execute(self, *statements: str, **params: Any) -> None:
+        import sqlalchemy as sa
+
+        with self.engine.begin() as conn:
+            for statement in statements:
+                conn.execute(sa.text(statement), params)
+
+
+@pytest.fixture
+def pg_source():
+    """A fresh PostgreSQL source database ``agency_src_3`` (owner ckan) in the
+    test cluster; dropped afterwards."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": PG_SOURCE_DB})
+            conn.execute(sa.text("DROP DATABASE IF EXISTS %s" % PG_SOURCE_DB))
+
+    drop()
+    with admin.connect() as conn:
+        conn.execute(sa.text("CREATE DATABASE %s OWNER ckan" % PG_SOURCE_DB))
+    url = "postgresql://ckan@127.0.0.1:55432/%s" % PG_SOURCE_DB
+    engine = sa.create_engine(url)
+    yield SourceDB("postgres", url, engine)
+    engine.dispose()
+    drop()
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_source(tmp_path):
+    """A SQLite source database file under the test's tmp_path."""
+    import sqlalchemy as sa
+
+    url = "sqlite:///%s" % (tmp_path / "agency.sqlite3")
+    engine = sa.create_engine(url)
+    yield SourceDB("sqlite", url, engine)
+    engine.dispose()
+
+
+SOURCE_KINDS = ["postgres", "sqlite"]
+
+
+@pytest.fixture(params=SOURCE_KINDS)
+def source_db(request):
+    """Each source engine in turn (add "mariadb" to SOURCE_KINDS with a
+    ``mariadb_source`` fixture giving a SourceDB)."""
+    return request.getfixturevalue(request.param + "_source")
