@@ -300,3 +300,272 @@ def test_good_config_and_datasets_merge():
     assert a["url"] == "https://x.example/thpt" and b["url"] == GOOD["url"]
     assert a["defaults"] == {"sector": ["giao_duc"], "title": "Trường THPT"}
     assert b["defaults"]["title"] == "Chung" and b["retries"] == 3
+
+
+# -- the harvest cycle: gather → fetch → import into datasets and the DataStore ---
+
+from tests.schema.conftest import VALID_DATASET  # noqa: E402
+from tests.workflow.conftest import WORKFLOW_PLUGINS, people, workflow_marks  # noqa: E402,F401
+
+HARVEST_MARKS = workflow_marks() + [
+    pytest.mark.ckan_config("ckan.plugins",
+                            WORKFLOW_PLUGINS + " harvest binhphuoc_rest_harvester"),
+    pytest.mark.ckan_config("ckan.harvest.mq.type", "redis"),
+    pytest.mark.ckan_config("ckan.harvest.mq.hostname", "127.0.0.1"),
+    pytest.mark.ckan_config("ckan.harvest.mq.port", "56379"),
+    pytest.mark.ckan_config("ckan.harvest.mq.redis_db", "6"),
+    pytest.mark.ckan_config("ckan.site_url", "http://cong-du-lieu.test"),
+]
+
+DEFAULTS = {k: v for k, v in VALID_DATASET.items() if k != "title"}
+
+EXPECTED_ROWS = [
+    ("T001", "Trường THPT Đồng Xoài", 1200, "1990-09-05", True, 11.53, 0),
+    ("T002", "Trường THCS Tân Phú", 850, "1995-09-05", True, 11.54, 0),
+    ("T003", "Trường Tiểu học Tiến Thành", 640, "2001-08-20", True, 11.49, 0),
+    ("T004", "Trường Mầm non Hoa Sen", 310, "2010-09-01", False, 11.51,
+     1250000.5),
+    ("T005", "Trường THPT Chơn Thành", 1100, "1998-09-05", True, 11.42, 0),
+    ("T006", "Trường THCS Lộc Ninh", 720, "1993-09-05", True, 11.84, 0),
+    ("T007", "Trường Quốc tế Bình Phước", 450, "2015-08-15", False, 11.55,
+     98000000),
+]
+
+
+@pytest.fixture
+def harvest_env(people, migrate_db_for, monkeypatch, api_server):
+    migrate_db_for("harvest")
+    monkeypatch.setenv("TEST_HEADER_KEY", HEADER_KEY)
+    return people
+
+
+def source_config(server, **extra):
+    cfg = {"url": server.url + "/page", "records_path": "$.data", "columns": COLUMNS,
+           "pagination": {"type": "page", "param": "page", "size_param": "size", "size": 3},
+           "retries": 1, "backoff_seconds": 0.01, "timeout_seconds": 2,
+           "rate_limit_per_second": 1000,
+           "defaults": dict(DEFAULTS, title="Danh sách trường học (API Sở GD&ĐT)",
+                            name="truong-hoc-api")}
+    cfg.update(extra)
+    return cfg
+
+
+def make_source(people, cfg, name="nguon-api-so-gd"):
+    from ckan.tests import helpers
+
+    return helpers.call_action(
+        "harvest_source_create", context={"user": people.sysadmin["name"]},
+        name=name, title="API Sở Giáo dục", url=cfg.get("url", "http://x.test/"),
+        source_type="rest_api", owner_org=people.org["id"], config=json.dumps(cfg))
+
+
+def set_config(people, source, cfg):
+    from ckan.tests import helpers
+
+    helpers.call_action("harvest_source_patch", context={"user": people.sysadmin["name"]},
+                        id=source["id"], config=json.dumps(cfg))
+
+
+def run(source):
+    """One harvest job, gather → fetch → import in-process (as ckanext-harvest's
+    own tests do); returns {guid: {state, report_status, errors, dataset}}."""
+    from ckan.plugins import toolkit as tk
+    from ckanext.harvest.model import HarvestGatherError, HarvestJob
+    from ckanext.harvest.queue import get_harvester
+    from ckanext.harvest.tests.lib import run_harvest_job
+
+    job = HarvestJob(source_id=source["id"])
+    job.save()
+    results = run_harvest_job(job, get_harvester("rest_api"))
+    from ckan import model
+
+    gather = [e.message for e in model.Session.query(HarvestGatherError)
+              .filter_by(harvest_job_id=job.id)]
+    for r in results.values():
+        r["errors"] = [e.message for e in r["errors"]]
+    tk.get_action("harvest_jobs_run")({"ignore_auth": True}, {})
+    return results, gather
+
+
+def rows_of(resource_id):
+    from ckan.tests import helpers
+
+    found = helpers.call_action("datastore_search", resource_id=resource_id,
+                                sort="ma_truong", limit=100)
+    names = [f["id"] for f in found["fields"] if f["id"] != "_id"]
+    return [tuple(r[n] for n in names) for r in found["records"]], found["fields"]
+
+
+def show(package_id):
+    from ckan.tests import helpers
+
+    return helpers.call_action("package_show", id=package_id)
+
+
+class TestHarvestCycle:
+    pytestmark = HARVEST_MARKS
+
+    def test_first_run_creates_dataset_and_datastore_rows(self, harvest_env, api_server):
+        import datetime
+
+        source = make_source(harvest_env, source_config(
+            api_server, auth={"type": "header", "name": "X-API-Key",
+                              "value_env": "TEST_HEADER_KEY"}))
+        results, gather = run(source)
+        assert gather == []
+        (result,) = results.values()
+        assert result["state"] == "COMPLETE", result["errors"]
+        assert result["report_status"] == "added"
+        pkg = show(result["dataset"]["id"])
+        assert pkg["name"] == "truong-hoc-api"
+        assert pkg["title"] == "Danh sách trường học (API Sở GD&ĐT)"
+        assert pkg["owner_org"] == harvest_env.org["id"]
+        assert pkg["sector"] == ["giao_duc"] and pkg["update_frequency"] == "hang_quy"
+        assert pkg["duplicate_confirmed"] is True
+        assert pkg["data_updated"] == datetime.date.today().isoformat()
+        data, csv, js = pkg["resources"]
+        assert data["datastore_active"] is True
+        assert csv["url"] == ("http://cong-du-lieu.test/datastore/dump/%s?format=csv"
+                              % data["id"]) and csv["format"] == "CSV"
+        assert js["url"].endswith("/datastore/dump/%s?format=json" % data["id"])
+        rows, fields = rows_of(data["id"])
+        assert rows == EXPECTED_ROWS
+        by_id = {f["id"]: f for f in fields}
+        assert by_id["so_hoc_sinh"]["type"] == "int8"
+        assert by_id["ten_truong"]["info"]["label"] == "Tên trường"
+        assert by_id["ten_truong"]["info"]["notes"] == "Tên đầy đủ của trường"
+        # the secret reached the API, never the stored objects
+        from ckan import model
+        from ckanext.harvest.model import HarvestObject
+
+        assert all(HEADER_KEY not in (o.content or "")
+                   for o in model.Session.query(HarvestObject))
+
+    def test_second_run_changes_nothing_then_a_changed_record_arrives(
+            self, harvest_env, api_server):
+        source = make_source(harvest_env, source_config(api_server))
+        first, _ = run(source)
+        pid = list(first.values())[0]["dataset"]["id"]
+        before = show(pid)
+        second, _ = run(source)
+        (r,) = second.values()
+        assert r["state"] == "COMPLETE" and r["report_status"] == "not modified"
+        after = show(pid)
+        assert after["metadata_modified"] == before["metadata_modified"]
+        assert [x["id"] for x in after["resources"]] == [x["id"] for x in before["resources"]]
+        rows, _ = rows_of(after["resources"][0]["id"])
+        assert rows == EXPECTED_ROWS
+        # a record changes and one is added at the source
+        api_server.state.records[1]["students"] = 900
+        api_server.state.records.append({"code": "T008", "name": "Trường THCS Mới",
+                                         "students": 100, "founded": "2025-09-05",
+                                         "public": True, "location": {"lat": 11.6},
+                                         "fee": "0"})
+        third, _ = run(source)
+        (r,) = third.values()
+        assert r["state"] == "COMPLETE" and r["report_status"] == "updated", r["errors"]
+        rows, _ = rows_of(after["resources"][0]["id"])
+        assert rows[1] == ("T002", "Trường THCS Tân Phú", 900, "1995-09-05", True,
+                           11.54, 0)
+        assert rows[7] == ("T008", "Trường THCS Mới", 100, "2025-09-05", True,
+                           11.6, 0)
+        assert rows[:1] + rows[2:7] == EXPECTED_ROWS[:1] + EXPECTED_ROWS[2:]
+        from ckan import model
+
+        assert model.Session.query(model.Package).filter_by(
+            name="truong-hoc-api").count() == 1
+        assert len(show(pid)["resources"]) == 3
+
+    def test_incremental_upsert_by_key(self, harvest_env, api_server):
+        source = make_source(harvest_env, source_config(
+            api_server, key="ma_truong", incremental=True))
+        first, _ = run(source)
+        rid = show(list(first.values())[0]["dataset"]["id"])["resources"][0]["id"]
+        # the API now returns only part of the records, one of them changed
+        api_server.state.records = api_server.state.records[:2]
+        api_server.state.records[0]["name"] = "Trường THPT chuyên Đồng Xoài"
+        second, _ = run(source)
+        assert list(second.values())[0]["state"] == "COMPLETE"
+        rows, _ = rows_of(rid)
+        assert len(rows) == 7  # absent records are kept in incremental mode
+        assert rows[0][1] == "Trường THPT chuyên Đồng Xoài"
+        assert rows[1:] == EXPECTED_ROWS[1:]
+
+    @pytest.mark.parametrize("fault,message", [
+        ({"url": "/garbage", "pagination": {"type": "none"}}, "did not answer JSON"),
+        ({"url": "/broken"}, "HTTP 500"),
+        ({"url": "/slow", "timeout_seconds": 0.5, "retries": 0,
+          "pagination": {"type": "none"}}, "did not answer within 0.5 seconds"),
+        ({"url": "/wrong-shape"}, "matches nothing"),
+        ({"url": "DOWN"}, "cannot connect|still failing"),
+        ({"records": "bad"}, "record 3, column so_hoc_sinh"),
+    ])
+    def test_faults_keep_the_previous_data(self, harvest_env, api_server, fault, message):
+        import re
+
+        good = source_config(api_server)
+        source = make_source(harvest_env, good)
+        first, _ = run(source)
+        pid = list(first.values())[0]["dataset"]["id"]
+        before = show(pid)
+        fault = dict(fault)
+        if fault.pop("records", None):
+            api_server.state.records[2]["students"] = "không rõ"
+        if fault.get("url") == "DOWN":
+            from .api_server import free_port
+
+            fault["url"] = "http://127.0.0.1:%d/page" % free_port()
+        elif "url" in fault:
+            fault["url"] = api_server.url + fault["url"]
+        set_config(harvest_env, source, dict(good, **fault))
+        results, _ = run(source)
+        (r,) = results.values()
+        assert r["state"] == "ERROR" and r["report_status"] == "errored"
+        assert re.search(message, " ".join(r["errors"])), r["errors"]
+        after = show(pid)
+        assert after["metadata_modified"] == before["metadata_modified"]
+        rows, _ = rows_of(before["resources"][0]["id"])
+        assert rows == EXPECTED_ROWS
+        # the next run, source repaired, succeeds
+        api_server.state.reset()
+        set_config(harvest_env, source, good)
+        results, _ = run(source)
+        assert list(results.values())[0]["state"] == "COMPLETE"
+
+    def test_several_endpoints_make_several_datasets(self, harvest_env, api_server,
+                                                     monkeypatch):
+        monkeypatch.setenv("TEST_API_KEY", API_KEY)
+        cfg = source_config(api_server, datasets=[
+            {"name": "truong-hoc-trang", "defaults": {"title": "Trường học (trang)"}},
+            {"name": "truong-hoc-khoa", "url": api_server.url + "/apikey",
+             "pagination": {"type": "none"},
+             "auth": {"type": "api_key", "param": "apikey", "value_env": "TEST_API_KEY"},
+             "defaults": {"title": "Trường học (khóa API)"}}])
+        cfg["defaults"].pop("name")
+        source = make_source(harvest_env, cfg)
+        results, gather = run(source)
+        assert gather == [] and sorted(results) == ["truong-hoc-khoa", "truong-hoc-trang"]
+        for guid, r in results.items():
+            assert r["state"] == "COMPLETE", r["errors"]
+            pkg = show(r["dataset"]["id"])
+            assert pkg["name"] == guid
+            assert rows_of(pkg["resources"][0]["id"])[0] == EXPECTED_ROWS
+        titles = sorted(show(r["dataset"]["id"])["title"] for r in results.values())
+        assert titles == ["Trường học (khóa API)", "Trường học (trang)"]
+
+    def test_missing_credentials_fail_the_gather(self, harvest_env, api_server, monkeypatch):
+        monkeypatch.delenv("TEST_NOT_SET", raising=False)
+        source = make_source(harvest_env, source_config(api_server, auth={
+            "type": "header", "name": "X-API-Key", "value_env": "TEST_NOT_SET"}))
+        results, gather = run(source)
+        assert results == {}
+        assert gather == ["Credentials missing: environment variable(s) TEST_NOT_SET "
+                          "not set"]
+
+    def test_bad_config_is_refused_by_the_source_form(self, harvest_env, api_server):
+        from ckan.plugins import toolkit as tk
+
+        cfg = source_config(api_server, pagination={"type": "cursor", "param": "c"})
+        with pytest.raises(tk.ValidationError) as err:
+            make_source(harvest_env, cfg)
+        assert "pagination: 'cursor_path' is a required property" in str(err.value.error_dict)

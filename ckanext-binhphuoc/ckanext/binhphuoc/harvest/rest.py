@@ -763,23 +763,25 @@ class RestApiHarvester(HarvesterBase, SingletonPlugin):
                                     harvest_object, "Import")
             return False
 
-        if rows_changed or existing is None:
-            from ckanext.binhphuoc.harvest import loader
+        from ckanext.binhphuoc.harvest import loader
 
-            try:
-                result = loader.load(resource_id, loader_columns(ep["columns"]),
-                                     read_rows(fetched["file"]),
-                                     key=_as_list(ep.get("key")) or None,
-                                     incremental=bool(ep.get("incremental")))
-            except Exception as e:  # noqa: BLE001 — the previous rows stay
-                model.Session.rollback()
-                log.exception("rest_api load of %s", ep["name"])
-                self._save_object_error("Loading the rows of %s failed, the previous data "
-                                        "is kept: %s" % (ep["name"], e),
-                                        harvest_object, "Import")
-                return False
-            harvest_object.extras.append(HarvestObjectExtra(
-                key="rows_loaded", value=str(result.rows_loaded)))
+        try:
+            result = loader.load(resource_id, loader_columns(ep["columns"]),
+                                 read_rows(fetched["file"]),
+                                 key=_as_list(ep.get("key")) or None,
+                                 incremental=bool(ep.get("incremental")),
+                                 previous_digest=previous.get("load_digest") or None)
+        except Exception as e:  # noqa: BLE001 — the previous rows stay
+            model.Session.rollback()
+            log.exception("rest_api load of %s", ep["name"])
+            self._save_object_error("Loading the rows of %s failed, the previous data "
+                                    "is kept: %s" % (ep["name"], e), harvest_object, "Import")
+            return False
+        harvest_object.extras.append(HarvestObjectExtra(
+            key="rows_loaded", value=str(result.rows_loaded)))
+        harvest_object.extras.append(HarvestObjectExtra(
+            key="load_digest", value=result.digest or previous.get("load_digest") or ""))
+        if result.changed and (result.full_reload or result.rows_loaded):
             tk.get_action("package_patch")(dict(context), {
                 "id": package_id, "data_updated": datetime.date.today().isoformat()})
         _mark_current(harvest_object, package_id)
@@ -794,7 +796,7 @@ class RestApiHarvester(HarvesterBase, SingletonPlugin):
             "id": package_id,
             "name": ep["name"],
             "title": title,
-            "owner_org": defaults.get("owner_org") or source.owner_org,
+            "owner_org": defaults.get("owner_org") or _source_org(source),
             "duplicate_confirmed": True,
         })
         data.setdefault("url", ep["url"])
@@ -820,6 +822,11 @@ def _defer_constraint():
 def _source_name(source) -> str:
     pkg = model.Package.get(source.id)
     return pkg.name if pkg else "rest-api-%s" % source.id[:8]
+
+
+def _source_org(source) -> str | None:
+    pkg = model.Package.get(source.id)
+    return pkg.owner_org if pkg else None
 
 
 def _package_or_none(package_id: str) -> dict | None:
