@@ -69,7 +69,7 @@ import threading
 import time
 import uuid
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 from urllib.parse import urljoin
 
 import jsonschema
@@ -427,10 +427,7 @@ class ApiClient:
         headers = {}
         if (self.ep.get("auth") or {}).get("type") == "oauth2_client_credentials":
             headers["Authorization"] = "Bearer " + self._oauth2_token()
-        try:
-            resp = self._send("GET", url, params=params, headers=headers)
-        except ApiError:
-            raise
+        resp = self._send("GET", url, params=params, headers=headers)
         try:
             return resp.json()
         except ValueError:
@@ -485,7 +482,7 @@ class ApiClient:
                     raise ApiError("the API's next link loops back to %s" % url)
                 seen_links.add(url)
                 params = {}  # a next link carries its own query
-                if "param" in (ep.get("auth") or {}) and ep["auth"]["type"] == "api_key":
+                if (ep.get("auth") or {}).get("type") == "api_key":
                     params[ep["auth"]["param"]] = self.params[ep["auth"]["param"]]
         raise ApiError("more than %d pages (max_pages): the pagination never ends"
                        % ep["max_pages"])
