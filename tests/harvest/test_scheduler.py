@@ -1,0 +1,141 @@
+"""Schedules (issue 5 item 6): `ckan binhphuoc harvest run-due --now …` queues a
+job for each enabled source whose cron schedule (croniter, portal time zone)
+names a time since its last job, and never a second job while one runs."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ckanext.binhphuoc.harvest import scheduler as sched
+
+UTC = dt.timezone.utc
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+QUARTERLY = "0 2 1 1,4,7,10 *"
+
+
+def test_next_run_reads_cron_in_the_portal_time_zone():
+    after = dt.datetime(2026, 11, 22, tzinfo=UTC)
+    nxt = sched.next_run(QUARTERLY, after, HCM)
+    assert nxt == dt.datetime(2027, 1, 1, 2, 0, tzinfo=HCM)
+    assert nxt == dt.datetime(2026, 12, 31, 19, 0, tzinfo=UTC)
+    # strictly after: a job created at 02:00 on 1 April waits for July
+    april = dt.datetime(2027, 4, 1, 2, 0, tzinfo=HCM)
+    assert sched.next_run(QUARTERLY, april, HCM) == dt.datetime(2027, 7, 1, 2, 0, tzinfo=HCM)
+
+
+PLUGINS = "binhphuoc_pgsearch activity harvest ckan_harvester binhphuoc_harvest"
+
+
+@pytest.fixture
+def site(clean_db, migrate_db_for):
+    from ckan.tests import factories, helpers
+
+    migrate_db_for("harvest")
+    org = factories.Organization(name="so-y-te")
+    user = helpers.call_action("get_site_user")
+
+    def source(name, schedule=QUARTERLY, enabled=True):
+        config = {"schedule": schedule} if schedule else {}
+        return helpers.call_action(
+            "harvest_source_create", context={"user": user["name"]}, name=name,
+            url="https://%s.example.vn/" % name, source_type="ckan", title=name,
+            owner_org=org["id"], config=json.dumps(config),
+            extras=[{"key": "binhphuoc_enabled", "value": "true" if enabled else "false"}])
+
+    return source
+
+
+def past_job(source, created, status="Finished"):
+    from ckanext.harvest.model import HarvestJob
+
+    job = HarvestJob(source_id=source["id"], status=status)
+    job.created = created.astimezone(UTC).replace(tzinfo=None)
+    job.save()
+    return job
+
+
+def jobs_of(source):
+    from ckanext.harvest.model import HarvestJob
+
+    return HarvestJob.filter(source_id=source["id"]).all()
+
+
+@pytest.fixture
+def run_due(cli):
+    from ckanext.binhphuoc.cli import binhphuoc  # `ckan binhphuoc` (IClick)
+    import ckanext.binhphuoc.harvest.cli  # noqa: F401 — attaches `harvest`
+
+    def run(*args):
+        result = cli.invoke(binhphuoc, ["harvest", "run-due", *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    return run
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins")
+class TestRunDue:
+    def test_due_and_not_due(self, site, run_due):
+        src = site("y-te")
+        past_job(src, dt.datetime(2026, 10, 1, 2, 0, 30, tzinfo=HCM))
+        # before the next quarter: nothing
+        out = run_due("--now", "2026-12-31T23:59:00+07:00", "-v")
+        assert "not due  y-te  next run 2027-01-01 02:00 +0700" in out
+        assert "0 job(s) queued, 1 scheduled source(s)" in out
+        assert len(jobs_of(src)) == 1
+        # the quarter has come (a naive --now is in the portal's time zone)
+        out = run_due("--now", "2027-01-01T02:00")
+        (job,) = [j for j in jobs_of(src) if j.status != "Finished"]
+        assert "queued  y-te  job %s (%s)" % (job.id, QUARTERLY) in out
+        assert job.status == "Running"  # sent to the gather queue
+        assert "1 job(s) queued" in out
+
+    def test_never_a_second_job_while_one_runs(self, site, run_due):
+        src = site("y-te")
+        running = past_job(src, dt.datetime(2026, 10, 1, 2, 0, tzinfo=HCM), status="Running")
+        out = run_due("--now", "2027-01-02T00:00+07:00")
+        assert "running  y-te  a job is not finished yet (%s)" % running.id in out
+        assert "0 job(s) queued" in out
+        assert len(jobs_of(src)) == 1
+        # a New (not yet gathered) job blocks as well
+        running.status = "New"
+        running.save()
+        assert "0 job(s) queued" in run_due("--now", "2027-01-02T00:00+07:00")
+
+    def test_missed_runs_give_one_job(self, site, run_due):
+        src = site("y-te", schedule="0 * * * *")
+        past_job(src, dt.datetime(2027, 1, 1, 0, 0, tzinfo=HCM))
+        assert "1 job(s) queued" in run_due("--now", "2027-01-01T09:30+07:00")
+        assert "0 job(s) queued" in run_due("--now", "2027-01-01T10:30+07:00")
+        assert len(jobs_of(src)) == 2
+
+    def test_never_run_disabled_and_unscheduled(self, site, run_due):
+        fresh = site("moi")
+        site("tat", enabled=False)
+        site("tay", schedule=None)  # no schedule: not ours to run
+        out = run_due("--now", "2027-02-01T10:00+07:00", "-v")
+        assert "queued  moi" in out and "disabled  tat" in out and "tay" not in out
+        assert "1 job(s) queued, 2 scheduled source(s)" in out
+        assert len(jobs_of(fresh)) == 1
+
+    def test_dry_run_queues_nothing(self, site, run_due):
+        src = site("y-te")
+        out = run_due("--now", "2027-02-01T10:00+07:00", "--dry-run")
+        assert "due  y-te" in out and jobs_of(src) == []
+
+    def test_scheduler_once_and_status(self, site, cli):
+        from ckanext.binhphuoc.cli import binhphuoc
+        import ckanext.binhphuoc.harvest.cli  # noqa: F401
+
+        src = site("y-te", schedule="* * * * *")
+        result = cli.invoke(binhphuoc, ["harvest", "scheduler", "--once"])
+        assert result.exit_code == 0, result.output
+        (job,) = jobs_of(src)
+        assert "queued job %s for y-te" % job.id in result.output
+        result = cli.invoke(binhphuoc, ["harvest", "status"])
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith("running    y-te")
