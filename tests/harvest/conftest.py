@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.workflow.conftest import WORKFLOW_PLUGINS, workflow_marks
+from tests.workflow.conftest import WORKFLOW_PLUGINS, people, workflow_marks  # noqa: F401 (fixture)
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:55432/postgres"
 PG_SOURCE_DB = "agency_src_3"
@@ -78,7 +78,7 @@ class SourceDB:
 
 
 @pytest.fixture
-def pg_source():
+def postgres_source():
     """A fresh PostgreSQL source database ``agency_src_3`` (owner ckan) in the
     test cluster; dropped afterwards."""
     import sqlalchemy as sa

@@ -131,7 +131,10 @@ def _copy_text(value: Any) -> str:
         return "\\N"
     if isinstance(value, bool):
         return "t" if value else "f"
-    if isinstance(value, (datetime.date, datetime.time)):
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        # DataStore timestamps carry no zone: stored in UTC
+        text = value.astimezone(datetime.timezone.utc).replace(tzinfo=None).isoformat()
+    elif isinstance(value, (datetime.date, datetime.time)):
         text = value.isoformat()
     elif isinstance(value, (dict, list)):
         text = json.dumps(value, ensure_ascii=False, default=str)
@@ -230,6 +233,24 @@ def _site_context() -> dict[str, Any]:
     import ckan.plugins.toolkit as tk
     site = tk.get_action("get_site_user")({"ignore_auth": True}, {})
     return {"ignore_auth": True, "user": site["name"]}
+
+
+def full_reload_reason(resource_id: str, columns: list[Column],
+                       key: list[str] | None = None) -> str:
+    """Why an incremental load of these columns would become a full reload
+    ("" when it would not): no table yet, other columns or types, no unique
+    index on ``key``. A harvester reading only changed rows checks this first
+    and reads every row when it is not ""."""
+    wanted = [(c.name, c.pg_type) for c in columns]
+    with _engine().connect() as conn:
+        if not table_exists(conn, resource_id):
+            return "no table yet"
+        current = table_columns(conn, resource_id)
+        if current != wanted:
+            return "columns changed"
+        if key and not _has_unique_key(conn, resource_id, list(key)):
+            return "no unique index on the key"
+    return ""
 
 
 def _create_resource_table(resource_id: str, fields: list[dict[str, Any]],

@@ -1,0 +1,344 @@
+"""The sql_database harvester end to end, against real source databases
+(PostgreSQL, SQLite; MariaDB through the same ``source_db`` parameter):
+gather → fetch → import on the Redis queue and through run-test's synchronous
+path; idempotent re-runs, incremental changes, faults, withdrawn tables, bad
+configs."""
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+
+from tests.schema.conftest import VALID_DATASET
+
+from .conftest import harvest_marks
+
+pytestmark = harvest_marks()
+
+DEFAULTS = {k: v for k, v in VALID_DATASET.items() if k not in ("title", "notes")}
+
+ROWS = [
+    ("T01", "Trường Tiểu học Tân Phú", 512, "8.25", True, "1990-09-05", "2026-01-02 03:04:05"),
+    ("T02", "Trường THCS Tân Bình", 430, "7.50", False, "1995-08-15", "2026-01-03 08:00:00"),
+    ("T03", "Trường THPT Đồng Xoài", 980, None, True, None, "2026-01-04 09:30:00"),
+]
+
+
+def _create_source_tables(db, rows=ROWS):
+    db.execute(
+        "CREATE TABLE truong_hoc (ma VARCHAR(10) PRIMARY KEY, ten VARCHAR(200) NOT NULL, "
+        "hoc_sinh INTEGER, diem NUMERIC(5,2), cong_lap BOOLEAN, thanh_lap DATE, "
+        "cap_nhat TIMESTAMP)")
+    if db.kind == "postgres":
+        db.execute(
+            "COMMENT ON TABLE truong_hoc IS 'Danh sách trường học\nCác trường trên địa bàn tỉnh.'",
+            "COMMENT ON COLUMN truong_hoc.ma IS 'Mã trường'",
+            "COMMENT ON COLUMN truong_hoc.hoc_sinh IS 'Số học sinh\nTính đến đầu năm học.'")
+    _insert(db, rows)
+
+
+def _insert(db, rows):
+    for row in rows:
+        db.execute("INSERT INTO truong_hoc VALUES (:ma, :ten, :hs, :diem, :cl, :tl, :cn)",
+                   ma=row[0], ten=row[1], hs=row[2], diem=row[3], cl=row[4],
+                   tl=row[5], cn=row[6])
+
+
+@pytest.fixture
+def make_source(people):
+    from ckan.tests import helpers
+
+    def make(db, **config):
+        cfg = {"url": db.url, "tables": ["truong_hoc"],
+               "queries": {"si_so": "SELECT ma, hoc_sinh FROM truong_hoc WHERE hoc_sinh > 450"},
+               "defaults": DEFAULTS, "timeout_seconds": 30}
+        cfg.update(config)
+        cfg = {k: v for k, v in cfg.items() if v is not None}
+        return helpers.call_action(
+            "harvest_source_create", context={"user": people.sysadmin["name"]},
+            name="csdl-giao-duc", title="CSDL ngành giáo dục", url="https://csdl.example.vn/",
+            source_type="sql_database", owner_org=people.org["id"], config=json.dumps(cfg))
+
+    return make
+
+
+def run_via_queue(source):
+    """A job through ckanext-harvest's Redis queues, consumed in-process."""
+    from ckan import model
+    from ckan.plugins import toolkit as tk
+    from ckanext.harvest import queue
+
+    context = {"user": tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"],
+               "ignore_auth": True, "model": model, "session": model.Session}
+    gather, fetch = queue.get_gather_consumer(), queue.get_fetch_consumer()
+    gather.queue_purge(queue=queue.get_gather_queue_name())
+    fetch.queue_purge(queue=queue.get_fetch_queue_name())
+    job = tk.get_action("harvest_job_create")(context, {"source_id": source["id"], "run": True})
+    reply = gather.basic_get(queue=queue.get_gather_queue_name())
+    assert reply[2], "the job is on the gather queue"
+    queue.gather_callback(gather, *reply)
+    while True:
+        reply = fetch.basic_get(queue=queue.get_fetch_queue_name())
+        if not reply[2]:
+            break
+        queue.fetch_callback(fetch, *reply)
+    tk.get_action("harvest_jobs_run")(context, {"source_id": source["id"]})
+    return tk.get_action("harvest_job_show")(context, {"id": job["id"]})
+
+
+def run_test(source):
+    """What `ckan harvester run-test SOURCE` runs (ckanext.harvest.utils.run_test_harvester),
+    without its interactive prompt."""
+    from ckan.plugins import toolkit as tk
+    from ckanext.harvest import queue
+    from ckanext.harvest.model import HarvestJob
+    from ckanext.harvest.tests import lib
+
+    context = {"user": tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"],
+               "ignore_auth": True}
+    job = tk.get_action("harvest_job_create")(context, {"source_id": source["id"]})
+    lib.run_harvest_job(HarvestJob.get(job["id"]), queue.get_harvester("sql_database"))
+    return tk.get_action("harvest_job_show")(context, {"id": job["id"]})
+
+
+def _dataset(name):
+    from ckan.tests import helpers
+
+    return helpers.call_action("package_show", id=name)
+
+
+def _records(resource_id, **kw):
+    from ckan.tests import helpers
+
+    kw.setdefault("limit", 1000)
+    return helpers.call_action("datastore_search", resource_id=resource_id, sort="_id",
+                               **kw)["records"]
+
+
+def _datastore_resource(dataset):
+    return next(r for r in dataset["resources"] if r.get("url_type") == "datastore")
+
+
+def _job_errors(job_id):
+    from ckan import model
+    from ckanext.harvest.model import HarvestGatherError, HarvestObject, HarvestObjectError
+
+    gather = [e.message for e in model.Session.query(HarvestGatherError)
+              .filter(HarvestGatherError.harvest_job_id == job_id)]
+    objects = [e.message for e in model.Session.query(HarvestObjectError)
+               .join(HarvestObject).filter(HarvestObject.harvest_job_id == job_id)]
+    return gather + objects
+
+
+def test_full_cycle_on_the_queue_then_nothing_changes(source_db, make_source, app, people):
+    from ckanext.binhphuoc.harvest.common import job_report
+
+    _create_source_tables(source_db)
+    source = make_source(source_db)
+    job = run_via_queue(source)
+    assert job["status"] == "Finished", _job_errors(job["id"])
+    assert job["stats"]["added"] == 2 and job["stats"].get("errored", 0) == 0, \
+        _job_errors(job["id"])
+
+    ds = _dataset("csdl-giao-duc-truong-hoc")
+    assert ds["owner_org"] == source["owner_org"]
+    assert ds["workflow_state"] == "submitted"
+    assert ds["data_kind"] == "chuyen_nganh" and ds["sector"] == ["giao_duc"]
+    assert ds["data_updated"] == datetime.date.today().isoformat()
+    if source_db.kind == "postgres":
+        assert ds["title"] == "Danh sách trường học"
+        assert "Các trường trên địa bàn tỉnh." in ds["notes"]
+    else:
+        assert ds["title"] == "truong_hoc"
+    assert sorted(r["format"] for r in ds["resources"]) == ["CSV", "DataStore", "JSON"]
+    res = _datastore_resource(ds)
+    assert res["datastore_active"] is True
+    csv = next(r for r in ds["resources"] if r["format"] == "CSV")
+    assert csv["url"].endswith("/datastore/dump/%s?format=csv" % res["id"])
+
+    records = _records(res["id"])
+    got = [(r["ma"], r["ten"], r["hoc_sinh"], r["diem"] and float(r["diem"]), r["cong_lap"],
+            r["thanh_lap"], r["cap_nhat"]) for r in records]
+    assert got == [
+        ("T01", "Trường Tiểu học Tân Phú", 512, 8.25, True, "1990-09-05", "2026-01-02T03:04:05"),
+        ("T02", "Trường THCS Tân Bình", 430, 7.5, False, "1995-08-15", "2026-01-03T08:00:00"),
+        ("T03", "Trường THPT Đồng Xoài", 980, None, True, None, "2026-01-04T09:30:00"),
+    ]
+    from ckan.tests import helpers
+    info = helpers.call_action("datastore_info", id=res["id"])
+    types = {f["id"]: f["type"] for f in info["fields"]}
+    assert types == {"ma": "text", "ten": "text", "hoc_sinh": "int4", "diem": "numeric",
+                     "cong_lap": "bool", "thanh_lap": "date", "cap_nhat": "timestamp"}
+    if source_db.kind == "postgres":
+        labels = {f["id"]: f.get("info", {}) for f in info["fields"]}
+        assert labels["ma"] == {"label": "Mã trường"}
+        assert labels["hoc_sinh"] == {"label": "Số học sinh", "notes": "Tính đến đầu năm học."}
+    # the dataset is not public before the workflow publishes it: as a sysadmin
+    from ckan.tests import factories
+    token = factories.APIToken(user=people.sysadmin["name"])["token"]
+    dump = app.get("/datastore/dump/%s?format=json" % res["id"],
+                   headers={"Authorization": token})
+    assert "Trường THPT Đồng Xoài" in dump.get_data(as_text=True)
+
+    query = _dataset("csdl-giao-duc-si-so")
+    assert [(r["ma"], r["hoc_sinh"]) for r in _records(_datastore_resource(query)["id"])] == [
+        ("T01", 512), ("T03", 980)]
+    report = job_report(job["id"])
+    assert report["rows_loaded"] == 5 and report["added"] == 2
+
+    # a second run with no change at the source changes nothing
+    before = {d["id"]: d["metadata_modified"] for d in (ds, query)}
+    job2 = run_via_queue(source)
+    assert job2["stats"]["not modified"] == 2, _job_errors(job2["id"])
+    assert job2["stats"].get("added", 0) == job2["stats"].get("updated", 0) == 0
+    after = _dataset(ds["id"])
+    assert after["metadata_modified"] == before[ds["id"]]
+    assert len(after["resources"]) == 3
+    assert [r["_id"] for r in _records(res["id"])] == [1, 2, 3]
+    assert job_report(job2["id"])["rows_loaded"] == 0
+    from ckan import model
+    assert model.Session.query(model.Package).filter(
+        model.Package.type == "dataset").count() == 2
+
+
+def test_run_test_path_and_incremental_changes(source_db, make_source):
+    _create_source_tables(source_db)
+    source = make_source(source_db, queries={}, incremental={
+        "truong_hoc": {"key": ["ma"], "updated_at": "cap_nhat"}})
+    job = run_test(source)
+    assert job["stats"]["added"] == 1, _job_errors(job["id"])
+    ds = _dataset("csdl-giao-duc-truong-hoc")
+    # data_updated: when the data last changed at the source
+    assert ds["data_updated"] == "2026-01-04"
+    rid = _datastore_resource(ds)["id"]
+    ids = {r["ma"]: r["_id"] for r in _records(rid)}
+
+    source_db.execute("UPDATE truong_hoc SET ten = 'Trường THCS Tân Bình (mới)', "
+                      "cap_nhat = '2026-02-01 10:00:00' WHERE ma = 'T02'")
+    _insert(source_db, [("T04", "Trường Mầm non Hoa Sen", 120, None, True, None,
+                         "2026-02-02 07:00:00")])
+    job2 = run_test(source)
+    assert job2["stats"]["updated"] == 1, _job_errors(job2["id"])
+    records = {r["ma"]: r for r in _records(rid)}
+    assert records["T02"]["ten"] == "Trường THCS Tân Bình (mới)"
+    assert records["T02"]["_id"] == ids["T02"] and len(records) == 4
+    from ckanext.binhphuoc.harvest.common import job_report
+    assert job_report(job2["id"])["rows_loaded"] == 2
+    assert _dataset(ds["id"])["data_updated"] == "2026-02-02"
+
+    job3 = run_test(source)
+    assert job3["stats"]["not modified"] == 1, _job_errors(job3["id"])
+
+
+def test_source_failing_mid_load_keeps_the_previous_data(postgres_source, make_source):
+    db = postgres_source
+    _create_source_tables(db)
+    db.execute("CREATE TABLE so_lieu AS SELECT i AS stt, 'dòng ' || i AS ten "
+               "FROM generate_series(1, 100) i")
+    source = make_source(db, tables=["so_lieu"], queries={})
+    assert run_test(source)["stats"]["added"] == 1
+    rid = _datastore_resource(_dataset("csdl-giao-duc-so-lieu"))["id"]
+
+    # the source now fails after 20000 rows (division by zero on the server side)
+    db.execute("DROP TABLE so_lieu")
+    db.execute("CREATE VIEW so_lieu AS SELECT i AS stt, "
+               "CASE WHEN i < 20000 THEN 'mới ' || i ELSE (1 / (i - i))::text END AS ten "
+               "FROM generate_series(1, 30000) i")
+    job = run_test(source)
+    assert job["stats"]["errored"] == 1
+    errors = " ".join(_job_errors(job["id"]))
+    assert "the previous data is kept" in errors and "division by zero" in errors
+    assert "dữ liệu trước" in errors  # Vietnamese first
+    records = _records(rid)
+    assert len(records) == 100 and records[0]["ten"] == "dòng 1"
+
+    # fixed at the source: the next run succeeds
+    db.execute("CREATE OR REPLACE VIEW so_lieu AS SELECT i AS stt, 'mới ' || i AS ten "
+               "FROM generate_series(1, 30000) i")
+    job = run_test(source)
+    assert job["stats"]["updated"] == 1, _job_errors(job["id"])
+    assert _records(rid, limit=1)[0]["ten"] == "mới 1"
+
+
+def test_unreachable_source_is_a_readable_job_error(make_source, tmp_path):
+    from ckanext.binhphuoc.harvest.sql import SourceError  # noqa: F401
+
+    class Nowhere:
+        kind = "postgres"
+        url = "postgresql://ckan@127.0.0.1:1/khong_co"
+
+    source = make_source(Nowhere())
+    job = run_test(source)
+    errors = " ".join(_job_errors(job["id"]))
+    assert "Cannot connect to the source database" in errors
+    assert "Không kết nối được" in errors
+
+
+def test_garbage_sqlite_file_is_a_job_error(make_source, tmp_path):
+    garbage = tmp_path / "rac.sqlite3"
+    garbage.write_bytes(b"this is not a database" * 100)
+
+    class Garbage:
+        kind = "sqlite"
+        url = "sqlite:///%s" % garbage
+
+    job = run_test(make_source(Garbage()))
+    assert "Cannot connect to the source database" in " ".join(_job_errors(job["id"]))
+
+
+def test_dropped_table_marks_the_dataset_withdrawn(sqlite_source, make_source):
+    _create_source_tables(sqlite_source)
+    source = make_source(sqlite_source, queries={})
+    run_test(source)
+    ds = _dataset("csdl-giao-duc-truong-hoc")
+    sqlite_source.execute("DROP TABLE truong_hoc")
+    job = run_test(source)
+    assert job["stats"].get("errored", 0) == 0, _job_errors(job["id"])
+    after = _dataset(ds["id"])
+    assert after["state"] == "active"
+    extras = {e["key"]: e["value"] for e in after.get("extras", [])}
+    assert extras.get("source_withdrawn") == "true"
+    assert len(_records(_datastore_resource(after)["id"])) == 3
+
+
+@pytest.mark.parametrize("config, key, words", [
+    ({"url": "postgresql://ckan:bi-mat@127.0.0.1/x"}, "url", "password"),
+    ({"url_env": "KHONG_CO_BIEN_NAY"}, "url_env", "KHONG_CO_BIEN_NAY"),
+    ({"queries": {"xoa": "DELETE FROM truong_hoc"}}, "queries.xoa", "SELECT"),
+    ({"queries": {"hai": "SELECT 1; SELECT 2"}}, "queries.hai", "found 2"),
+    ({"queries": {"khoa": "SELECT * FROM truong_hoc FOR UPDATE"}}, "queries.khoa", "LOCK"),
+    ({"queries": {"vao": "SELECT * INTO bang_moi FROM truong_hoc"}}, "queries.vao", "INTO"),
+    ({"queries": {"cte": "WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d"}},
+     "queries.cte", "DELETE"),
+    ({"tables": "truong_hoc"}, "tables", "array"),
+    ({"timeout_seconds": -1}, "timeout_seconds", "0"),
+])
+def test_bad_configs_are_refused_naming_the_key(config, key, words, monkeypatch):
+    from ckanext.binhphuoc.harvest.sql import SqlDatabaseHarvester
+
+    monkeypatch.delenv("KHONG_CO_BIEN_NAY", raising=False)
+    cfg = {"url": "sqlite:////tmp/x.sqlite3", "tables": ["truong_hoc"]}
+    if "url_env" in config:
+        cfg.pop("url")
+    cfg.update(config)
+    with pytest.raises(ValueError) as err:
+        SqlDatabaseHarvester().validate_config(json.dumps(cfg))
+    message = str(err.value)
+    assert key in message and words in message
+    assert "bi-mat" not in message
+
+
+def test_url_env_keeps_the_secret_out(postgres_source, make_source, monkeypatch):
+    from ckan.tests import helpers
+
+    url = postgres_source.url.replace("ckan@", "ckan:mat-khau-gia@")
+    monkeypatch.setenv("CSDL_GIAO_DUC_URL", url)
+    _create_source_tables(postgres_source)
+    source = make_source(postgres_source, url=None, url_env="CSDL_GIAO_DUC_URL", queries={})
+    cfg = json.loads(helpers.call_action("harvest_source_show", id=source["id"])["config"])
+    assert "url" not in cfg or not cfg["url"]
+    job = run_test(source)
+    # trust auth ignores the password; the run works and nothing shows it
+    assert job["stats"]["added"] == 1, _job_errors(job["id"])
+    assert "mat-khau-gia" not in json.dumps(job)
