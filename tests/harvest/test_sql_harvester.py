@@ -342,3 +342,19 @@ def test_url_env_keeps_the_secret_out(postgres_source, make_source, monkeypatch)
     # trust auth ignores the password; the run works and nothing shows it
     assert job["stats"]["added"] == 1, _job_errors(job["id"])
     assert "mat-khau-gia" not in json.dumps(job)
+
+
+def test_reads_are_read_only_and_timed(postgres_source, make_source):
+    db = postgres_source
+    _create_source_tables(db)
+    db.execute("CREATE SEQUENCE dem")
+    source = make_source(db, tables=[], timeout_seconds=1, queries={
+        # a SELECT that writes (nextval) fails in the READ ONLY transaction
+        "ghi": "SELECT nextval('dem') AS n",
+        "cham": "SELECT pg_sleep(3) AS ngu",
+    })
+    job = run_test(source)
+    assert job["stats"]["errored"] == 2
+    errors = " ".join(_job_errors(job["id"]))
+    assert "read-only transaction" in errors
+    assert "statement timeout" in errors
