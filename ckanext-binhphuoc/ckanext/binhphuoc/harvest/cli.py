@@ -5,6 +5,7 @@
     run-due [--now ISO] [--dry-run]   queue the jobs of the sources that are due
     scheduler [--interval SECONDS]    run-due every minute, for ever
     status                            schedules, last jobs, next runs
+    report SOURCE [--job ID] [--json] the report of the source's last (or given) job
 """
 from __future__ import annotations
 
@@ -357,6 +358,72 @@ def status(now: str | None) -> None:
                 "%s %s" % (last["status"], _local(last["created"])) if last else "-",
                 tk._("next run"), _local(d.next_run) if last else tk._("now (never ran)"),
                 d.file or ""))
+
+
+# --- job reports --------------------------------------------------------------------------------
+@harvest.command(short_help="the report of a harvest job: datasets, rows, time, errors")
+@click.argument("source", metavar="SOURCE")
+@click.option("--job", "job_id", metavar="ID", help="the job (default: the source's latest)")
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+def report(source: str, job_id: str | None, as_json: bool) -> None:
+    """The report of the latest job of SOURCE (its name or id), or of the job
+    --job: datasets added / updated / unchanged / failed, rows loaded, rows
+    in the DataStore tables, seconds, and the error messages."""
+    from . import report as rep
+
+    with _site_locale():
+        try:
+            src = tk.get_action("harvest_source_show")({"ignore_auth": True}, {"id": source})
+        except tk.ObjectNotFound:
+            raise click.ClickException(tk._("no harvest source %s") % source)
+        jobs = rep.source_jobs(src["id"])
+        if job_id:
+            jobs = [j for j in jobs if j.id == job_id]
+            if not jobs:
+                raise click.ClickException(
+                    tk._("the source %(source)s has no job %(job)s")
+                    % {"source": src["name"], "job": job_id})
+        if not jobs:
+            raise click.ClickException(tk._("the source %s has no job yet") % src["name"])
+        result = rep.job_report(jobs[0].id)
+        assert result is not None
+        if as_json:
+            data = dict(result.as_dict(), source=src["name"])
+            click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+            return
+        _echo_report(src["name"], result)
+
+
+def _echo_report(source: str, result: Any) -> None:
+    from .report import format_seconds
+
+    outcomes = {"ok": tk._("succeeded"), "partial": tk._("partly failed"),
+                "failed": tk._("failed"), "running": tk._("not finished")}
+    click.echo("%s %s  %s %s  (%s, %s)" % (tk._("source"), source, tk._("job"), result.job_id,
+                                          result.status, outcomes[result.outcome]))
+    click.echo("%s: %s  %s: %s  %s: %s" % (
+        tk._("created at"), _utc(result.created), tk._("started at"), _utc(result.started),
+        tk._("finished at"), _utc(result.finished)))
+    click.echo(tk._("datasets: %(added)d added, %(updated)d updated, %(unchanged)d unchanged, "
+                    "%(failed)d failed") % {"added": result.added, "updated": result.updated,
+                                            "unchanged": result.unchanged,
+                                            "failed": result.failed})
+    if result.deleted:
+        click.echo(tk._("datasets deleted: %d") % result.deleted)
+    click.echo(tk._("rows loaded: %(loaded)d; rows in the DataStore tables: %(total)d")
+               % {"loaded": result.rows_loaded, "total": result.rows_total})
+    click.echo(tk._("time: %(wall)s (loading: %(load)s)")
+               % {"wall": format_seconds(result.seconds), "load": format_seconds(result.load_seconds)})
+    if result.errors:
+        click.echo(tk._("errors (%d):") % result.errors_total)
+        for error in result.errors:
+            where = "%s %s" % (error.stage, error.guid) if error.guid else error.stage
+            click.echo("  [%s] %s" % (where, error.message.replace("\n", "\n    ")))
+
+
+def _utc(value: dt.datetime | None) -> str:
+    """ckanext-harvest's naive UTC times, in the portal's time zone."""
+    return _local(sched.as_utc(value)) if value is not None else "-"
 
 
 def get_commands() -> list[Any]:

@@ -3,7 +3,9 @@ their schedules — ``ckan binhphuoc harvest sync|check|run-due|scheduler|status
 
 Needs ckanext-harvest's ``harvest`` plugin; the harvesters themselves are the
 plugins binhphuoc_sql_harvester and binhphuoc_rest_harvester (or any other
-IHarvester, e.g. ckan_harvester).
+IHarvester, e.g. ckan_harvester). The job report (harvest/report.py) shows on
+ckanext-harvest's job and source pages through the template helper
+``binhphuoc_harvest_report``.
 """
 from __future__ import annotations
 
@@ -13,11 +15,27 @@ from typing import Any
 import yaml
 import ckan.plugins as p
 from ckan.config.declaration import Declaration, Key
+from ckan.plugins import toolkit as tk
 
 
 class HarvestSourcesPlugin(p.SingletonPlugin):
     p.implements(p.IClick)
     p.implements(p.IConfigDeclaration)
+    p.implements(p.IConfigurer)
+    p.implements(p.ITemplateHelpers)
+
+    # IConfigurer: the bundle's templates (the job report on the harvest
+    # pages), when binhphuoc_schema, which adds them, is not loaded
+    def update_config(self, config: Any) -> None:
+        if not p.plugin_loaded("binhphuoc_schema"):
+            tk.add_template_directory(
+                config, os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"))
+
+    # ITemplateHelpers: the report of a harvest job
+    def get_helpers(self) -> dict[str, Any]:
+        from . import report
+        return {"binhphuoc_harvest_report": report.template_report,
+                "binhphuoc_harvest_seconds": report.format_seconds}
 
     # IClick: the bundle's group, with `harvest` attached
     def get_commands(self) -> list[Any]:

@@ -1,0 +1,160 @@
+"""The report of one harvest job (issue 5, item 7): what it did to the
+portal's datasets and DataStore tables, how long it took, and what went wrong.
+
+The counts come from ckanext-harvest's own records — each HarvestObject's
+``report_status`` (added / updated / not modified / errored / deleted) — and
+the figures our harvesters keep in HarvestObject extras (``rows_loaded``,
+``rows_total``, ``seconds``; :func:`common.job_report` sums
+the first ones). The errors are the job's gather errors (a source that cannot
+be reached, a timeout set by ``harvest_jobs_run``) and its objects' errors.
+
+Shown on the job page and the source's "last job" summary (template helper
+``binhphuoc_harvest_report``, snippets/job_details.html) and printed by
+``ckan binhphuoc harvest report SOURCE [--job ID]``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from ckan import model
+
+from . import common
+
+#: How many error messages a report keeps (the job page lists all of them).
+MAX_ERRORS = 50
+
+
+@dataclasses.dataclass
+class JobError:
+    stage: str          # Gather, Fetch, Import
+    message: str
+    guid: str | None = None
+
+
+@dataclasses.dataclass
+class JobReport:
+    job_id: str
+    source_id: str
+    status: str                              # New, Running, Finished
+    created: dt.datetime | None
+    started: dt.datetime | None              # gather_started
+    finished: dt.datetime | None
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0                       # ckanext-harvest's "not modified"
+    failed: int = 0                          # "errored"
+    deleted: int = 0
+    objects: int = 0
+    rows_loaded: int = 0                     # rows written to the DataStore by this job
+    rows_total: int = 0                      # rows of the DataStore tables it loaded or checked
+    load_seconds: float = 0.0                # sum of the objects' load times
+    errors: list[JobError] = dataclasses.field(default_factory=list)
+    errors_total: int = 0
+
+    @property
+    def seconds(self) -> float | None:
+        """Wall time of the job: from its start (or creation) to its end; None
+        while it runs."""
+        start = self.started or self.created
+        if start is None or self.finished is None:
+            return None
+        return round(max(0.0, (self.finished - start).total_seconds()), 3)
+
+    @property
+    def outcome(self) -> str:
+        """``failed`` (the job itself has an error: source unreachable,
+        timeout…, or every object failed), ``partial`` (some objects failed),
+        ``ok``, or ``running`` before the job is Finished."""
+        if self.status != "Finished":
+            return "running"
+        gather_failed = any(e.stage == "Gather" for e in self.errors)
+        if gather_failed or (self.failed and self.failed == self.objects):
+            return "failed"
+        return "partial" if self.failed else "ok"
+
+    def as_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data.update(seconds=self.seconds, outcome=self.outcome)
+        for key in ("created", "started", "finished"):
+            if data[key] is not None:
+                data[key] = data[key].isoformat()
+        return data
+
+
+def job_report(job_id: str) -> JobReport | None:
+    """The report of the harvest job ``job_id`` (None: no such job)."""
+    from ckanext.harvest.model import (HarvestGatherError, HarvestJob, HarvestObject,
+                                       HarvestObjectError, HarvestObjectExtra)
+
+    job = model.Session.get(HarvestJob, job_id)
+    if job is None:
+        return None
+    counts = common.job_report(job_id)
+    report = JobReport(
+        job_id=job.id, source_id=job.source_id, status=job.status, created=job.created,
+        started=job.gather_started, finished=job.finished,
+        added=counts["added"], updated=counts["updated"], unchanged=counts["not modified"],
+        failed=counts["errored"], deleted=counts["deleted"],
+        rows_loaded=int(counts["rows_loaded"]), load_seconds=float(counts["seconds"]))
+    report.objects = (model.Session.query(HarvestObject)
+                      .filter(HarvestObject.harvest_job_id == job_id).count())
+
+    extras = (model.Session.query(HarvestObjectExtra.key, HarvestObjectExtra.value)
+              .join(HarvestObject, HarvestObject.id == HarvestObjectExtra.harvest_object_id)
+              .filter(HarvestObject.harvest_job_id == job_id)
+              .filter(HarvestObject.state == "COMPLETE")
+              .filter(HarvestObjectExtra.key == "rows_total"))
+    for _key, value in extras:
+        try:
+            report.rows_total += int(value)
+        except (TypeError, ValueError):
+            continue
+
+    gather = (model.Session.query(HarvestGatherError.message)
+              .filter(HarvestGatherError.harvest_job_id == job_id)
+              .order_by(HarvestGatherError.created))
+    objects = (model.Session.query(HarvestObjectError.stage, HarvestObjectError.message,
+                                   HarvestObject.guid)
+               .join(HarvestObject, HarvestObject.id == HarvestObjectError.harvest_object_id)
+               .filter(HarvestObject.harvest_job_id == job_id)
+               .order_by(HarvestObjectError.created))
+    errors = [JobError("Gather", (m or "").strip()) for (m,) in gather]
+    errors += [JobError(stage or "Import", (m or "").strip(), guid) for stage, m, guid in objects]
+    report.errors_total = len(errors)
+    report.errors = errors[:MAX_ERRORS]
+    return report
+
+
+def source_jobs(source_id: str) -> list[Any]:
+    """The jobs of a source, newest first."""
+    from ckanext.harvest.model import HarvestJob
+
+    return (model.Session.query(HarvestJob).filter(HarvestJob.source_id == source_id)
+            .order_by(HarvestJob.created.desc()).all())
+
+
+def template_report(job_id: str | None) -> dict[str, Any] | None:
+    """Template helper ``binhphuoc_harvest_report``: the report as a dict
+    (see :meth:`JobReport.as_dict`), None for a job that is unknown or not
+    started, so the page shows ckanext-harvest's details alone."""
+    if not job_id:
+        return None
+    report = job_report(job_id)
+    if report is None or report.status == "New":
+        return None
+    return report.as_dict()
+
+
+def format_seconds(value: float | None) -> str:
+    """``12.3 s``, ``4 min 05 s``, ``2 h 03 min``; ``-`` for None."""
+    if value is None:
+        return "-"
+    if value < 60:
+        return "%.1f s" % value
+    minutes, seconds = divmod(int(round(value)), 60)
+    if minutes < 60:
+        return "%d min %02d s" % (minutes, seconds)
+    hours, minutes = divmod(minutes, 60)
+    return "%d h %02d min" % (hours, minutes)
