@@ -61,6 +61,7 @@ setup(
             "binhphuoc_harvest = ckanext.binhphuoc.harvest.plugin:HarvestSourcesPlugin",
             "binhphuoc_sql_harvester = ckanext.binhphuoc.harvest.sql:SqlDatabaseHarvester",
             "binhphuoc_rest_harvester = ckanext.binhphuoc.harvest.rest:RestApiHarvester",
+            "binhphuoc_ckan_harvester = ckanext.binhphuoc.harvest.portal:VietnamCkanHarvester",
         ],
         "babel.extractors": [
             "ckan = ckan.lib.extract:extract_ckan",
