@@ -26,7 +26,7 @@ defaults:
 
 
 def facts(**kw):
-    base = dict(types={"sql_database", "rest_api", "ckan"},
+    base = dict(types={"sql_database", "rest_api", "ckan", "ckan_vn"},
                 agencies={"so-y-te": "org-1", "so-giao-duc": "org-2"}, environ={})
     base.update(kw)
     return S.SiteFacts(**base)
@@ -75,8 +75,8 @@ def test_defaults_merge_into_config_defaults(tmp_path):
 @pytest.mark.parametrize("change,expected", [
     # unknown type
     (("type: sql_database", "type: mysql"),
-     "harvesters/nguon.yaml:4: type: unknown source type 'mysql' (known: ckan, rest_api, "
-     "sql_database)"),
+     "harvesters/nguon.yaml:4: type: unknown source type 'mysql' (known: ckan, ckan_vn, "
+     "rest_api, sql_database)"),
     # bad cron
     (("type: sql_database", "type: sql_database\nschedule: '0 2 31 2 * *x'"),
      "harvesters/nguon.yaml:5: schedule: '0 2 31 2 * *x' is not a cron expression"),
@@ -199,8 +199,9 @@ def test_shipped_examples_are_valid():
     sources, problems = S.load_sources(folder, facts(agencies=agencies))
     assert [p for p in problems if not p.warning] == []
     by_type = {s.type: s for s in sources}
-    assert set(by_type) == {"sql_database", "rest_api"}
+    assert set(by_type) == {"sql_database", "rest_api", "ckan_vn"}
     assert by_type["rest_api"].enabled is False
+    assert by_type["ckan_vn"].enabled is False  # placeholder URL of the old portal
     sqlite = by_type["sql_database"].config["url"][len("sqlite:///"):]
     assert os.path.exists(sqlite)
 
