@@ -221,3 +221,4 @@ def test_unit_resolution():
     assert resolve_unit("Tỉnh Bình Phước") == "legacy:70"
     assert resolve_unit("Phường Đồng Xoài", "70") == "25210"
     assert resolve_unit("Không có nơi này") is None
+

@@ -44,8 +44,10 @@ from typing import Any
 import requests
 import yaml
 from ckan import model
+import ckan.plugins as p
 from ckan.plugins import toolkit as tk
 from ckanext.harvest.harvesters.ckanharvester import CKANHarvester, ContentFetchError
+from ckanext.harvest.interfaces import IHarvester
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -428,6 +430,17 @@ def _resource(package_id: str, remote: dict[str, Any]) -> dict[str, Any]:
 
 class VietnamCkanHarvester(CKANHarvester):
     """ckanext-harvest's CKAN harvester with the mapping onto our schema."""
+
+    p.implements(IHarvester)
+
+    def __new__(cls, *args: Any, **kwargs: Any):
+        # SingletonPlugin keeps its instance in a class attribute, which a
+        # subclass inherits: once ckan_harvester is loaded, loading this
+        # plugin would return CKANHarvester's instance and `ckan_vn` would
+        # never be registered. Keep our own.
+        if "_instance" not in cls.__dict__:
+            cls._instance = object.__new__(cls)
+        return cls._instance
 
     def info(self) -> dict[str, Any]:
         return {
