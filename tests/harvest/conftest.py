@@ -1,10 +1,13 @@
 """Fixtures of the harvest tests (issue 5): plugins and config marks, a clean
-DataStore database, and source databases (PostgreSQL, SQLite; MariaDB comes
-from tests/harvest/mariadb.py).
+DataStore database, and source databases (PostgreSQL, SQLite, and MariaDB from
+the private server of tests/harvest/mariadb.py).
 
 ``source_db`` is parametrized over the source engines: a test using it runs
-once per engine. Each parameter gives a ``SourceDB`` with a credential-free
-SQLAlchemy ``url`` and an ``engine`` to set up its tables.
+once per engine. Each parameter gives a ``SourceDB`` with either a
+credential-free SQLAlchemy ``url`` or the name of the environment variable
+holding the URL (``url_env``: MariaDB, whose test account has a password), its
+``source_config()`` (the matching key of a source config) and an ``engine``
+to set up its tables.
 """
 from __future__ import annotations
 
@@ -13,6 +16,11 @@ from typing import Any
 
 import pytest
 
+from tests.harvest.mariadb import (  # noqa: F401 (fixtures)
+    mariadb_server,
+    mariadb_url,
+    mariadb_url_env,
+)
 from tests.workflow.conftest import WORKFLOW_PLUGINS, people, workflow_marks  # noqa: F401 (fixture)
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:55432/postgres"
@@ -63,11 +71,18 @@ def site_user():
 
 @dataclasses.dataclass
 class SourceDB:
-    """A source database of a test: its kind, credential-free URL and an engine."""
+    """A source database of a test: its kind, a credential-free ``url`` or the
+    environment variable ``url_env`` holding its URL, and an engine (with
+    whatever credentials it needs) to set it up."""
 
     kind: str
-    url: str
+    url: str | None
     engine: Any
+    url_env: str | None = None
+
+    def source_config(self) -> dict[str, str]:
+        """The ``url`` or ``url_env`` key of a source config naming this database."""
+        return {"url_env": self.url_env} if self.url_env else {"url": self.url}
 
     def execute(self, *statements: str, **params: Any) -> None:
         import sqlalchemy as sa
@@ -114,11 +129,22 @@ def sqlite_source(tmp_path):
     engine.dispose()
 
 
-SOURCE_KINDS = ["postgres", "sqlite"]
+@pytest.fixture
+def mariadb_source(mariadb_url, mariadb_url_env):
+    """A fresh database on the tests' private MariaDB server. The test account
+    has a password, which the harvester refuses in ``url``: the source config
+    names the environment variable set by ``mariadb_url_env``."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(mariadb_url)
+    yield SourceDB("mariadb", None, engine, url_env=mariadb_url_env)
+    engine.dispose()
+
+
+SOURCE_KINDS = ["postgres", "sqlite", "mariadb"]
 
 
 @pytest.fixture(params=SOURCE_KINDS)
 def source_db(request):
-    """Each source engine in turn (add "mariadb" to SOURCE_KINDS with a
-    ``mariadb_source`` fixture giving a SourceDB)."""
+    """Each source engine in turn: ``<kind>_source``."""
     return request.getfixturevalue(request.param + "_source")

@@ -12,7 +12,7 @@ import pytest
 
 from tests.schema.conftest import VALID_DATASET
 
-from .conftest import harvest_marks
+from .conftest import SourceDB, harvest_marks
 
 pytestmark = harvest_marks()
 
@@ -25,11 +25,25 @@ ROWS = [
 ]
 
 
+#: the source kinds whose tables carry comments (SQLite has none)
+COMMENTED = ("postgres", "mariadb")
+
+
 def _create_source_tables(db, rows=ROWS):
-    db.execute(
-        "CREATE TABLE truong_hoc (ma VARCHAR(10) PRIMARY KEY, ten VARCHAR(200) NOT NULL, "
-        "hoc_sinh INTEGER, diem NUMERIC(5,2), cong_lap BOOLEAN, thanh_lap DATE, "
-        "cap_nhat TIMESTAMP)")
+    if db.kind == "mariadb":
+        # comments in MariaDB's syntax, on the columns and the table
+        db.execute(
+            "CREATE TABLE truong_hoc (ma VARCHAR(10) PRIMARY KEY COMMENT 'Mã trường', "
+            "ten VARCHAR(200) NOT NULL, "
+            "hoc_sinh INTEGER COMMENT 'Số học sinh\nTính đến đầu năm học.', "
+            "diem NUMERIC(5,2), cong_lap BOOLEAN, thanh_lap DATE, cap_nhat TIMESTAMP NULL) "
+            "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 "
+            "COMMENT='Danh sách trường học\nCác trường trên địa bàn tỉnh.'")
+    else:
+        db.execute(
+            "CREATE TABLE truong_hoc (ma VARCHAR(10) PRIMARY KEY, ten VARCHAR(200) NOT NULL, "
+            "hoc_sinh INTEGER, diem NUMERIC(5,2), cong_lap BOOLEAN, thanh_lap DATE, "
+            "cap_nhat TIMESTAMP)")
     if db.kind == "postgres":
         db.execute(
             "COMMENT ON TABLE truong_hoc IS 'Danh sách trường học\nCác trường trên địa bàn tỉnh.'",
@@ -50,7 +64,7 @@ def make_source(people):
     from ckan.tests import helpers
 
     def make(db, **config):
-        cfg = {"url": db.url, "tables": ["truong_hoc"],
+        cfg = {**db.source_config(), "tables": ["truong_hoc"],
                "queries": {"si_so": "SELECT ma, hoc_sinh FROM truong_hoc WHERE hoc_sinh > 450"},
                "defaults": DEFAULTS, "timeout_seconds": 30}
         cfg.update(config)
@@ -146,7 +160,7 @@ def test_full_cycle_on_the_queue_then_nothing_changes(source_db, make_source, ap
     assert ds["workflow_state"] == "submitted"
     assert ds["data_kind"] == "chuyen_nganh" and ds["sector"] == ["giao_duc"]
     assert ds["data_updated"] == datetime.date.today().isoformat()
-    if source_db.kind == "postgres":
+    if source_db.kind in COMMENTED:
         assert ds["title"] == "Danh sách trường học"
         assert "Các trường trên địa bàn tỉnh." in ds["notes"]
     else:
@@ -158,6 +172,7 @@ def test_full_cycle_on_the_queue_then_nothing_changes(source_db, make_source, ap
     assert csv["url"].endswith("/datastore/dump/%s?format=csv" % res["id"])
 
     records = _records(res["id"])
+    assert [type(r["cong_lap"]) for r in records] == [bool] * 3
     got = [(r["ma"], r["ten"], r["hoc_sinh"], r["diem"] and float(r["diem"]), r["cong_lap"],
             r["thanh_lap"], r["cap_nhat"]) for r in records]
     assert got == [
@@ -170,7 +185,7 @@ def test_full_cycle_on_the_queue_then_nothing_changes(source_db, make_source, ap
     types = {f["id"]: f["type"] for f in info["fields"]}
     assert types == {"ma": "text", "ten": "text", "hoc_sinh": "int4", "diem": "numeric",
                      "cong_lap": "bool", "thanh_lap": "date", "cap_nhat": "timestamp"}
-    if source_db.kind == "postgres":
+    if source_db.kind in COMMENTED:
         labels = {f["id"]: f.get("info", {}) for f in info["fields"]}
         assert labels["ma"] == {"label": "Mã trường"}
         assert labels["hoc_sinh"] == {"label": "Số học sinh", "notes": "Tính đến đầu năm học."}
@@ -264,11 +279,7 @@ def test_source_failing_mid_load_keeps_the_previous_data(postgres_source, make_s
 def test_unreachable_source_is_a_readable_job_error(make_source, tmp_path):
     from ckanext.binhphuoc.harvest.sql import SourceError  # noqa: F401
 
-    class Nowhere:
-        kind = "postgres"
-        url = "postgresql://ckan@127.0.0.1:1/khong_co"
-
-    source = make_source(Nowhere())
+    source = make_source(SourceDB("postgres", "postgresql://ckan@127.0.0.1:1/khong_co", None))
     job = run_test(source)
     errors = " ".join(_job_errors(job["id"]))
     assert "Cannot connect to the source database" in errors
@@ -279,11 +290,7 @@ def test_garbage_sqlite_file_is_a_job_error(make_source, tmp_path):
     garbage = tmp_path / "rac.sqlite3"
     garbage.write_bytes(b"this is not a database" * 100)
 
-    class Garbage:
-        kind = "sqlite"
-        url = "sqlite:///%s" % garbage
-
-    job = run_test(make_source(Garbage()))
+    job = run_test(make_source(SourceDB("sqlite", "sqlite:///%s" % garbage, None)))
     assert "Cannot connect to the source database" in " ".join(_job_errors(job["id"]))
 
 
@@ -344,17 +351,28 @@ def test_url_env_keeps_the_secret_out(postgres_source, make_source, monkeypatch)
     assert "mat-khau-gia" not in json.dumps(job)
 
 
-def test_reads_are_read_only_and_timed(postgres_source, make_source):
-    db = postgres_source
+@pytest.mark.parametrize("kind", ["postgres", "mariadb"])
+def test_reads_are_read_only_and_timed(kind, request, make_source):
+    db = request.getfixturevalue(kind + "_source")
     _create_source_tables(db)
-    db.execute("CREATE SEQUENCE dem")
-    source = make_source(db, tables=[], timeout_seconds=1, queries={
+    if kind == "postgres":
+        db.execute("CREATE SEQUENCE dem")
         # a SELECT that writes (nextval) fails in the READ ONLY transaction
-        "ghi": "SELECT nextval('dem') AS n",
-        "cham": "SELECT pg_sleep(3) AS ngu",
-    })
+        queries = {"ghi": "SELECT nextval('dem') AS n", "cham": "SELECT pg_sleep(3) AS ngu"}
+        expected = ["read-only transaction", "statement timeout"]
+    else:
+        db.execute("CREATE TABLE dem (n INTEGER AUTO_INCREMENT PRIMARY KEY)",
+                   "CREATE FUNCTION ghi_dem() RETURNS INTEGER MODIFIES SQL DATA "
+                   "BEGIN INSERT INTO dem VALUES (NULL); RETURN LAST_INSERT_ID(); END")
+        # a SELECT that writes (through a function) fails in the READ ONLY transaction
+        queries = {"ghi": "SELECT ghi_dem() AS n", "cham": "SELECT SLEEP(3) AS ngu"}
+        expected = ["READ ONLY transaction", "max_statement_time exceeded"]
+    source = make_source(db, tables=[], timeout_seconds=1, queries=queries)
     job = run_test(source)
-    assert job["stats"]["errored"] == 2
+    assert job["stats"]["errored"] == 2, _job_errors(job["id"])
     errors = " ".join(_job_errors(job["id"]))
-    assert "read-only transaction" in errors
-    assert "statement timeout" in errors
+    for words in expected:
+        assert words in errors
+    if kind == "mariadb":
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT COUNT(*) FROM dem").scalar() == 0

@@ -236,7 +236,11 @@ class Source:
                             "application_name": APPLICATION_NAME,
                             "options": "-c statement_timeout=%d" % (seconds * 1000)}
         elif self.backend in ("mysql", "mariadb"):
-            connect_args = {"connect_timeout": min(seconds, 30), "read_timeout": seconds}
+            # the client's read timeout is only a backstop (a server that stopped
+            # answering): it waits longer than the server's max_statement_time, whose
+            # error says what happened (with equal limits the client often won first
+            # with a bare "Lost connection … (timed out)")
+            connect_args = {"connect_timeout": min(seconds, 30), "read_timeout": seconds + 5}
         self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool,
                                        connect_args=connect_args)
         if self.backend == "sqlite":
@@ -297,8 +301,13 @@ def _split(table: str) -> tuple[str | None, str]:
 
 def datastore_type(sa_type: Any) -> str:
     """The DataStore type of a SQLAlchemy column type."""
+    from sqlalchemy.dialects.mysql import TINYINT
+
     t = sa_type
     if isinstance(t, sa.Boolean):
+        return "bool"
+    if isinstance(t, TINYINT) and t.display_width == 1:
+        # MySQL/MariaDB's BOOLEAN is TINYINT(1), which SQLAlchemy reflects as such
         return "bool"
     if isinstance(t, sa.BigInteger):
         return "int8"
@@ -392,9 +401,13 @@ def describe(source: Source, conn: sa.engine.Connection, entry: dict[str, Any]) 
             comment = (insp.get_table_comment(name, schema=schema) or {}).get("text")
         except NotImplementedError:
             comment = None
+        raw = None
+        if source.backend in ("mysql", "mariadb"):
+            comment, raw = _mysql_comments(conn, schema, name)
         columns = []
         for col in insp.get_columns(name, schema=schema):
-            label, notes = _split_comment(col.get("comment"))
+            label, notes = _split_comment(
+                raw.get(col["name"]) if raw is not None else col.get("comment"))
             columns.append({"name": col["name"], "type": datastore_type(col["type"]),
                             "label": label, "description": notes})
         pk = insp.get_pk_constraint(name, schema=schema) or {}
@@ -417,6 +430,24 @@ def describe(source: Source, conn: sa.engine.Connection, entry: dict[str, Any]) 
                              .select_from(_from_clause(entry))).scalar()
         out["max_updated_at"] = _iso(value)
     return out
+
+
+def _mysql_comments(conn: sa.engine.Connection, schema: str | None,
+                    name: str) -> tuple[str | None, dict[str, str]]:
+    """The table's and its columns' comments from MySQL/MariaDB's
+    information_schema. SQLAlchemy 1.4 reflects them from SHOW CREATE TABLE
+    with the string escapes left in (a newline comes back as backslash-n).
+    A view has no comment (information_schema says "VIEW")."""
+    where = "table_schema = COALESCE(:schema, DATABASE()) AND table_name = :name"
+    params = {"schema": schema, "name": name}
+    row = conn.execute(sa.text(
+        "SELECT table_type, table_comment FROM information_schema.tables WHERE " + where),
+        params).first()
+    table = row[1] if row is not None and "VIEW" not in (row[0] or "") else None
+    columns = {c: t for c, t in conn.execute(sa.text(
+        "SELECT column_name, column_comment FROM information_schema.columns WHERE " + where),
+        params)}
+    return (table or None), columns
 
 
 def _split_comment(comment: str | None) -> tuple[str | None, str | None]:
