@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import datetime
 import json
+import threading
+import time
 
 import pytest
 
 from tests.schema.conftest import VALID_DATASET
 
-from .conftest import SourceDB, harvest_marks
+from ckanext.binhphuoc.harvest.sql import APPLICATION_NAME
+
+from .conftest import PG_ADMIN_URL, SourceDB, harvest_marks
 
 pytestmark = harvest_marks()
 
@@ -274,6 +278,159 @@ def test_source_failing_mid_load_keeps_the_previous_data(postgres_source, make_s
     job = run_test(source)
     assert job["stats"]["updated"] == 1, _job_errors(job["id"])
     assert _records(rid, limit=1)[0]["ten"] == "mới 1"
+
+
+class SourceStopper(threading.Thread):
+    """Stops the source mid-load: once the DataStore's COPY of the load (seen in
+    pg_stat_progress_copy of the DataStore database) has taken ``after`` rows,
+    ``stop()`` cuts the harvester's connection at the source server."""
+
+    def __init__(self, stop, after):
+        super().__init__(daemon=True)
+        self.stop, self.after = stop, after
+        self.copied = None  # rows the COPY had taken when the source was stopped
+        self.stopped = []  # the source connections ended
+        self.error = None
+
+    def run(self):
+        import sqlalchemy as sa
+        from ckanext.datastore.backend.postgres import get_write_engine
+
+        datastore_db = get_write_engine().url.database
+        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    copied = conn.execute(sa.text(
+                        "SELECT max(tuples_processed) FROM pg_stat_progress_copy "
+                        "WHERE datname = :d AND command = 'COPY FROM'"),
+                        {"d": datastore_db}).scalar()
+                    if copied and copied >= self.after:
+                        self.copied = copied
+                        self.stopped = self.stop()
+                        return
+                    time.sleep(0.02)
+        except Exception as e:  # noqa: BLE001 — reported by the test
+            self.error = e
+        finally:
+            admin.dispose()
+
+
+def _stop_postgres(db):
+    """pg_terminate_backend on the harvester's connections to the source database."""
+    import sqlalchemy as sa
+
+    def stop():
+        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                return [pid for pid, done in conn.execute(sa.text(
+                    "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :d AND application_name = :app"),
+                    {"d": db.engine.url.database, "app": APPLICATION_NAME}) if done]
+        finally:
+            admin.dispose()
+
+    return stop
+
+
+def _stop_mariadb(db, server):
+    """KILL CONNECTION (as root) of the harvester's connection running its SELECT."""
+    def stop():
+        conn = server.admin_connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT id FROM information_schema.processlist WHERE db = %s "
+                            "AND user = %s AND command = 'Query' AND info LIKE %s",
+                            (db.engine.url.database, db.engine.url.username, "%so_lieu%"))
+                ids = [row[0] for row in cur.fetchall()]
+                for thread_id in ids:
+                    cur.execute("KILL CONNECTION %d" % thread_id)
+            return ids
+        finally:
+            conn.close()
+
+    return stop
+
+
+BIG = 200_000
+
+
+@pytest.mark.parametrize("kind", ["postgres", "mariadb"])
+def test_source_stopped_mid_load_keeps_the_previous_data(kind, request, make_source):
+    """The issue's fault test: the source server drops the harvester's
+    connection while a 200,000-row table is being loaded → the object fails
+    with a clear error, the DataStore still has the previous rows, no half
+    table is left, and the next run loads everything."""
+    import sqlalchemy as sa
+    from ckanext.datastore.backend.postgres import get_write_engine
+
+    db = request.getfixturevalue(kind + "_source")
+    if kind == "postgres":
+        db.execute("CREATE TABLE so_lieu AS SELECT i AS stt, 'dòng ' || i AS ten "
+                   "FROM generate_series(1, 100) i")
+    else:
+        db.execute("CREATE TABLE so_lieu AS SELECT CAST(seq AS INTEGER) AS stt, "
+                   "CONCAT('dòng ', seq) AS ten FROM seq_1_to_100")
+    source = make_source(db, tables=["so_lieu"], queries={})
+    job = run_test(source)
+    assert job["stats"]["added"] == 1, _job_errors(job["id"])
+    rid = _datastore_resource(_dataset("csdl-giao-duc-so-lieu"))["id"]
+    before = _records(rid)
+    assert len(before) == 100
+
+    # the table grows to 200,000 rows; the server pauses 0.25 s every 25,000
+    # rows it sends, so the load lasts a few seconds
+    if kind == "postgres":
+        db.execute(
+            "DROP TABLE so_lieu",
+            "CREATE TABLE so_lieu_goc AS SELECT i AS stt, 'mới ' || i AS ten "
+            "FROM generate_series(1, %d) i" % BIG,
+            "CREATE FUNCTION cham(i integer) RETURNS integer LANGUAGE plpgsql VOLATILE AS "
+            "'BEGIN IF mod(i, 25000) = 0 THEN PERFORM pg_sleep(0.25); END IF; RETURN i; END'",
+            "CREATE VIEW so_lieu AS SELECT cham(stt) AS stt, ten FROM so_lieu_goc")
+        stop = _stop_postgres(db)
+    else:
+        db.execute(
+            "DROP TABLE so_lieu",
+            "CREATE TABLE so_lieu_goc AS SELECT CAST(seq AS INTEGER) AS stt, "
+            "CONCAT('mới ', seq) AS ten FROM seq_1_to_%d" % BIG,
+            "CREATE VIEW so_lieu AS SELECT IF(MOD(stt, 25000) = 0, stt + SLEEP(0.25), stt) "
+            "AS stt, ten FROM so_lieu_goc")
+        stop = _stop_mariadb(db, request.getfixturevalue("mariadb_server"))
+    stopper = SourceStopper(stop, after=25_000)
+    stopper.start()
+    job = run_test(source)
+    stopper.join(10)
+    assert stopper.error is None, stopper.error
+    assert stopper.stopped, "the source connection was stopped"
+    assert 25_000 <= stopper.copied < BIG, "in the middle of the load"
+
+    assert job["stats"]["errored"] == 1, _job_errors(job["id"])
+    errors = " ".join(_job_errors(job["id"]))
+    assert "Loading so_lieu failed; the previous data is kept and the next run retries" \
+        in errors
+    assert "dữ liệu trước" in errors  # Vietnamese first
+    # the driver's own words: psycopg2 / PyMySQL
+    assert ("server closed the connection unexpectedly" if kind == "postgres"
+            else "Lost connection to MySQL server during query") in errors, errors
+    # the previous rows, row for row; no half-loaded table left behind
+    assert _records(rid) == before
+    with get_write_engine().connect() as conn:
+        assert conn.execute(sa.text("SELECT to_regclass(:t)"),
+                            {"t": '"%s_new"' % rid}).scalar() is None
+
+    # the source is back to normal: the next run loads every row
+    db.execute("DROP VIEW so_lieu", "CREATE VIEW so_lieu AS SELECT stt, ten FROM so_lieu_goc")
+    job = run_test(source)
+    assert job["stats"]["updated"] == 1, _job_errors(job["id"])
+    with get_write_engine().connect() as conn:
+        count, total, names = conn.execute(sa.text(
+            'SELECT count(*), sum(stt), count(DISTINCT ten) FROM "%s"' % rid)).one()
+    assert (count, total, names) == (BIG, BIG * (BIG + 1) // 2, BIG)
+    assert [(r["stt"], r["ten"]) for r in _records(rid, limit=2)] == [(1, "mới 1"), (2, "mới 2")]
+    assert _dataset("csdl-giao-duc-so-lieu")["title"] == "so_lieu"  # a view has no comment
 
 
 def test_unreachable_source_is_a_readable_job_error(make_source, tmp_path):
