@@ -1,0 +1,155 @@
+"""Harvest loading benchmark (issue 5, item 10).
+
+Loads an N-row, 12-column table (default 1,000,000) from a local PostgreSQL
+source database into the DataStore through the SQL harvester's own data path
+— a read-only, server-side cursor (`harvest.sql.Source` / `_Rows`) streamed
+into `harvest.loader.load` (COPY into a fresh table, swapped in) — and prints
+rows/s and the process's peak memory, next to `psql \\copy` of the same table
+into a plain table of the same DataStore database (the physical limit).
+
+    make services
+    .venv/bin/python bench/harvest.py            # 1,000,000 rows
+    .venv/bin/python bench/harvest.py --rows 100000 --runs 1
+
+It uses config/test.ini's databases (ckan_test, datastore_test) with the
+DataStore plugin, creates its source database `bench_harvest_src` (kept, and
+reused when it already holds N rows) and one dataset/resource for the
+DataStore table. Figures go to docs/benchmarks.md by hand.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import sqlalchemy as sa
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PG = "postgresql://postgres@127.0.0.1:55432/"
+SRC_DB = "bench_harvest_src"
+
+COLUMNS = [  # name, SQL type, expression over generate_series(1, N) AS g
+    ("ma", "bigint", "g"),
+    ("ten_don_vi", "text", "'Đơn vị số ' || g"),
+    ("ma_xa", "text", "lpad((25000 + g %% 3321)::text, 5, '0')"),
+    ("loai_hinh", "text", "(ARRAY['Công lập','Tư thục','Dân lập'])[1 + g %% 3]"),
+    ("so_luong", "integer", "(g * 37) %% 1000"),
+    ("gia_tri", "numeric(14,2)", "round(((g * 7919) %% 1000000) / 100.0, 2)"),
+    ("ty_le", "double precision", "((g * 13) %% 10000) / 100.0"),
+    ("dang_hoat_dong", "boolean", "g %% 7 <> 0"),
+    ("ngay_thanh_lap", "date", "date '2000-01-01' + (g %% 9000)::int"),
+    ("cap_nhat_luc", "timestamp", "timestamp '2025-01-01' + (g %% 100000) * interval '1 minute'"),
+    ("ghi_chu", "text", "CASE WHEN g %% 5 = 0 THEN NULL ELSE 'Ghi chú ' || (g %% 100) END"),
+    ("dia_chi", "text", "'Số ' || (g %% 500) || ' đường ' || (g %% 97) || ', tỉnh Đồng Nai'"),
+]
+
+
+def psql(db: str, sql: str) -> str:
+    return subprocess.run(["psql", "-h", "127.0.0.1", "-p", "55432", "-U", "postgres",
+                           "-d", db, "-qtAc", sql], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def prepare_source(n: int) -> None:
+    if not psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{SRC_DB}'"):
+        psql("postgres", f"CREATE DATABASE {SRC_DB} OWNER ckan")
+    have = psql(SRC_DB, "SELECT to_regclass('public.unit') IS NOT NULL")
+    if have == "t" and psql(SRC_DB, "SELECT count(*) FROM unit") == str(n):
+        return
+    print(f"creating the source table: {n:,} rows × {len(COLUMNS)} columns …", flush=True)
+    cols = ", ".join(f"{name} {typ}" for name, typ, _ in COLUMNS)
+    exprs = ", ".join(expr.replace("%%", "%") for _, _, expr in COLUMNS)
+    psql(SRC_DB, f"DROP TABLE IF EXISTS unit; CREATE TABLE unit ({cols}); "
+                 f"INSERT INTO unit SELECT {exprs} FROM generate_series(1::bigint, {n}::bigint) AS g; "
+                 "ALTER TABLE unit ADD PRIMARY KEY (ma); ANALYZE unit; GRANT SELECT ON unit TO ckan")
+
+
+def ckan_app():
+    from ckan.cli import load_config
+    from ckan.config.middleware import make_app
+
+    conf = load_config(os.path.join(ROOT, "config", "test.ini"))
+    conf["ckan.plugins"] = "binhphuoc_pgsearch datastore"
+    conf["ckan.datastore.sqlsearch.enabled"] = "false"
+    return make_app(conf)
+
+
+def physical_limit(datastore_db: str) -> float:
+    """`psql \\copy` out of the source and into a plain table: seconds."""
+    psql(datastore_db, "DROP TABLE IF EXISTS bench_copy_limit")
+    cols = ", ".join(f"{name} {typ}" for name, typ, _ in COLUMNS)
+    psql(datastore_db, f"CREATE TABLE bench_copy_limit ({cols})")
+    base = ["psql", "-h", "127.0.0.1", "-p", "55432", "-U", "postgres", "-qc"]
+    t0 = time.perf_counter()
+    out = subprocess.Popen(base + [r"\copy unit TO STDOUT", SRC_DB], stdout=subprocess.PIPE)
+    subprocess.run(base + [r"\copy bench_copy_limit FROM STDIN", datastore_db],
+                   stdin=out.stdout, check=True)
+    out.wait()
+    seconds = time.perf_counter() - t0
+    psql(datastore_db, "DROP TABLE bench_copy_limit")
+    return seconds
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--runs", type=int, default=2)
+    args = ap.parse_args()
+    prepare_source(args.rows)
+
+    app = ckan_app()
+    from ckan import model
+    from ckan.plugins import toolkit as tk
+
+    from ckanext.binhphuoc.harvest import loader, sql
+
+    with app._wsgi_app.test_request_context():
+        site = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+        def ctx():
+            return {"user": site["name"], "ignore_auth": True}
+
+        try:
+            pkg = tk.get_action("package_show")(ctx(), {"id": "bench-harvest"})
+        except tk.ObjectNotFound:
+            org = tk.get_action("organization_create")(ctx(), {"name": "bench-harvest-org"}) \
+                if not model.Group.get("bench-harvest-org") else {"id": "bench-harvest-org"}
+            pkg = tk.get_action("package_create")(ctx(), {
+                "name": "bench-harvest", "owner_org": org["id"],
+                "resources": [{"url": "_datastore_only_resource", "url_type": "datastore",
+                               "name": "bench"}]})
+        rid = pkg["resources"][0]["id"]
+        datastore_db = tk.config["ckan.datastore.write_url"].rsplit("/", 1)[1]
+
+        source = sql.Source({"url": PG + SRC_DB, "timeout_seconds": 3600})
+        names = [c[0] for c in COLUMNS]
+        print(f"source {SRC_DB}.unit: {args.rows:,} rows × {len(COLUMNS)} columns; "
+              f"DataStore {datastore_db}; 2 cores", flush=True)
+        results = []
+        for run in range(args.runs):
+            conn = source.connect()
+            desc = sql.describe(source, conn, {"kind": "table", "table": "unit", "name": "unit"})
+            columns = [loader.Column(c["name"], c["type"]) for c in desc["columns"]]
+            rows = sql._Rows(conn, {"kind": "table", "table": "unit"}, names)
+            t0 = time.perf_counter()
+            result = loader.load(rid, columns, rows)
+            seconds = time.perf_counter() - t0
+            rows.close()
+            conn.close()
+            results.append(seconds)
+            print(f"  harvest load run {run + 1}: {result.rows_loaded:,} rows in {seconds:.1f} s "
+                  f"= {result.rows_loaded / seconds:,.0f} rows/s", flush=True)
+        source.dispose()
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        limit = physical_limit(datastore_db)
+        best = min(results)
+        print(f"psql \\copy source → DataStore database: {limit:.1f} s = "
+              f"{args.rows / limit:,.0f} rows/s")
+        print(f"harvest (best of {len(results)}): {args.rows / best:,.0f} rows/s = "
+              f"{limit / best:.2f}× of psql \\copy; peak memory of this process {peak_mb:.0f} MB")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
