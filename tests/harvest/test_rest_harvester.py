@@ -440,6 +440,13 @@ class TestHarvestCycle:
 
         assert all(HEADER_KEY not in (o.content or "")
                    for o in model.Session.query(HarvestObject))
+        # the job report counts the rows and the load time, as for sql_database
+        from ckanext.binhphuoc.harvest.report import job_report
+
+        obj = model.Session.query(HarvestObject).filter_by(package_id=pkg["id"]).first()
+        report = job_report(obj.harvest_job_id)
+        assert report.added == 1 and report.rows_loaded == len(EXPECTED_ROWS)
+        assert report.rows_total == len(EXPECTED_ROWS) and report.load_seconds > 0
 
     def test_second_run_changes_nothing_then_a_changed_record_arrives(
             self, harvest_env, api_server):

@@ -776,6 +776,11 @@ class RestApiHarvester(HarvesterBase, SingletonPlugin):
             return False
         harvest_object.extras.append(HarvestObjectExtra(
             key="rows_loaded", value=str(result.rows_loaded)))
+        # the job report (harvest/report.py) sums these, as for sql_database
+        harvest_object.extras.append(HarvestObjectExtra(
+            key="rows_total", value=str(result.rows_total)))
+        harvest_object.extras.append(HarvestObjectExtra(
+            key="seconds", value="%.3f" % result.seconds))
         harvest_object.extras.append(HarvestObjectExtra(
             key="load_digest", value=result.digest or previous.get("load_digest") or ""))
         if result.changed and (result.full_reload or result.rows_loaded):
