@@ -125,6 +125,25 @@ def binhphuoc_code(field: dict[str, Any], schema: dict[str, Any]) -> Callable:
     return validator
 
 
+def _list_input(key, data, errors) -> tuple[Any, list[str]]:
+    """The raw value of a list field and its items; a malformed list is an
+    error on the field."""
+    value = data.get(key)
+    try:
+        return value, as_list(value)
+    except Invalid as e:
+        errors[key].append(e.error)
+        raise StopOnError
+
+
+def _store_list(key, data, value: Any, items: list[str]) -> None:
+    """Store the items as a JSON list (an absent, empty field stays absent)."""
+    if not items and value is missing:
+        data.pop(key, None)
+        raise StopOnError
+    data[key] = json.dumps(items, ensure_ascii=False)
+
+
 @scheming_validator
 def binhphuoc_codes(field: dict[str, Any], schema: dict[str, Any]) -> Callable:
     """Zero or more values of the field's code list, stored as a JSON list."""
@@ -132,12 +151,7 @@ def binhphuoc_codes(field: dict[str, Any], schema: dict[str, Any]) -> Callable:
     required = field.get("required")
 
     def validator(key, data, errors, context):
-        value = data.get(key)
-        try:
-            items = as_list(value)
-        except Invalid as e:
-            errors[key].append(e.error)
-            raise StopOnError
+        value, items = _list_input(key, data, errors)
         allowed = codelists.get(name).values()
         bad = [v for v in items if v not in allowed]
         if bad:
@@ -148,22 +162,14 @@ def binhphuoc_codes(field: dict[str, Any], schema: dict[str, Any]) -> Callable:
         if required and not items:
             errors[key].append(_("Missing value"))
             raise StopOnError
-        if not items and value is missing:
-            data.pop(key, None)
-            raise StopOnError
-        data[key] = json.dumps(items, ensure_ascii=False)
+        _store_list(key, data, value, items)
 
     return validator
 
 
 def binhphuoc_admin_units(key, data, errors, context):
     """Current or legacy administrative-unit codes, kept as given."""
-    value = data.get(key)
-    try:
-        items = as_list(value)
-    except Invalid as e:
-        errors[key].append(e.error)
-        raise StopOnError
+    value, items = _list_input(key, data, errors)
     units = codelists.admin_units()
     bad = [v for v in items if units.resolve(v) is None]
     if bad:
@@ -172,27 +178,16 @@ def binhphuoc_admin_units(key, data, errors, context):
               'province/commune code or "legacy:<code>" for a former unit.'
               ).format(codes=", ".join(bad)))
         raise StopOnError
-    if not items and value is missing:
-        data.pop(key, None)
-        raise StopOnError
-    data[key] = json.dumps(items, ensure_ascii=False)
+    _store_list(key, data, value, items)
 
 
 def binhphuoc_text_list(key, data, errors, context):
     """A list of short texts (JSON list stored)."""
-    value = data.get(key)
-    try:
-        items = as_list(value)
-    except Invalid as e:
-        errors[key].append(e.error)
-        raise StopOnError
+    value, items = _list_input(key, data, errors)
     if any(len(v) > 200 for v in items):
         errors[key].append(_("Each item must be at most 200 characters"))
         raise StopOnError
-    if not items and value is missing:
-        data.pop(key, None)
-        raise StopOnError
-    data[key] = json.dumps(items, ensure_ascii=False)
+    _store_list(key, data, value, items)
 
 
 def binhphuoc_json_list(value: Any) -> Any:
