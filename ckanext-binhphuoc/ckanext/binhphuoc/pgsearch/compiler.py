@@ -51,6 +51,10 @@ doc_table = sa.Table(
     sa.Column("metadata_modified", sa.DateTime(timezone=True)),
     sa.Column("metadata_created", sa.DateTime(timezone=True)),
     sa.Column("title_string", sa.Text),
+    sa.Column("state", sa.Text),
+    sa.Column("capacity", sa.Text),
+    sa.Column("dataset_type", sa.Text),
+    sa.Column("permission_labels", pg.ARRAY(sa.Text)),
     sa.Column("keys", pg.ARRAY(sa.Text), nullable=False),
     sa.Column("tsv", pg.TSVECTOR, nullable=False),
     sa.Column("doc", pg.JSONB, nullable=False),
@@ -61,6 +65,11 @@ doc_table = sa.Table(
 MAX_KEY_VALUE = 256
 TS_CONFIG = "simple"
 _WORD = re.compile(r"\w", re.UNICODE)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# mm over n optional words compiles to one tsquery (an OR of the allowed
+# AND-combinations, which the GIN index answers) while it has at most this
+# many combinations; beyond, an OR plus a count of matched words.
+MAX_MM_COMBINATIONS = 64
 _ESCAPED = re.compile(r"\\(.)")
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-.]*$")
 _LOCK = threading.Lock()  # luqum's PLY parser keeps state: one parse at a time
@@ -77,6 +86,17 @@ TYPED_COLUMNS = {
     "metadata_created": doc_table.c.metadata_created,
     "title_string": doc_table.c.title_string,
 }
+
+# Single-valued fields CKAN filters every query on, kept as columns: an
+# exact-value term on them compares the column (see migration 0002).
+FILTER_COLUMNS = {
+    "site_id": doc_table.c.site_id,
+    "state": doc_table.c.state,
+    "capacity": doc_table.c.capacity,
+    "dataset_type": doc_table.c.dataset_type,
+}
+# Multi-valued ones: a term is "the array contains the value".
+FILTER_ARRAYS = {"permission_labels": doc_table.c.permission_labels}
 
 
 def value_string(value: Any) -> str:
@@ -159,12 +179,34 @@ def parse_date(text: str, now: Optional[datetime.datetime] = None) -> datetime.d
 
 # --- the compiler ------------------------------------------------------------
 
+def unaccent(value):
+    """``unaccent`` declared IMMUTABLE (migration 0002): over a constant it is
+    folded when the statement is planned, so the planner sees the tsquery."""
+    return sa.func.binhphuoc_search.f_unaccent(value)
+
+
 def _tsquery(text: str, prefix: bool = False):
     if prefix:
         words = re.findall(r"\w+", text, re.UNICODE)
         expr = " & ".join(words[:-1] + [words[-1] + ":*"])
-        return sa.func.to_tsquery(TS_CONFIG, sa.func.unaccent(expr))
-    return sa.func.phraseto_tsquery(TS_CONFIG, sa.func.unaccent(text))
+        return sa.func.to_tsquery(TS_CONFIG, unaccent(expr))
+    return sa.func.phraseto_tsquery(TS_CONFIG, unaccent(text))
+
+
+def _exact_tsquery(text: str):
+    """The words as written, diacritics kept: they match the accented copy
+    of titles and tags in ``tsv`` and rank exact spellings first."""
+    if not _NON_ASCII.search(text):
+        return None
+    return sa.func.phraseto_tsquery(TS_CONFIG, text)
+
+
+def _any_of(queries: list[Any]):
+    return reduce(lambda a, b: a.op("||")(b), queries)
+
+
+def _all_of(queries: list[Any]):
+    return reduce(lambda a, b: a.op("&&")(b), queries)
 
 
 def _field_tsvector(field: Field):
@@ -172,7 +214,7 @@ def _field_tsvector(field: Field):
         return doc_table.c.tsv
     value = sa.func.binhphuoc_search.field_text(doc_table.c.doc, field.name)
     return sa.func.to_tsvector(
-        TS_CONFIG, sa.func.unaccent(sa.func.coalesce(value, ""))
+        TS_CONFIG, unaccent(sa.func.coalesce(value, ""))
     )
 
 
@@ -209,6 +251,7 @@ class Compiler:
         self.default_op = "OR" if str(default_op).upper() == "OR" else "AND"
         self.rank = rank
         self.rank_terms: list[Any] = []
+        self.exact_terms: list[Any] = []
 
     # -- helpers --
     def _param(self, value: Any) -> tuple[str, sa.sql.elements.BindParameter]:
@@ -232,15 +275,30 @@ class Compiler:
             f"WHERE {condition})"
         ).bindparams(*binds)
 
-    def _rank_term(self, query, positive: bool):
+    def _rank_term(self, query, positive: bool, text: Optional[str] = None):
         if self.rank and positive:
             self.rank_terms.append(query)
+            exact = _exact_tsquery(text) if text else None
+            if exact is not None:
+                self.exact_terms.append(exact)
 
     def rank_expression(self):
+        """Documents matching more of the words first; among them ts_rank
+        (title over names and tags over descriptions), plus a bonus for the
+        words spelled exactly as asked, diacritics included."""
         if not self.rank_terms:
             return None
-        combined = reduce(lambda a, b: a.op("||")(b), self.rank_terms)
-        return sa.func.ts_rank(doc_table.c.tsv, combined)
+        tsv = doc_table.c.tsv
+        score = sa.func.ts_rank(tsv, _any_of(self.rank_terms))
+        if len(self.rank_terms) > 1:
+            matched = reduce(
+                lambda a, b: a + b,
+                [sa.cast(tsv.op("@@")(t), sa.Integer) for t in self.rank_terms],
+            )
+            score = score + matched
+        if self.exact_terms:
+            score = score + sa.func.ts_rank(tsv, _any_of(self.exact_terms))
+        return score
 
     # -- Lucene syntax --
     def lucene(self, text: str):
@@ -323,7 +381,7 @@ class Compiler:
                 if not _WORD.search(text):
                     return sa.true()  # Solr drops clauses without words
                 query = _tsquery(text)
-            self._rank_term(query, positive)
+            self._rank_term(query, positive, None if wildcard else text)
             return _field_tsvector(field).op("@@")(query)
         if wildcard:
             pattern = _like_escape(field.name + "=") + _wildcard_to_like(raw)
@@ -331,6 +389,10 @@ class Compiler:
         value = _unescape(raw)
         if field.kind == "bool":
             value = value.lower()
+        if field.name in FILTER_COLUMNS:
+            return FILTER_COLUMNS[field.name] == value
+        if field.name in FILTER_ARRAYS:
+            return FILTER_ARRAYS[field.name].contains([value])
         return doc_table.c["keys"].contains([make_key(field.name, value)])
 
     def _bound(self, field: Field, node) -> Any:
@@ -399,27 +461,40 @@ class Compiler:
             if not _WORD.search(value):
                 continue
             query = _tsquery(value)
-            match = doc_table.c.tsv.op("@@")(query)
             if sign == "-":
-                must_not.append(match)
+                must_not.append(query)
                 continue
-            self._rank_term(query, True)
-            (must if sign == "+" else optional).append(match)
-        clauses = list(must)
+            self._rank_term(query, True, value)
+            (must if sign == "+" else optional).append(query)
+        tsv = doc_table.c.tsv
+        required_parts = list(must)
+        counted = None
         if optional:
-            required = minimum_should_match(mm, len(optional))
-            if required >= len(optional):
-                clauses.extend(optional)
+            n = len(optional)
+            required = minimum_should_match(mm, n)
+            if required >= n:
+                required_parts.extend(optional)
             elif required <= 1:
-                clauses.append(sa.or_(*optional))
+                required_parts.append(_any_of(optional))
+            elif math.comb(n, required) <= MAX_MM_COMBINATIONS:
+                required_parts.append(_any_of([
+                    _all_of(list(combination))
+                    for combination in itertools.combinations(optional, required)
+                ]))
             else:
-                count = reduce(
+                required_parts.append(_any_of(optional))
+                counted = reduce(
                     lambda a, b: a + b,
-                    [sa.cast(m, sa.Integer) for m in optional],
-                )
-                clauses.append(sa.and_(sa.or_(*optional), count >= required))
+                    [sa.cast(tsv.op("@@")(q), sa.Integer) for q in optional],
+                ) >= required
+        clauses = []
+        if required_parts:
+            # One tsquery: the GIN index on tsv can answer it.
+            clauses.append(tsv.op("@@")(_all_of(required_parts)))
+        if counted is not None:
+            clauses.append(counted)
         if must_not:
-            clauses.append(sa.not_(sa.or_(*must_not)))
+            clauses.append(sa.not_(tsv.op("@@")(_any_of(must_not))))
         if not clauses:
             return sa.false()
         return sa.and_(*clauses)

@@ -7,10 +7,13 @@ Everything above the connection is CKAN's own code.
 """
 from __future__ import annotations
 
+import copy
 import datetime
 import json
 import logging
 import re
+import threading
+from collections import OrderedDict
 from typing import Any, Iterable, Optional
 
 import pysolr
@@ -26,6 +29,7 @@ from .compiler import (
     Compiler,
     doc_table,
     make_key,
+    unaccent,
     value_string,
 )
 from .solr_schema import SolrSchema, get_schema
@@ -40,11 +44,82 @@ _WEIGHT_A = {"title"}
 _WEIGHT_B = {"name", "tags", "groups", "organization"}
 _WEIGHT_C = {"notes", "res_name", "res_description"}
 # Columns CKAN fills for every dataset (see PackageSearchIndex.index_package).
+# Addresses: long unique tokens nobody types as words; a dataset is found by
+# its name, title and descriptions (and ``url:``/``res_url:`` still match).
+_NOT_WORDS = {"url", "ckan_url", "download_url", "res_url"}
+# Their words are also kept as written (diacritics and all), for ranking
+# exact spellings above folded ones.
+_EXACT_WORDS = {"title": "A", "tags": "B"}
 _ALWAYS_PRESENT = {"id", "index_id", "name", "metadata_modified", "metadata_created"}
 _SORT_SPEC = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_\-.]*)\s+(asc|desc)\s*$", re.I)
 
 
 _fallback_engine: Optional[sa.engine.Engine] = None
+
+_GENERATION = sa.text("SELECT last_value FROM binhphuoc_search.generation")
+# Solr date math relative to now: such a query's counts change with time.
+_TIME_DEPENDENT = re.compile(r"\bNOW\b")
+
+
+class CountsCache:
+    """Counts and facet counts of queries without free text, per process.
+
+    What the /dataset page asks on every visit (``*:*``, the default
+    filters, the default facets) is the same for every visitor of the same
+    permissions; its answer stays valid until the index changes, which
+    every write signals by moving ``binhphuoc_search.generation`` after it
+    commits.  Free-text queries are not cached.
+    """
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._entries: OrderedDict[Any, tuple[int, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, generation: int) -> Any:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] != generation:
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key: Any, generation: int, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = (generation, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_counts_cache = CountsCache()
+
+
+def _cache_key(q: str, params: dict[str, Any], facet_fields: list[str]) -> Any:
+    """Everything of the request that decides the count and the facets."""
+    relevant = []
+    for name in sorted(params):
+        if name in ("defType", "mm", "df", "q.op") or name.startswith(("facet", "f.")):
+            value = params[name]
+            relevant.append((name, tuple(map(str, _as_list(value)))
+                             if isinstance(value, (list, tuple)) else str(value)))
+    fq = tuple(str(f) for f in _as_list(params.get("fq")))
+    return (q, fq, tuple(facet_fields), tuple(relevant))
+
+
+def _bump_generation() -> None:
+    """Tell every process that the index changed (after the write committed,
+    so a reader that sees the new number also sees the new documents)."""
+    try:
+        with _engine().begin() as conn:
+            conn.execute(sa.text("SELECT nextval('binhphuoc_search.generation')"))
+    except sa.exc.SQLAlchemyError as e:  # the index is written; never lose that
+        _counts_cache.clear()
+        log.error("Could not move the search generation: %s", e)
 
 
 def _engine() -> sa.engine.Engine:
@@ -97,9 +172,10 @@ def _weight(schema: SolrSchema, field: str) -> Optional[str]:
         return "B"
     if field in _WEIGHT_C or field.startswith("extras_"):
         return "C"
+    if field in _NOT_WORDS:
+        return None
     copied = schema.copy_to_text
-    if (field in copied or field == "text" or field.startswith("res_extras_")
-            or field in ("url", "ckan_url", "download_url", "res_url")):
+    if field in copied or field == "text" or field.startswith("res_extras_"):
         return "D"
     return None
 
@@ -140,10 +216,20 @@ def document_row(doc: dict[str, Any], schema: SolrSchema) -> dict[str, Any]:
         if not parts:
             continue
         vector = sa.func.setweight(
-            sa.func.to_tsvector(TS_CONFIG, sa.func.unaccent(" \n ".join(parts))),
+            sa.func.to_tsvector(TS_CONFIG, unaccent(" \n ".join(parts))),
             weight,
         )
         tsv = vector if tsv is None else tsv.op("||")(vector)
+    for name, weight in _EXACT_WORDS.items():
+        words = stored.get(name)
+        words = words if isinstance(words, list) else [words] if words else []
+        text = " \n ".join(value_string(w) for w in words)
+        if text and text.isascii():
+            continue  # the folded words are the same
+        if text:
+            vector = sa.func.setweight(sa.func.to_tsvector(TS_CONFIG, text), weight)
+            tsv = vector if tsv is None else tsv.op("||")(vector)
+    labels = stored.get("permission_labels")
     return {
         "index_id": str(stored["index_id"]),
         "id": str(stored["id"]),
@@ -152,11 +238,23 @@ def document_row(doc: dict[str, Any], schema: SolrSchema) -> dict[str, Any]:
         "metadata_modified": _parse_ts(stored.get("metadata_modified")),
         "metadata_created": _parse_ts(stored.get("metadata_created")),
         "title_string": stored.get("title_string"),
+        "state": _scalar(stored.get("state")),
+        "capacity": _scalar(stored.get("capacity")),
+        "dataset_type": _scalar(stored.get("dataset_type")),
+        "permission_labels": (
+            [value_string(v) for v in labels] if isinstance(labels, list)
+            else [value_string(labels)] if labels is not None else None),
         "keys": sorted(keys),
         "tsv": tsv if tsv is not None else sa.cast("", sa.dialects.postgresql.TSVECTOR),
         "doc": stored,
         "indexed_at": sa.func.now(),
     }
+
+
+def _scalar(value: Any) -> Optional[str]:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return None if value is None else value_string(value)
 
 
 def _as_list(value: Any) -> list[str]:
@@ -212,6 +310,7 @@ class PgSolrConnection:
         try:
             with _engine().begin() as conn:
                 conn.execute(stmt)
+            _bump_generation()
         except sa.exc.SQLAlchemyError as e:
             raise pysolr.SolrError(f"Could not index documents: {e.__class__.__name__}: {e}")
         return "ok"
@@ -228,6 +327,7 @@ class PgSolrConnection:
         try:
             with _engine().begin() as conn:
                 conn.execute(sa.delete(doc_table).where(where))
+            _bump_generation()
         except sa.exc.SQLAlchemyError as e:
             raise pysolr.SolrError(f"Could not delete documents: {e}")
         return "ok"
@@ -290,14 +390,33 @@ class PgSolrConnection:
                 f for f in _as_list(params.get("facet.field")) if isinstance(f, str)
             ]
 
+        cache_key = None
+        if rank is None and not _TIME_DEPENDENT.search(
+                " ".join([q] + [str(f) for f in _as_list(params.get("fq"))])):
+            cache_key = _cache_key(q, params, facet_fields)
         try:
             with _engine().connect() as conn:
                 with conn.begin():
                     # Plans here are cheap; JIT compilation would cost more.
                     conn.execute(sa.text("SET LOCAL jit = off"))
-                    hits = conn.execute(
-                        sa.select(sa.func.count()).select_from(doc_table).where(where)
-                    ).scalar()
+                    cached = None
+                    if cache_key is not None:
+                        # Read before counting: a write that commits in
+                        # between moves it again, so nothing stale is kept.
+                        generation = conn.execute(_GENERATION).scalar()
+                        cached = _counts_cache.get(cache_key, generation)
+                    if cached is not None:
+                        hits, facets = cached
+                    else:
+                        hits = conn.execute(
+                            sa.select(sa.func.count()).select_from(doc_table).where(where)
+                        ).scalar() or 0
+                        facets = (
+                            self._facets(conn, where, facet_fields, params)
+                            if facet_fields else {}
+                        )
+                        if cache_key is not None:
+                            _counts_cache.put(cache_key, generation, (hits, facets))
                     docs: list[dict[str, Any]] = []
                     if rows > 0 and hits and start < hits:
                         result = conn.execute(
@@ -309,10 +428,6 @@ class PgSolrConnection:
                         )
                         for stored, row_score in result:
                             docs.append(self._output(stored, fields, row_score))
-                    facets = (
-                        self._facets(conn, where, facet_fields, params)
-                        if facet_fields else {}
-                    )
         except sa.exc.DataError as e:
             raise SearchQueryError(f"Invalid value in the query: {e.orig}")
         except sa.exc.SQLAlchemyError as e:
@@ -321,8 +436,8 @@ class PgSolrConnection:
 
         return pysolr.Results({
             "responseHeader": {"status": 0, "params": {"q": q}},
-            "response": {"numFound": hits or 0, "start": start, "docs": docs},
-            "facet_counts": {"facet_fields": facets},
+            "response": {"numFound": hits, "start": start, "docs": docs},
+            "facet_counts": {"facet_fields": copy.deepcopy(facets)},
         })
 
     # -- helpers --
