@@ -266,10 +266,10 @@ def ensure_schema(ini: str, url_text: str) -> None:
         log("ckan db init")
         subprocess.run([CKAN_CLI, "-c", ini, "db", "init"], check=True, env=env,
                        stdout=subprocess.DEVNULL)
-    if not has_search:
-        log("ckan db upgrade -p binhphuoc_pgsearch")
-        subprocess.run([CKAN_CLI, "-c", ini, "db", "upgrade", "-p", "binhphuoc_pgsearch"],
-                       check=True, env=env, stdout=subprocess.DEVNULL)
+    # Always: the transport's later migrations apply to an existing index.
+    log("ckan db upgrade -p binhphuoc_pgsearch" + ("" if has_search else " (new)"))
+    subprocess.run([CKAN_CLI, "-c", ini, "db", "upgrade", "-p", "binhphuoc_pgsearch"],
+                   check=True, env=env, stdout=subprocess.DEVNULL)
 
 
 def ini_setting(ini: str, key: str) -> str:

@@ -16,20 +16,19 @@ import threading
 from collections import OrderedDict
 from typing import Any, Iterable, Optional
 
+import psycopg2
 import pysolr
 import sqlalchemy as sa
 from dateutil import parser as date_parser
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from psycopg2.extras import Json, execute_values
 
 from ckan.lib.search.common import SearchQueryError, solr_datetime_decoder
 
 from .compiler import (
-    TS_CONFIG,
     TYPED_COLUMNS,
     Compiler,
     doc_table,
     make_key,
-    unaccent,
     value_string,
 )
 from .solr_schema import SolrSchema, get_schema
@@ -211,24 +210,13 @@ def document_row(doc: dict[str, Any], schema: SolrSchema) -> dict[str, Any]:
     for key in ("index_id", "id", "site_id"):
         if key not in stored:
             raise pysolr.SolrError(f"Document is missing required field {key!r}")
-    tsv = None
-    for weight, parts in texts.items():
-        if not parts:
-            continue
-        vector = sa.func.setweight(
-            sa.func.to_tsvector(TS_CONFIG, unaccent(" \n ".join(parts))),
-            weight,
-        )
-        tsv = vector if tsv is None else tsv.op("||")(vector)
+    exact: dict[str, str] = {}
     for name, weight in _EXACT_WORDS.items():
         words = stored.get(name)
         words = words if isinstance(words, list) else [words] if words else []
         text = " \n ".join(value_string(w) for w in words)
-        if text and text.isascii():
-            continue  # the folded words are the same
-        if text:
-            vector = sa.func.setweight(sa.func.to_tsvector(TS_CONFIG, text), weight)
-            tsv = vector if tsv is None else tsv.op("||")(vector)
+        if text and not text.isascii():  # else the folded words are the same
+            exact[weight] = text
     labels = stored.get("permission_labels")
     return {
         "index_id": str(stored["index_id"]),
@@ -245,10 +233,40 @@ def document_row(doc: dict[str, Any], schema: SolrSchema) -> dict[str, Any]:
             [value_string(v) for v in labels] if isinstance(labels, list)
             else [value_string(labels)] if labels is not None else None),
         "keys": sorted(keys),
-        "tsv": tsv if tsv is not None else sa.cast("", sa.dialects.postgresql.TSVECTOR),
-        "doc": stored,
-        "indexed_at": sa.func.now(),
+        # binhphuoc_search.doc_tsv (migration 0002) builds the vector.
+        "words_a": " \n ".join(texts["A"]),
+        "words_b": " \n ".join(texts["B"]),
+        "words_c": " \n ".join(texts["C"]),
+        "words_d": " \n ".join(texts["D"]),
+        "exact_a": exact.get("A", ""),
+        "exact_b": exact.get("B", ""),
+        "doc": Json(stored, dumps=_dumps),
     }
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+_COLUMNS = ("index_id", "id", "name", "site_id", "metadata_modified",
+            "metadata_created", "title_string", "state", "capacity",
+            "dataset_type", "permission_labels", "keys", "tsv", "doc",
+            "indexed_at")
+# One fixed statement for any number of documents (psycopg2's
+# execute_values): no per-document SQL to build or compile.
+_UPSERT = (
+    "INSERT INTO binhphuoc_search.doc ({}) VALUES %s "
+    "ON CONFLICT (index_id) DO UPDATE SET {}".format(
+        ", ".join(_COLUMNS),
+        ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS if c != "index_id"))
+)
+_UPSERT_ROW = (
+    "(%(index_id)s, %(id)s, %(name)s, %(site_id)s, %(metadata_modified)s, "
+    "%(metadata_created)s, %(title_string)s, %(state)s, %(capacity)s, "
+    "%(dataset_type)s, %(permission_labels)s::text[], %(keys)s::text[], "
+    "binhphuoc_search.doc_tsv(%(words_a)s, %(words_b)s, %(words_c)s, "
+    "%(words_d)s, %(exact_a)s, %(exact_b)s), %(doc)s::jsonb, now())"
+)
 
 
 def _scalar(value: Any) -> Optional[str]:
@@ -293,25 +311,17 @@ class PgSolrConnection:
         rows = [document_row(doc, self.schema) for doc in docs]
         if not rows:
             return ""
-        # One statement per distinct set of columns is not needed: every row
-        # has every column.  Duplicate ids in one batch: the last one wins.
+        # Duplicate ids in one batch: the last one wins.
         unique: dict[str, dict[str, Any]] = {}
         for row in rows:
             unique[row["index_id"]] = row
-        stmt = pg_insert(doc_table).values(list(unique.values()))
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[doc_table.c.index_id],
-            set_={
-                c.name: stmt.excluded[c.name]
-                for c in doc_table.columns
-                if c.name != "index_id"
-            },
-        )
         try:
             with _engine().begin() as conn:
-                conn.execute(stmt)
+                with conn.connection.cursor() as cursor:
+                    execute_values(cursor, _UPSERT, list(unique.values()),
+                                   template=_UPSERT_ROW, page_size=500)
             _bump_generation()
-        except sa.exc.SQLAlchemyError as e:
+        except (sa.exc.SQLAlchemyError, psycopg2.Error) as e:
             raise pysolr.SolrError(f"Could not index documents: {e.__class__.__name__}: {e}")
         return "ok"
 

@@ -11,6 +11,10 @@
 * ``binhphuoc_search.f_unaccent`` is ``unaccent`` declared IMMUTABLE, so a
   query's tsquery is folded to a constant when the statement is planned and
   the planner can estimate it (and use the GIN index).
+* ``binhphuoc_search.doc_tsv`` builds a document's text vector from its
+  words by weight (title; names and tags; descriptions; the rest), folded
+  (``unaccent``, the ``simple`` configuration: no stemming, no stop words),
+  plus the title and tags as written, for ranking exact spellings first.
 * ``binhphuoc_search.generation`` is bumped after every committed index
   write; cached facet counts are valid while it does not move.  It starts at
   a random value so a recreated index never repeats an earlier number.
@@ -77,6 +81,22 @@ def upgrade():
                 'RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS '
                 '$f$ SELECT %I.unaccent(%L::regdictionary, $1) $f$',
                 ext_schema, ext_schema || '.unaccent');
+            EXECUTE $f$
+                CREATE OR REPLACE FUNCTION binhphuoc_search.doc_tsv(
+                    a text, b text, c text, d text, exact_a text, exact_b text)
+                RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $b$
+                    SELECT setweight(to_tsvector('simple',
+                               binhphuoc_search.f_unaccent(coalesce(a, ''))), 'A')
+                        || setweight(to_tsvector('simple',
+                               binhphuoc_search.f_unaccent(coalesce(b, ''))), 'B')
+                        || setweight(to_tsvector('simple',
+                               binhphuoc_search.f_unaccent(coalesce(c, ''))), 'C')
+                        || setweight(to_tsvector('simple',
+                               binhphuoc_search.f_unaccent(coalesce(d, ''))), 'D')
+                        || setweight(to_tsvector('simple', coalesce(exact_a, '')), 'A')
+                        || setweight(to_tsvector('simple', coalesce(exact_b, '')), 'B')
+                $b$
+            $f$;
             IF to_regclass('binhphuoc_search.generation') IS NULL THEN
                 EXECUTE format(
                     'CREATE SEQUENCE binhphuoc_search.generation '
@@ -90,6 +110,8 @@ def upgrade():
 
 def downgrade():
     op.execute("DROP SEQUENCE IF EXISTS binhphuoc_search.generation")
+    op.execute("DROP FUNCTION IF EXISTS "
+               "binhphuoc_search.doc_tsv(text, text, text, text, text, text)")
     op.execute("DROP FUNCTION IF EXISTS binhphuoc_search.f_unaccent(text)")
     op.execute("DROP INDEX IF EXISTS binhphuoc_search.doc_title_string_idx")
     op.execute(
