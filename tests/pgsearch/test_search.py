@@ -83,6 +83,44 @@ class TestVietnameseText:
         r = search(q="dân số", include_private=True)
         assert r["results"][0]["name"] == "dan-so"
 
+    def test_more_words_matched_rank_first(self, search):
+        org = factories.Organization()
+        # "ban-do-dat" has every word (none in its title); the others have
+        # two of three in the title: all words first.
+        for name, title, notes in [
+            ("dat-dai", "Đất đai", "Bản đồ"),
+            ("quy-hoach", "Quy hoạch sử dụng", "Bản đồ"),
+            ("ban-do-dat", "Danh mục", "Bản đồ quy hoạch sử dụng đất"),
+        ]:
+            factories.Dataset(name=name, title=title, notes=notes, owner_org=org["id"])
+        r = search(q="quy hoach dat")
+        assert r["results"][0]["name"] == "ban-do-dat"
+        assert r["count"] == 2  # mm: 2 of 3 words; "dat-dai" has one
+
+    def test_exact_diacritics_rank_above_folded(self, search):
+        org = factories.Organization()
+        # The same folded words; only one title is spelled as asked.
+        factories.Dataset(name="da-nang", title="Đà Nẵng thống kê", owner_org=org["id"])
+        factories.Dataset(name="da-nang-2", title="Đa năng thống kê", owner_org=org["id"])
+        assert names(search(q="da nang")) == ["da-nang", "da-nang-2"]
+        for q, first in [("Đa năng", "da-nang-2"), ("Đà Nẵng", "da-nang"),
+                         ("đà nẵng", "da-nang"), ("ĐA NĂNG", "da-nang-2")]:
+            r = search(q=q)
+            assert r["count"] == 2
+            assert r["results"][0]["name"] == first, q
+
+    def test_long_queries_keep_the_minimum_should_match(self, search):
+        # 11 words: 80 % = 8 must match; too many combinations for one
+        # tsquery, so the count of matched words decides.
+        org = factories.Organization()
+        words = "mot hai ba bon nam sau bay tam chin muoi muoimot".split()
+        factories.Dataset(name="tam-tu", title=" ".join(words[:8]), owner_org=org["id"])
+        factories.Dataset(name="bay-tu", title=" ".join(words[:7]), owner_org=org["id"])
+        assert names(search(q=" ".join(words))) == ["tam-tu"]
+        # 6 words: 4 must match (one tsquery of the 15 combinations).
+        assert names(search(q=" ".join(words[4:10]))) == ["tam-tu"]
+        assert names(search(q="mot hai ba xyz uvw qrs")) == []
+
     def test_phrase_and_prohibit(self, portal, search):
         assert names(search(q='"quan trắc môi trường"')) == ["quan-trac"]
         assert names(search(q='"môi trường quan trắc"')) == []
@@ -212,6 +250,81 @@ class TestIndexing:
         assert names(search(q="dan so")) == []
         result = cli.invoke(ckan_cli, ["search-index", "rebuild", "-o"])
         assert names(search(q="dan so")) == ["dan-so"]
+
+    def test_cached_counts_and_facets_follow_every_write(self, portal, search):
+        """What /dataset asks (no free text) is cached until the index
+        changes: each write must show at once, in this process and in
+        another one."""
+        def page():
+            return search(q="*:*", **{"facet.field": '["organization", "tags"]'})
+
+        before = page()
+        assert before["count"] == 4
+        assert facet(before, "organization") == {"so-y-te": 2, "so-tnmt": 2}
+        assert page()["count"] == 4  # served from the cache now
+        factories.Dataset(name="moi", owner_org=portal["tnmt"]["id"],
+                          tags=[{"name": "môi trường"}])
+        after = page()
+        assert after["count"] == 5
+        assert facet(after, "organization") == {"so-y-te": 2, "so-tnmt": 3}
+        assert facet(after, "tags")["môi trường"] == 2
+        admin = {"user": factories.Sysadmin()["name"]}
+        call("package_patch", context=dict(admin), id="moi", owner_org=portal["yte"]["id"])
+        assert facet(page(), "organization") == {"so-y-te": 3, "so-tnmt": 2}
+        call("package_delete", context=dict(admin), id="moi")
+        assert page()["count"] == 4
+        # Another process (a second web worker) writes directly.
+        with model.meta.engine.begin() as conn:
+            conn.execute(sa.text(
+                "DELETE FROM binhphuoc_search.doc WHERE name = 'ban-do'"))
+            conn.execute(sa.text("SELECT nextval('binhphuoc_search.generation')"))
+        assert page()["count"] == 3
+
+    def test_deferred_writes_are_written_by_commit_and_at_exit(
+            self, portal, search, ckan_config, tmp_path):
+        """CKAN's rebuild defers commits: documents are written in batches,
+        by commit() at the latest, and before the process ends."""
+        from ckanext.binhphuoc.pgsearch import transport
+
+        def indexed(name):
+            with model.meta.engine.connect() as conn:
+                return conn.execute(sa.text(
+                    "SELECT count(*) FROM binhphuoc_search.doc WHERE name = :n"),
+                    {"n": name}).scalar()
+
+        index = ckan_search.index_for(model.Package)
+        index.clear()
+        pkg = call("package_show", id="dan-so")
+        index.update_dict(pkg, defer_commit=True)
+        assert indexed("dan-so") == 0  # waiting for its batch
+        ckan_search.commit()
+        assert indexed("dan-so") == 1
+        index.update_dict(call("package_show", id="ban-do"), defer_commit=True)
+        assert names(search(q="ban do")) == ["ban-do"]  # a search writes first
+        assert len(transport._pending._rows) == 0
+        # A process that ends without committing still writes them.
+        index.clear()
+        import subprocess
+        import sys
+        script = tmp_path / "defer.py"
+        script.write_text(
+            "import sys\n"
+            "from ckan.cli import load_config\n"
+            "from ckan.config.middleware import make_app\n"
+            "app = make_app(load_config(sys.argv[1]))\n"
+            "with app._wsgi_app.test_request_context():\n"
+            "    from ckan import model\n"
+            "    from ckan.lib import search\n"
+            "    from ckan.logic import get_action\n"
+            "    index = search.index_for(model.Package)\n"
+            "    ctx = {'ignore_auth': True, 'use_cache': False}\n"
+            "    for name in sys.argv[2:]:\n"
+            "        index.update_dict(get_action('package_show')(ctx, {'id': name}), True)\n")
+        done = subprocess.run(
+            [sys.executable, str(script), ckan_config["__file__"], "dan-so", "truong-hoc"],
+            capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert indexed("dan-so") == 1 and indexed("truong-hoc") == 1
 
     def test_index_lives_in_postgresql(self, portal):
         with model.meta.engine.connect() as conn:

@@ -7,10 +7,12 @@ Everything above the connection is CKAN's own code.
 """
 from __future__ import annotations
 
+import atexit
 import copy
 import datetime
 import json
 import logging
+import multiprocessing.util
 import re
 import threading
 from collections import OrderedDict
@@ -269,6 +271,71 @@ _UPSERT_ROW = (
 )
 
 
+def _write_rows(rows: list[dict[str, Any]]) -> None:
+    # Duplicate ids in one batch: the last one wins.
+    unique: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        unique[row["index_id"]] = row
+    try:
+        with _engine().begin() as conn:
+            with conn.connection.cursor() as cursor:
+                execute_values(cursor, _UPSERT, list(unique.values()),
+                               template=_UPSERT_ROW, page_size=500)
+        _bump_generation()
+    except (sa.exc.SQLAlchemyError, psycopg2.Error) as e:
+        raise pysolr.SolrError(f"Could not index documents: {e.__class__.__name__}: {e}")
+
+
+def _deferred_writes_allowed() -> bool:
+    """CKAN passes commit=False for a rebuild's deferred commits, and for
+    every write when ``ckan.search.solr_commit`` is off; only the first is
+    held back (the second has no commit coming)."""
+    from ckan.common import config
+
+    return bool(config.get("ckan.search.solr_commit"))
+
+
+class PendingWrites:
+    """Documents of a rebuild waiting for their batch (per process).
+
+    Flushed when the batch is full, on commit(), before any search or delete
+    of this process, and when the process ends (also a multiprocessing
+    child, as ``ckan search-index rebuild-fast`` starts)."""
+
+    batch = 200
+
+    def __init__(self) -> None:
+        self._rows: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._hooked = False
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        with self._lock:
+            self._rows.extend(rows)
+            full = len(self._rows) >= self.batch
+            if not self._hooked:
+                self._hooked = True
+                atexit.register(self.flush_quietly)
+                multiprocessing.util.Finalize(self, self.flush_quietly, exitpriority=100)
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            rows, self._rows = self._rows, []
+        if rows:
+            _write_rows(rows)
+
+    def flush_quietly(self) -> None:
+        try:
+            self.flush()
+        except Exception as e:  # noqa: BLE001 - at exit, say it and go on
+            log.error("Search documents waiting for a commit were not written: %s", e)
+
+
+_pending = PendingWrites()
+
+
 def _scalar(value: Any) -> Optional[str]:
     if isinstance(value, list):
         value = value[0] if value else None
@@ -311,24 +378,20 @@ class PgSolrConnection:
         rows = [document_row(doc, self.schema) for doc in docs]
         if not rows:
             return ""
-        # Duplicate ids in one batch: the last one wins.
-        unique: dict[str, dict[str, Any]] = {}
-        for row in rows:
-            unique[row["index_id"]] = row
-        try:
-            with _engine().begin() as conn:
-                with conn.connection.cursor() as cursor:
-                    execute_values(cursor, _UPSERT, list(unique.values()),
-                                   template=_UPSERT_ROW, page_size=500)
-            _bump_generation()
-        except (sa.exc.SQLAlchemyError, psycopg2.Error) as e:
-            raise pysolr.SolrError(f"Could not index documents: {e.__class__.__name__}: {e}")
+        if commit is False and _deferred_writes_allowed():
+            # A rebuild (CKAN's defer_commit): written in batches, all of
+            # them by commit() at the latest, as Solr shows them then.
+            _pending.add(rows)
+            return "ok"
+        _pending.flush()
+        _write_rows(rows)
         return "ok"
 
     def delete(self, id: Any = None, q: Optional[str] = None,  # noqa: A002
                commit: Any = None, **kwargs: Any) -> str:
         if id is None and q is None:
             raise ValueError('You must specify "id" or "q".')
+        _pending.flush()  # in the order CKAN asked
         if id is not None:
             ids = id if isinstance(id, (list, tuple)) else [id]
             where = doc_table.c.index_id.in_([str(i) for i in ids])
@@ -343,7 +406,8 @@ class PgSolrConnection:
         return "ok"
 
     def commit(self, *args: Any, **kwargs: Any) -> str:
-        """Writes are committed as they happen."""
+        """Writes are committed as they happen; deferred ones now."""
+        _pending.flush()
         return "ok"
 
     def optimize(self, *args: Any, **kwargs: Any) -> str:
@@ -357,6 +421,7 @@ class PgSolrConnection:
     # -- reading --
     def search(self, q: Optional[str] = None, search_handler: Any = None,
                **params: Any) -> pysolr.Results:
+        _pending.flush()
         q = q if q not in (None, "") else params.pop("q", None)
         params.pop("q", None)
         q = (q or "*:*").strip() or "*:*"
