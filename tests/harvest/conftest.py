@@ -51,11 +51,14 @@ def harvest_db(clean_db, migrate_db_for):
 @pytest.fixture
 def clean_datastore():
     """An empty DataStore database: every table of its public schema dropped
-    (the DataStore's own functions, e.g. its full-text trigger, stay)."""
+    (the DataStore's own functions, e.g. its full-text trigger, stay), and
+    the schema of the staged tables (harvest/loader.py)."""
     import sqlalchemy as sa
+    from ckanext.binhphuoc.harvest.loader import STAGING_SCHEMA
     from ckanext.datastore.backend.postgres import get_write_engine
 
     with get_write_engine().begin() as conn:
+        conn.execute(sa.text('DROP SCHEMA IF EXISTS "%s" CASCADE' % STAGING_SCHEMA))
         tables = [r[0] for r in conn.execute(sa.text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))]
         for table in tables:

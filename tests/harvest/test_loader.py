@@ -153,6 +153,9 @@ def test_incremental_upserts_changed_rows_only(resource_id):
     assert records["T02"]["ten"] == "Tên mới" and records["T02"]["_id"] == ids["T02"]
     assert records["T01"]["_id"] == ids["T01"] and records["T03"]["hoc_sinh"] == 0
     assert [r["ma"] for r in _search(resource_id, q="mới")["records"]] == ["T02"]
+    # the full text of a changed row follows its new values
+    assert [r["ma"] for r in _search(resource_id, q="Tên")["records"]] == ["T02"]
+    assert _search(resource_id, q="Bình")["records"] == []
 
     same = load(resource_id, COLUMNS, rows, key=["ma"], incremental=True)
     assert (same.rows_loaded, same.changed) == (0, False)

@@ -245,6 +245,32 @@ def _unique_name(name: str) -> str:
     return "%s-%s" % (name[:60], uuid.uuid4().hex[:8])
 
 
+def refresh_held(harvest_object: Any, package_id: str) -> bool:
+    """Whether the rows of this import go to the dataset's staged DataStore
+    table (a refresh of a published dataset held for review by the workflow,
+    docs/workflow.md) rather than its live table. False without the workflow
+    plugin or for a dataset that is not yet published."""
+    from ckan.plugins import plugin_loaded
+
+    if not plugin_loaded("binhphuoc_workflow"):
+        return False
+    # the workflow finds the source's policy through the object being imported
+    if harvest_object.package_id != package_id and model.Package.get(package_id):
+        harvest_object.package_id = package_id
+        harvest_object.save()
+    from ..workflow import staged_data
+
+    return staged_data.refresh_held(package_id)
+
+
+def hold_refresh(package_id: str, fields: dict[str, Any]) -> None:
+    """After a held (staged) load changed rows: the dataset's pending
+    revision, with ``fields`` (``data_updated``) set in it."""
+    from ..workflow import staged_data
+
+    staged_data.hold(package_id, fields)
+
+
 def is_withdrawn(dataset: dict[str, Any]) -> bool:
     return any(e.get("key") == WITHDRAWN_EXTRA and e.get("value") == "true"
                for e in dataset.get("extras") or []) or \

@@ -22,6 +22,19 @@ The first load of a resource creates its table with ``datastore_create``, so
 the resource gets ``datastore_active`` and the table is a DataStore table in
 every respect (``_id``, ``_full_text``, column ``info`` comments holding the
 data dictionary's label and notes).
+
+Staged load (``staged=True``: a refresh of a published dataset held for
+review by the workflow, docs/workflow.md): the fresh table is built the same
+way, but instead of being swapped in it is moved into the schema
+``binhphuoc_staging`` (:data:`STAGING_SCHEMA`), which the DataStore's
+read-only role cannot use: no public read (``datastore_search``, the dump
+exports, SQL) reaches it. It keeps its build name ``<resource id>_new``. A
+new staged load replaces it (an incremental one upserts into it, or into a
+copy of the live rows when there is none yet). :func:`begin_publish_staged`
+swaps it in atomically when the revision is published;
+:func:`discard_staged` drops it when the revision is rejected or the dataset
+withdrawn, and records the resource so that its next load reads every row
+(an incremental load would otherwise miss the discarded changes).
 """
 from __future__ import annotations
 
@@ -53,6 +66,18 @@ _TYPE_ALIASES = {
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x00": ""})
 
 _COPY_CHUNK = 256 * 1024
+
+#: Schema of the staged tables (refreshes waiting for review); the DataStore's
+#: read-only role has no USAGE on it.
+STAGING_SCHEMA = "binhphuoc_staging"
+
+#: Resources whose staged table was discarded (their next load reads every row).
+_DISCARDED = STAGING_SCHEMA + "._discarded"
+
+
+class LoadInProgress(Exception):
+    """A load of the resource is running: its staged table cannot be
+    published or discarded now."""
 
 
 @dataclasses.dataclass
@@ -209,24 +234,183 @@ def table_exists(conn: Any, table: str) -> bool:
         {"t": table}).first() is not None
 
 
-def table_columns(conn: Any, table: str) -> list[tuple[str, str]]:
+def _ref(table: str, schema: str | None = None) -> str:
+    """A quoted table reference (``schema."table"`` or ``"table"``)."""
+    return "%s.%s" % (_q(schema), _q(table)) if schema else _q(table)
+
+
+def table_columns(conn: Any, table: str, schema: str | None = None) -> list[tuple[str, str]]:
     """(name, type) of the data columns of a table, in order (``_``-prefixed
     DataStore columns left out)."""
     rows = conn.execute(sa.text(
         "SELECT a.attname, t.typname FROM pg_attribute a"
         " JOIN pg_type t ON t.oid = a.atttypid"
         " WHERE a.attrelid = CAST(:t AS regclass) AND a.attnum > 0"
-        " AND NOT a.attisdropped ORDER BY a.attnum"), {"t": _q(table)})
+        " AND NOT a.attisdropped ORDER BY a.attnum"), {"t": _ref(table, schema)})
     return [(r[0], r[1]) for r in rows if not r[0].startswith("_")]
 
 
-def _has_unique_key(conn: Any, table: str, key: list[str]) -> bool:
+def _has_unique_key(conn: Any, table: str, key: list[str], schema: str | None = None) -> bool:
     rows = conn.execute(sa.text(
         "SELECT array_agg(a.attname::text) FROM pg_index i"
         " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
         " WHERE i.indrelid = CAST(:t AS regclass) AND i.indisunique"
-        " AND i.indexprs IS NULL GROUP BY i.indexrelid"), {"t": _q(table)})
+        " AND i.indexprs IS NULL GROUP BY i.indexrelid"), {"t": _ref(table, schema)})
     return any(sorted(r[0]) == sorted(key) for r in rows)
+
+
+def _unique_key(conn: Any, table: str) -> list[str]:
+    """The columns of the DataStore's ``primary_key`` (a unique index that is
+    not the ``_id`` primary key) of a table, in index order."""
+    rows = conn.execute(sa.text(
+        "SELECT i.indexrelid, a.attname FROM pg_index i"
+        " CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, n)"
+        " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
+        " WHERE i.indrelid = CAST(:t AS regclass) AND i.indisunique"
+        " AND NOT i.indisprimary AND i.indexprs IS NULL"
+        " ORDER BY i.indexrelid, k.n"), {"t": _q(table)}).fetchall()
+    if not rows:
+        return []
+    first = rows[0][0]
+    return [r[1] for r in rows if r[0] == first]
+
+
+# -- staged tables (refreshes held for review) ----------------------------
+
+def staged_name(resource_id: str) -> str:
+    """The name of a resource's staged table (in :data:`STAGING_SCHEMA`)."""
+    return resource_id + "_new"
+
+
+def _staging_exists(conn: Any) -> bool:
+    return conn.execute(sa.text(
+        "SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": STAGING_SCHEMA}).first() \
+        is not None
+
+
+def _ensure_staging(conn: Any) -> None:
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:t))"),
+                 {"t": "binhphuoc_staging_schema"})
+    if not _staging_exists(conn):
+        # no grant to anyone: the DataStore's read-only role cannot read it
+        conn.execute(sa.text("CREATE SCHEMA %s" % _q(STAGING_SCHEMA)))
+    conn.execute(sa.text(
+        "CREATE TABLE IF NOT EXISTS %s (resource_id text PRIMARY KEY,"
+        " discarded_at timestamp NOT NULL DEFAULT now())" % _DISCARDED))
+
+
+def _staged_exists(conn: Any, resource_id: str) -> bool:
+    return conn.execute(sa.text(
+        "SELECT to_regclass(:t) IS NOT NULL"),
+        {"t": _ref(staged_name(resource_id), STAGING_SCHEMA)}).scalar() \
+        if _staging_exists(conn) else False
+
+
+def _was_discarded(conn: Any, resource_id: str) -> bool:
+    if not _staging_exists(conn) or conn.execute(sa.text(
+            "SELECT to_regclass(:t)"), {"t": _DISCARDED}).scalar() is None:
+        return False
+    return conn.execute(sa.text("SELECT 1 FROM %s WHERE resource_id = :r" % _DISCARDED),
+                        {"r": resource_id}).first() is not None
+
+
+def _try_lock(conn: Any, resource_id: str) -> None:
+    """The load lock of a resource, or LoadInProgress at once."""
+    if not conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(hashtext(:t))"),
+                        {"t": "binhphuoc_load:" + resource_id}).scalar():
+        raise LoadInProgress(resource_id)
+
+
+def staged_tables(resource_ids: Iterable[str]) -> dict[str, int]:
+    """The resources among ``resource_ids`` that have a staged table, with
+    its row count."""
+    out: dict[str, int] = {}
+    with _engine().connect() as conn:
+        for rid in resource_ids:
+            if _staged_exists(conn, rid):
+                out[rid] = int(conn.execute(sa.text("SELECT count(*) FROM %s" % _ref(
+                    staged_name(rid), STAGING_SCHEMA))).scalar() or 0)
+    return out
+
+
+class StagedSwap:
+    """Staged tables swapped in, in an open DataStore transaction: the caller
+    commits it together with its own change (or rolls it back)."""
+
+    def __init__(self, conn: Any, trans: Any, resource_ids: list[str]) -> None:
+        self.conn, self.trans, self.resource_ids = conn, trans, resource_ids
+
+    def commit(self) -> None:
+        try:
+            self.trans.commit()
+        finally:
+            self.conn.close()
+
+    def rollback(self) -> None:
+        try:
+            self.trans.rollback()
+        finally:
+            self.conn.close()
+
+
+def begin_publish_staged(resource_ids: Iterable[str]) -> StagedSwap | None:
+    """Swap the staged tables of these resources into place (each replaces
+    the resource's live table, with the DataStore's index, sequence and
+    constraint names) in one transaction left open. None when none of them
+    has a staged table.
+
+    Raises:
+        LoadInProgress: a load of one of them is running (nothing changed).
+    """
+    conn = _engine().connect()
+    trans = conn.begin()
+    try:
+        done = []
+        if _staging_exists(conn):
+            for rid in resource_ids:
+                if not _staged_exists(conn, rid):
+                    continue
+                _try_lock(conn, rid)
+                new = staged_name(rid)
+                conn.execute(sa.text("SET LOCAL lock_timeout = '120s'"))
+                conn.execute(sa.text("ALTER TABLE %s SET SCHEMA public"
+                                     % _ref(new, STAGING_SCHEMA)))
+                fields = [{"id": n, "type": t} for n, t in table_columns(conn, new)]
+                _swap(conn, rid, new, fields, _unique_key(conn, new))
+                done.append(rid)
+        if not done:
+            trans.rollback()
+            conn.close()
+            return None
+        return StagedSwap(conn, trans, done)
+    except BaseException:
+        trans.rollback()
+        conn.close()
+        raise
+
+
+def discard_staged(resource_ids: Iterable[str]) -> list[str]:
+    """Drop the staged tables of these resources (their next load reads
+    every row). Returns the resources that had one.
+
+    Raises:
+        LoadInProgress: a load of one of them is running (nothing changed).
+    """
+    dropped = []
+    with _engine().begin() as conn:
+        if not _staging_exists(conn):
+            return []
+        for rid in resource_ids:
+            if not _staged_exists(conn, rid):
+                continue
+            _try_lock(conn, rid)
+            conn.execute(sa.text("DROP TABLE %s" % _ref(staged_name(rid), STAGING_SCHEMA)))
+            _ensure_staging(conn)
+            conn.execute(sa.text(
+                "INSERT INTO %s (resource_id) VALUES (:r) ON CONFLICT (resource_id)"
+                " DO UPDATE SET discarded_at = now()" % _DISCARDED), {"r": rid})
+            dropped.append(rid)
+    return dropped
 
 
 def _site_context() -> dict[str, Any]:
@@ -236,19 +420,26 @@ def _site_context() -> dict[str, Any]:
 
 
 def full_reload_reason(resource_id: str, columns: list[Column],
-                       key: list[str] | None = None) -> str:
+                       key: list[str] | None = None, staged: bool = False) -> str:
     """Why an incremental load of these columns would become a full reload
     ("" when it would not): no table yet, other columns or types, no unique
-    index on ``key``. A harvester reading only changed rows checks this first
-    and reads every row when it is not ""."""
+    index on ``key``, a discarded staged table. A harvester reading only
+    changed rows checks this first and reads every row when it is not "".
+    ``staged``: the load goes to the staged table (its base is the staged
+    table when there is one, else the live table)."""
     wanted = [(c.name, c.pg_type) for c in columns]
     with _engine().connect() as conn:
         if not table_exists(conn, resource_id):
             return "no table yet"
-        current = table_columns(conn, resource_id)
+        if _was_discarded(conn, resource_id):
+            return "a staged refresh was discarded"
+        table, schema = resource_id, None
+        if staged and _staged_exists(conn, resource_id):
+            table, schema = staged_name(resource_id), STAGING_SCHEMA
+        current = table_columns(conn, table, schema)
         if current != wanted:
             return "columns changed"
-        if key and not _has_unique_key(conn, resource_id, list(key)):
+        if key and not _has_unique_key(conn, table, list(key), schema):
             return "no unique index on the key"
     return ""
 
@@ -298,45 +489,86 @@ def _copy(conn: Any, table: str, names: list[str], stream: _CopyStream) -> None:
         cursor.close()
 
 
-def _full_load(conn: Any, resource_id: str, fields: list[dict[str, Any]],
-               key: list[str], stream: _CopyStream, previous_digest: str | None) -> None:
-    """Build ``<id>_new`` like the DataStore would, COPY into it, swap it in."""
+def _build_fresh(conn: Any, resource_id: str, fields: list[dict[str, Any]],
+                 key: list[str], stream: _CopyStream | None, previous_digest: str | None,
+                 copy_from: str | None = None) -> str:
+    """Build ``<id>_new`` in the public schema like the DataStore would, and
+    fill it: COPY of ``stream``, or (``copy_from``, a table reference) the
+    rows of another table of the same columns, ``_id`` kept. Returns its name."""
     from ckanext.datastore.backend import postgres as backend
 
     new = resource_id + "_new"
     context: dict[str, Any] = {"connection": conn}
-    conn.execute(sa.text("DROP TABLE IF EXISTS %s" % _q(new)))
+    conn.execute(sa.text("DROP TABLE IF EXISTS public.%s" % _q(new)))
     backend.create_table(context, {"resource_id": new, "fields": fields}, {})  # type: ignore
     backend._create_fulltext_trigger(conn, new)  # noqa: SLF001
-    _copy(conn, new, [f["id"] for f in fields], stream)
-    if previous_digest and stream.digest == previous_digest:
-        raise _Unchanged()
+    if copy_from is not None:
+        cols = ", ".join(["_id", "_full_text"] + [_q(f["id"]) for f in fields])
+        conn.execute(sa.text("INSERT INTO public.%s (%s) SELECT %s FROM %s"
+                             % (_q(new), cols, cols, copy_from)))
+        conn.execute(sa.text(
+            "SELECT setval(pg_get_serial_sequence(:t, '_id'),"
+            " GREATEST((SELECT max(_id) FROM public.%s), 1))" % _q(new)),
+            {"t": "public." + _q(new)})
+    if stream is not None:
+        _copy(conn, new, [f["id"] for f in fields], stream)
+        if previous_digest and stream.digest == previous_digest:
+            raise _Unchanged()
     backend.create_indexes(context, {"resource_id": new,  # type: ignore
                                      "primary_key": key or None})
+    return new
+
+
+def _swap(conn: Any, resource_id: str, new: str, fields: list[dict[str, Any]],
+          key: list[str]) -> None:
+    """Replace the live table by ``new`` (public schema), renaming the
+    table, its ``_id`` sequence, primary key and indexes to the names the
+    DataStore gives them for ``resource_id``."""
     seq_new = conn.execute(sa.text("SELECT pg_get_serial_sequence(:t, '_id')"),
-                           {"t": _q(new)}).scalar()
+                           {"t": "public." + _q(new)}).scalar()
     pkey_new = conn.execute(sa.text(
         "SELECT conname FROM pg_constraint WHERE conrelid = CAST(:t AS regclass)"
-        " AND contype = 'p'"), {"t": _q(new)}).scalar()
+        " AND contype = 'p'"), {"t": "public." + _q(new)}).scalar()
     # the swap: readers block for the duration of these few catalogue changes
     conn.execute(sa.text("SET LOCAL lock_timeout = '120s'"))
-    conn.execute(sa.text("DROP TABLE %s" % _q(resource_id)))
-    conn.execute(sa.text("ALTER TABLE %s RENAME TO %s" % (_q(new), _q(resource_id))))
+    conn.execute(sa.text("DROP TABLE IF EXISTS public.%s" % _q(resource_id)))
+    conn.execute(sa.text("ALTER TABLE public.%s RENAME TO %s" % (_q(new), _q(resource_id))))
     if seq_new:
         conn.execute(sa.text("ALTER SEQUENCE %s RENAME TO %s"
                              % (seq_new, _q(resource_id + "__id_seq"))))
     if pkey_new:
-        conn.execute(sa.text("ALTER INDEX %s RENAME TO %s"
+        conn.execute(sa.text("ALTER INDEX public.%s RENAME TO %s"
                              % (_q(pkey_new), _q(resource_id + "_pkey"))))
     for new_name, old_name in _index_renames(resource_id, new, fields, key):
-        conn.execute(sa.text("ALTER INDEX IF EXISTS %s RENAME TO %s"
+        conn.execute(sa.text("ALTER INDEX IF EXISTS public.%s RENAME TO %s"
                              % (_q(new_name), _q(old_name))))
 
 
-def _incremental_load(conn: Any, resource_id: str, fields: list[dict[str, Any]],
+def _stage(conn: Any, resource_id: str, new: str) -> None:
+    """Move the fresh table ``new`` into the staging schema, replacing the
+    resource's previous staged table."""
+    _ensure_staging(conn)
+    conn.execute(sa.text("DROP TABLE IF EXISTS %s" % _ref(new, STAGING_SCHEMA)))
+    conn.execute(sa.text("ALTER TABLE public.%s SET SCHEMA %s"
+                         % (_q(new), _q(STAGING_SCHEMA))))
+
+
+def _full_load(conn: Any, resource_id: str, fields: list[dict[str, Any]],
+               key: list[str], stream: _CopyStream, previous_digest: str | None,
+               staged: bool = False) -> None:
+    """Build ``<id>_new`` like the DataStore would, COPY into it, swap it in
+    (or, ``staged``, move it into the staging schema)."""
+    new = _build_fresh(conn, resource_id, fields, key, stream, previous_digest)
+    if staged:
+        _stage(conn, resource_id, new)
+    else:
+        _swap(conn, resource_id, new, fields, key)
+
+
+def _incremental_load(conn: Any, table: str, fields: list[dict[str, Any]],
                       key: list[str], stream: _CopyStream, delete_missing: bool) -> int:
-    """Upsert the rows that differ by ``key``; returns rows inserted, changed
-    and (``delete_missing``) deleted."""
+    """Upsert the rows that differ by ``key`` into ``table`` (a quoted table
+    reference); returns rows inserted, changed and (``delete_missing``) deleted."""
     names = [f["id"] for f in fields]
     temp = "_binhphuoc_load"
     conn.execute(sa.text("CREATE TEMP TABLE %s (%s) ON COMMIT DROP" % (
@@ -345,7 +577,6 @@ def _incremental_load(conn: Any, resource_id: str, fields: list[dict[str, Any]],
     cols = ", ".join(_q(n) for n in names)
     others = [n for n in names if n not in key]
     types = {f["id"]: f["type"] for f in fields}
-    table = _q(resource_id)
 
     def comparable(prefix: str, name: str) -> str:
         # json has no equality operator; jsonb has
@@ -353,7 +584,9 @@ def _incremental_load(conn: Any, resource_id: str, fields: list[dict[str, Any]],
         return "CAST(%s AS jsonb)" % ref if types[name] == "json" else ref
 
     if others:
-        action = "DO UPDATE SET %s WHERE (%s) IS DISTINCT FROM (%s)" % (
+        # _full_text NULL: the DataStore's trigger computes it again (as
+        # datastore_upsert does); otherwise a changed row kept its old words
+        action = "DO UPDATE SET %s, _full_text = NULL WHERE (%s) IS DISTINCT FROM (%s)" % (
             ", ".join("%s = EXCLUDED.%s" % (_q(n), _q(n)) for n in others),
             ", ".join(comparable(table, n) for n in others),
             ", ".join(comparable("EXCLUDED", n) for n in others))
@@ -371,7 +604,8 @@ def _incremental_load(conn: Any, resource_id: str, fields: list[dict[str, Any]],
 
 def load(resource_id: str, columns: list[Column], rows: Iterable[Sequence[Any]], *,
          key: list[str] | None = None, incremental: bool = False,
-         delete_missing: bool = False, previous_digest: str | None = None) -> LoadResult:
+         delete_missing: bool = False, previous_digest: str | None = None,
+         staged: bool = False) -> LoadResult:
     """Load rows into the DataStore table of a resource, atomically.
 
     Args:
@@ -386,15 +620,18 @@ def load(resource_id: str, columns: list[Column], rows: Iterable[Sequence[Any]],
         previous_digest: full loads: the ``digest`` of the previous load;
             when the rows stream to the same digest the table is left alone
             (``changed`` False).
+        staged: load into the resource's staged table (held for review,
+            not readable by the public) instead of the live one; see the
+            module docstring.
 
     Returns:
-        a LoadResult.
+        a LoadResult (``rows_total``: rows of the staged table when staged).
 
     Raises:
         ValueError: no columns, bad type, ``incremental`` without ``key``,
             a row of the wrong width.
         Any error of the row iterator or of PostgreSQL, after rolling back:
-        the previous table is then unchanged.
+        the previous table (and staged table) is then unchanged.
     """
     started = time.monotonic()
     if not columns:
@@ -425,28 +662,51 @@ def load(resource_id: str, columns: list[Column], rows: Iterable[Sequence[Any]],
             # one load of a resource at a time
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:t))"),
                          {"t": "binhphuoc_load:" + resource_id})
-            current = table_columns(conn, resource_id)
-            if current != wanted:
+            # the table the rows apply to: the staged one when there is one
+            base, schema = resource_id, None
+            if staged and _staged_exists(conn, resource_id):
+                base, schema = staged_name(resource_id), STAGING_SCHEMA
+            target = _ref(base, schema)
+            current = table_columns(conn, base, schema)
+            if _was_discarded(conn, resource_id):
+                reason = "a staged refresh was discarded: every row is read again"
+            elif current != wanted:
                 reason = "columns changed: %s -> %s" % (
                     ", ".join("%s %s" % c for c in current),
                     ", ".join("%s %s" % c for c in wanted))
-            elif incremental and not _has_unique_key(conn, resource_id, key):
+            elif incremental and not _has_unique_key(conn, base, key, schema):
                 reason = "no unique index on the key %s" % ", ".join(key)
             full = created or not incremental or bool(reason)
             if full:
                 _full_load(conn, resource_id, fields, key, stream,
-                           None if reason or created else previous_digest)
+                           None if reason or created else previous_digest, staged=staged)
                 loaded = stream.count
-            else:
-                loaded = _incremental_load(conn, resource_id, fields, key, stream,
+                target = _ref(staged_name(resource_id), STAGING_SCHEMA) if staged \
+                    else _q(resource_id)
+            elif staged and schema is None:
+                # the first held change: a copy of the live rows, then the upsert
+                new = _build_fresh(conn, resource_id, fields, key, None, None,
+                                   copy_from=_q(resource_id))
+                loaded = _incremental_load(conn, "public." + _q(new), fields, key, stream,
                                            delete_missing)
-            total = conn.execute(sa.text("SELECT count(*) FROM %s" % _q(resource_id))).scalar()
+                if not loaded:
+                    raise _Unchanged()
+                _stage(conn, resource_id, new)
+                target = _ref(new, STAGING_SCHEMA)
+            else:
+                loaded = _incremental_load(conn, target, fields, key, stream, delete_missing)
+            total = conn.execute(sa.text("SELECT count(*) FROM %s" % target)).scalar()
+            if _was_discarded(conn, resource_id):
+                conn.execute(sa.text("DELETE FROM %s WHERE resource_id = :r" % _DISCARDED),
+                             {"r": resource_id})
             trans.commit()
         except _Unchanged:
             trans.rollback()
             with engine.connect() as again:
-                total = again.execute(sa.text(
-                    "SELECT count(*) FROM %s" % _q(resource_id))).scalar()
+                target = _q(resource_id)
+                if staged and _staged_exists(again, resource_id):
+                    target = _ref(staged_name(resource_id), STAGING_SCHEMA)
+                total = again.execute(sa.text("SELECT count(*) FROM %s" % target)).scalar()
             return LoadResult(0, int(total or 0), False, time.monotonic() - started,
                               digest=stream.digest, changed=False)
         except BaseException:

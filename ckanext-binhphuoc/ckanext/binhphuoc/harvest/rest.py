@@ -760,14 +760,18 @@ class RestApiHarvester(HarvesterBase, SingletonPlugin):
                                     harvest_object, "Import")
             return False
 
-        from ckanext.binhphuoc.harvest import loader
+        from ckanext.binhphuoc.harvest import common, loader
 
+        # a refresh of a published dataset held for review: rows to the staged table
+        staged = existing is not None and existing.get("state") == "active" and \
+            common.refresh_held(harvest_object, package_id)
         try:
             result = loader.load(resource_id, loader_columns(ep["columns"]),
                                  read_rows(fetched["file"]),
                                  key=_as_list(ep.get("key")) or None,
                                  incremental=bool(ep.get("incremental")),
-                                 previous_digest=previous.get("load_digest") or None)
+                                 previous_digest=previous.get("load_digest") or None,
+                                 staged=staged)
         except Exception as e:  # noqa: BLE001 — the previous rows stay
             model.Session.rollback()
             log.exception("rest_api load of %s", ep["name"])
@@ -784,8 +788,13 @@ class RestApiHarvester(HarvesterBase, SingletonPlugin):
         harvest_object.extras.append(HarvestObjectExtra(
             key="load_digest", value=result.digest or previous.get("load_digest") or ""))
         if result.changed and (result.full_reload or result.rows_loaded):
-            tk.get_action("package_patch")(dict(context), {
-                "id": package_id, "data_updated": datetime.date.today().isoformat()})
+            today = datetime.date.today().isoformat()
+            if staged:
+                # the rows wait in the staged table: part of the pending revision
+                common.hold_refresh(package_id, {"data_updated": today})
+            else:
+                tk.get_action("package_patch")(dict(context), {
+                    "id": package_id, "data_updated": today})
         _mark_current(harvest_object, package_id)
         return True
 

@@ -701,11 +701,14 @@ class SqlDatabaseHarvester(HarvesterBase, SingletonPlugin):
             existing_active = False
         else:
             existing_active = existing is not None
+        # a refresh of a published dataset held for review: rows to the staged table
+        staged = existing_active and common.refresh_held(harvest_object, package_id)
         db = Source(cfg)
         try:
             conn = db.connect()
             try:
-                columns, rows, since = self._rows(conn, content, resource_id, previous)
+                columns, rows, since = self._rows(conn, content, resource_id, previous,
+                                                  staged)
                 wanted = self._dataset(source, cfg, content, package_id, resource_id)
                 meta_sha = common.content_hash(
                     [wanted, [(c.name, c.label, c.description) for c in columns]])
@@ -723,7 +726,7 @@ class SqlDatabaseHarvester(HarvesterBase, SingletonPlugin):
                         resource_id, columns, rows, key=key or None,
                         incremental=bool(content.get("incremental") and key),
                         delete_missing=bool(content.get("incremental") and key and since is None),
-                        previous_digest=previous.get("load_digest") or None)
+                        previous_digest=previous.get("load_digest") or None, staged=staged)
             finally:
                 conn.close()
         finally:
@@ -749,7 +752,10 @@ class SqlDatabaseHarvester(HarvesterBase, SingletonPlugin):
             when = _parse_iso(watermark) if content.get("updated_at") else None
             day = common.data_updated_value(when)
             current = common.find_dataset(package_id) or {}
-            if current.get("data_updated") != day:
+            if staged:
+                # the rows wait in the staged table: part of the pending revision
+                common.hold_refresh(package_id, {"data_updated": day})
+            elif current.get("data_updated") != day:
                 tk.get_action("package_patch")(
                     {"user": common.site_user_name(), "ignore_auth": True},
                     {"id": package_id, "data_updated": day})
@@ -760,7 +766,7 @@ class SqlDatabaseHarvester(HarvesterBase, SingletonPlugin):
         return True if (changed or meta_changed) else "unchanged"
 
     def _rows(self, conn: sa.engine.Connection, content: dict[str, Any],
-              resource_id: str, previous: dict[str, str]
+              resource_id: str, previous: dict[str, str], staged: bool = False
               ) -> tuple[list[loader.Column], _Rows | None, Any]:
         """The loader columns, the rows to load (None: the source has not
         changed, nothing to read) and the ``updated_at`` value after which
@@ -785,7 +791,8 @@ class SqlDatabaseHarvester(HarvesterBase, SingletonPlugin):
         reader = _Rows(conn, content, names, since)
         if None in types:
             types = list(_infer(types, reader.peek(SAMPLE_ROWS)))
-        if since is not None and loader.full_reload_reason(resource_id, columns(types), key):
+        if since is not None and loader.full_reload_reason(resource_id, columns(types), key,
+                                                           staged=staged):
             # the table is rebuilt: read every row, not only the changed ones
             reader.close()
             since = None

@@ -227,7 +227,7 @@ def package_update(up: Action, context: Context, data_dict: dict[str, Any]) -> A
     data_dict = dict(data_dict, private=not published)
     if published:
         if (_is_site_user(context) and harvest_policy(pkg.id) == AUTO_PUBLISH
-                and _first_publication_done(pkg.id)):
+                and first_publication_done(pkg.id)):
             # the source's refreshes are published at once (policy of the
             # harvest source, once its first publication was approved)
             result = up(context, data_dict)
@@ -256,7 +256,7 @@ def _is_site_user(context: Context) -> bool:
     return context.get("user") == site["name"]
 
 
-def _first_publication_done(package_id: str) -> bool:
+def first_publication_done(package_id: str) -> bool:
     return any(ev["to_state"] == "published" and ev["action"] == "publish"
                for ev in wf_model.history(package_id))
 
@@ -349,19 +349,24 @@ def workflow_revision_show(context: Context, data_dict: dict[str, Any]) -> dict[
         id: the dataset's id or name
 
     Returns:
-        ``{"revision_state", "by", "changes": [{"field", "published", "revision"}]}``
-        or ``{"revision_state": null, "changes": []}`` when there is none
+        ``{"revision_state", "by", "changes": [{"field", "published", "revision"}],
+        "datastore": [{"resource_id", "published_rows", "revision_rows"}]}``
+        (``datastore``: DataStore tables whose rows the revision replaces, a
+        held harvested refresh) or ``{"revision_state": null, "changes": []}``
+        when there is none
     """
     tk.check_access("workflow_history_list", context, data_dict)
     pkg = logic.get_package(data_dict)
     row = wf_model.get_row(pkg.id)
     if not row or row["revision"] is None:
-        return {"revision_state": None, "by": None, "changes": []}
+        return {"revision_state": None, "by": None, "changes": [], "datastore": []}
     current = tk.get_action("package_show")(
         {"user": context.get("user")}, {"id": pkg.id})
     by = model.User.get(row["revision_by"]) if row["revision_by"] else None
+    from . import staged_data
     return {"revision_state": row["revision_state"], "by": by.name if by else None,
-            "changes": logic.revision_diff(current, row["revision"])}
+            "changes": logic.revision_diff(current, row["revision"]),
+            "datastore": staged_data.staged_rows(pkg, row["revision"])}
 
 
 @tk.chained_action

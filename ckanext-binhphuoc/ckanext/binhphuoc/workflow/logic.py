@@ -22,7 +22,7 @@ from ckan import model
 from ckan.plugins import toolkit as tk
 
 from . import model as wf_model
-from . import roles
+from . import roles, staged_data
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +154,12 @@ def transition(context: dict[str, Any], name: str, data_dict: dict[str, Any]) ->
         # withdrawing drops a pending revision (recorded in the event)
         extra = {"revision": None, "revision_state": None, "revision_by": None}
         detail = {"discarded_revision": row["revision"]}
+    if current == "published":
+        # a harvested refresh held for review goes with the revision
+        dropped = staged_data.discard(pkg, row["revision"])
+        if dropped:
+            detail = dict(detail or {}, discarded_datastore=dropped)
+    if current == "published" and row["revision"] is not None:
         from . import resources
         resources.discard_pending_files(row["revision"])
     wf_model.set_state(pkg.id, t.target, **extra)
@@ -168,8 +174,17 @@ def transition(context: dict[str, Any], name: str, data_dict: dict[str, Any]) ->
 
 def _finish(pkg: model.Package, name: str, current: str, target: str,
             user: Optional[model.User], reason: Optional[str],
-            revision: Optional[str] = None) -> dict[str, Any]:
-    model.repo.commit()
+            revision: Optional[str] = None, datastore: Any = None) -> dict[str, Any]:
+    try:
+        model.repo.commit()
+    except BaseException:
+        if datastore is not None:
+            datastore.rollback()
+        raise
+    if datastore is not None:
+        # the staged tables swapped in by the same transition (held open
+        # until the dataset's own change was committed)
+        datastore.commit()
     # the index carries the state and the verifier's label
     from ckan.lib import search
     search.rebuild(pkg.id)
@@ -214,9 +229,14 @@ def _revision_transition(context, name, pkg, row, user, reason):
             tk._("You may not {action} this revision while it is \"{state}\"").format(
                 action=action_label(name), state=revision_label(rstate)))
     actor = user.id if user else None
+    datastore = None
+    detail: dict[str, Any] = {"revision": outcome}
     if outcome == "approved":
         wf_model.set_state(pkg.id, "published", revision_state="approved")
     elif outcome == "rejected":
+        dropped = staged_data.discard(pkg, row["revision"])
+        if dropped:
+            detail["discarded_datastore"] = dropped
         wf_model.set_state(pkg.id, "published", revision=None, revision_state=None,
                            revision_by=None)
         from . import resources
@@ -240,14 +260,22 @@ def _revision_transition(context, name, pkg, row, user, reason):
                     "The revision no longer validates; reject it and edit again")]))
         wf_model.set_state(pkg.id, "published", revision=None, revision_state=None,
                            revision_by=None)
+        # the revision's DataStore rows (a held harvested refresh) replace the
+        # published ones: swapped in now, committed with the transition
+        datastore = staged_data.begin_publish(pkg, row["revision"])
+        if datastore is not None:
+            detail["published_datastore"] = datastore.resource_ids
         try:
             resources.move_files(moves)  # the revision's files take their places
         except OSError:
             model.Session.rollback()
+            if datastore is not None:
+                datastore.rollback()
             raise
     wf_model.add_event(pkg.id, "published", "published", name, actor, reason=reason,
-                       revision=True, detail={"revision": outcome})
-    return _finish(pkg, name, "published", "published", user, reason, revision=outcome)
+                       revision=True, detail=detail)
+    return _finish(pkg, name, "published", "published", user, reason, revision=outcome,
+                   datastore=datastore)
 
 
 def revision_label(state: Optional[str]) -> str:
