@@ -272,6 +272,25 @@ def ensure_schema(ini: str, url_text: str) -> None:
                    check=True, env=env, stdout=subprocess.DEVNULL)
 
 
+def database_ini(base: str, database: str) -> str:
+    """An ini that is ``base`` with another database (CKAN's ``use =``)."""
+    import re
+
+    if not re.match(r"^[a-z_][a-z0-9_]*$", database):
+        sys.exit(f"--database: {database!r} is not a plain database name")
+    url = ini_setting(base, "sqlalchemy.url").rsplit("/", 1)[0] + "/" + database
+    path = os.path.join(ROOT, "var", f"bench-{database}.ini")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(base) as f:
+        logging_sections = f.read().split("[loggers]", 1)[1]
+    with open(path, "w") as f:
+        f.write(f"# Written by bench/search.py --database {database}\n"
+                f"[DEFAULT]\ndebug = false\n\n[app:main]\nuse = config:{base}\n"
+                f"sqlalchemy.url = {url}\nsolr_url = pgsearch://{database}\n\n"
+                f"[loggers]{logging_sections}")
+    return path
+
+
 def ini_setting(ini: str, key: str) -> str:
     """A setting of the ini, following ``use = config:`` like CKAN does."""
     from ckan.cli import CKANConfigLoader
@@ -808,6 +827,88 @@ def explain_call(ckan: Ckan, context: dict, data_dict: dict, analyze: bool) -> N
             print("        " + line)
 
 
+def after_write(engine, make: Callable[[int], tuple[dict, dict]]):
+    """The query ``make`` builds, asked right after an index write: what any
+    write does to the counts cache (moving the generation) is done first,
+    outside the measured time."""
+    import sqlalchemy as sa
+
+    def made(i: int) -> tuple[dict, dict]:
+        with engine.begin() as conn:
+            conn.execute(sa.text("SELECT nextval('binhphuoc_search.generation')"))
+        return make(i)
+
+    return made
+
+
+HTTP_PORT = 55091
+
+
+def _proc_status_mb(pid: int, key: str) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def measure_http(ini: str, runs: int, words: list[str]) -> dict[str, Any]:
+    """/dataset over real HTTP from ``ckan run`` (one process, as the
+    target asks end to end), and the server's memory after serving it."""
+    import requests
+
+    out: dict[str, Any] = {"times": {}}
+    env = dict(os.environ)
+    for name in ("CKAN_INI", "CKAN_SQLALCHEMY_URL", "CKAN_SOLR_URL", "CKAN_SITE_ID"):
+        env.pop(name, None)
+    log_file = open(os.path.join(ROOT, "var", "bench-search-http.log"), "w")
+    server = subprocess.Popen(
+        [CKAN_CLI, "-c", ini, "run", "-H", "127.0.0.1", "-p", str(HTTP_PORT),
+         "--disable-reloader"], env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{HTTP_PORT}"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                if requests.get(base + "/api/3/action/status_show", timeout=5).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if server.poll() is not None or time.time() > deadline:
+                out["times"]["8 GET /dataset/ over HTTP"] = (
+                    "failed: the server did not start (var/bench-search-http.log)")
+                return out
+            time.sleep(0.5)
+        pages = [
+            ("8 GET /dataset/ over HTTP, anonymous", lambda i: "/dataset/"),
+            ("8b GET /dataset/?q=<free text> over HTTP",
+             lambda i: "/dataset/?q=" + requests.utils.quote(words[i])),
+        ]
+        with requests.Session() as session:
+            for label, path in pages:
+                times = []
+                for i in range(WARMUP + runs):
+                    t0 = time.perf_counter()
+                    resp = session.get(base + path(i), timeout=60)
+                    elapsed = (time.perf_counter() - t0) * 1000
+                    if resp.status_code != 200:
+                        times = f"failed: HTTP {resp.status_code}"
+                        break
+                    if i >= WARMUP:
+                        times.append(elapsed)
+                out["times"][label] = times
+        out["rss"] = _proc_status_mb(server.pid, "VmRSS")
+        out["hwm"] = _proc_status_mb(server.pid, "VmHWM")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log_file.close()
+    return out
+
+
 # --- main -------------------------------------------------------------------------
 
 def main() -> None:
@@ -828,10 +929,16 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true",
                         help="also print each query's SQL statements with times, and "
                              "EXPLAIN ANALYZE of the slowest")
+    parser.add_argument("--database",
+                        help="another database than the ini's (e.g. ckan_bench_10k, "
+                             "to keep a 10,000 and a 100,000 data set side by side); "
+                             "an ini for it is written to var/")
     parser.add_argument("--index-worker", help=argparse.SUPPRESS)
     parser.add_argument("--worker-label", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     ini = os.path.abspath(args.ini)
+    if args.database:
+        ini = database_ini(ini, args.database)
 
     if args.index_worker:
         index_worker(ini, args.index_worker, args.worker_label)
@@ -946,6 +1053,15 @@ def main() -> None:
         ("6 anonymous /dataset search, 5 facets",
          lambda i: (anon(), {"q": "", "rows": 20, "facet.field": FACETS_PAGE,
                              "include_private": True, "facet.limit": 50})),
+        # The same as 3 and 6 right after an index write: the counts cache
+        # (docs/search.md) is invalid, everything is computed.
+        ("3c as 3, after a write (cache invalid)",
+         after_write(engine, lambda i: (ctx(), {"q": "*:*", "rows": 0,
+                                                "facet.field": FACETS_6}))),
+        ("6c as 6, after a write (cache invalid)",
+         after_write(engine, lambda i: (anon(), {
+             "q": "", "rows": 20, "facet.field": FACETS_PAGE,
+             "include_private": True, "facet.limit": 50}))),
     ]
 
     load_before = os.getloadavg()
@@ -984,6 +1100,13 @@ def main() -> None:
         results.append(("7 GET /dataset/ in-process WSGI", None, None,
                         f"failed: {e.__class__.__name__}: {e}"))
 
+    http = measure_http(ini, args.runs, words)
+    for label, times in http["times"].items():
+        if isinstance(times, str):
+            results.append((label, None, None, times))
+        else:
+            results.append((label, pct(times, 50), pct(times, 95), "HTTP 200"))
+
     load_after = os.getloadavg()
     rss_mb = _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -1018,6 +1141,9 @@ def main() -> None:
           f"{pct(write['package_show'], 50):.1f} ms, indexing + write p50 "
           f"{pct(write['index'], 50):.1f} ms / p95 {pct(write['index'], 95):.1f} ms")
     print(f"  peak RSS of this process {rss_mb:,.0f} MB")
+    if http.get("rss"):
+        print(f"  web server (ckan run, one process) RSS after serving the HTTP "
+              f"queries {http['rss']:,.0f} MB, peak {http['hwm']:,.0f} MB")
     print(f"  load average (1/5/15 min) before the queries "
           f"{' '.join(f'{x:.2f}' for x in load_before)}, after "
           f"{' '.join(f'{x:.2f}' for x in load_after)} (this process adds ~1)")
