@@ -135,6 +135,9 @@ class LoadResult:
         changed: False when the table was left untouched because the rows
             were the same as last time.
         reason: why a full reload happened ("" otherwise).
+        visible_seconds: when readers saw the new rows (the commit); a live
+            full load builds its full-text indexes after that, within
+            ``seconds``.
     """
 
     rows_loaded: int
@@ -144,6 +147,7 @@ class LoadResult:
     digest: str = ""
     changed: bool = True
     reason: str = ""
+    visible_seconds: float = 0.0
 
 
 class _Unchanged(Exception):
@@ -216,6 +220,70 @@ class _CopyStream:
         self._buffer = data[want:]
         return data[:want]
 
+
+
+class PipedCopy:
+    """Rows already in COPY text format, written by ``produce(file)`` in a
+    thread (e.g. a PostgreSQL source's ``COPY (SELECT …) TO STDOUT``) and
+    read through a pipe by the DataStore's ``COPY … FROM STDIN``: no Python
+    work per row. Counts the rows and hashes the bytes as they pass (the
+    ``digest`` of :func:`load`). An error of ``produce`` is raised by the
+    read that follows it, so a source failing mid-stream fails the COPY
+    instead of ending it early. Pass it to :func:`load` as ``rows``."""
+
+    def __init__(self, produce: Any) -> None:
+        import os
+        import threading
+
+        self._read_fd, write_fd = os.pipe()
+        self._writer = os.fdopen(write_fd, "wb", buffering=_COPY_CHUNK)
+        self._hash = hashlib.sha256()
+        self.count = 0
+        self.error: BaseException | None = None
+        self._produce_error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                produce(self._writer)
+            except BaseException as err:  # noqa: BLE001 — raised by read()
+                # psycopg2 may wrap a server error met while writing to the
+                # file as "SystemError: … returned a result with an exception set"
+                if isinstance(err, SystemError) and err.__cause__ is not None:
+                    err = err.__cause__
+                self._produce_error = err
+            finally:
+                try:
+                    self._writer.close()
+                except OSError:
+                    pass  # the reader is gone (the COPY failed): nothing to flush
+
+        self._thread = threading.Thread(target=run, name="binhphuoc-copy", daemon=True)
+        self._thread.start()
+
+    @property
+    def digest(self) -> str:
+        return self._hash.hexdigest()
+
+    def read(self, size: int = -1) -> bytes:
+        import os
+
+        data = os.read(self._read_fd, _COPY_CHUNK if size is None or size < 0 else size)
+        if not data:
+            self._thread.join()
+            if self._produce_error is not None:
+                self.error = self._produce_error
+                raise self.error
+        self._hash.update(data)
+        self.count += data.count(b"\n")
+        return data
+
+    def close(self) -> None:
+        import os
+
+        if self._read_fd >= 0:
+            os.close(self._read_fd)  # a producer still writing gets a broken pipe
+            self._read_fd = -1
+        self._thread.join(timeout=60)
 
 
 def _q(name: str) -> str:
@@ -489,21 +557,67 @@ def _copy(conn: Any, table: str, names: list[str], stream: _CopyStream) -> None:
         cursor.close()
 
 
+#: ``_full_text`` of a row as the DataStore's trigger ``populate_full_text_trigger``
+#: computes it (set_permissions.sql, CKAN 2.11), over a row ``r`` of the data columns.
+_FULL_TEXT = ("(SELECT to_tsvector(string_agg(value, ' ')) FROM json_each_text(row_to_json(r))"
+              " WHERE key NOT LIKE '\\_%')")
+
+
+def _maintenance_work_mem(conn: Any) -> None:
+    """More memory for this transaction's index builds (GIN builds are
+    several times faster with it than with PostgreSQL's 64 MB default)."""
+    import ckan.plugins.toolkit as tk
+
+    value = str(tk.config.get("ckanext.binhphuoc.harvest.maintenance_work_mem") or "256MB")
+    conn.execute(sa.text("SELECT set_config('maintenance_work_mem', :v, true)"), {"v": value})
+
+
+def _key_index(conn: Any, table: str, key: list[str]) -> None:
+    """The unique index of the DataStore's ``primary_key`` (as
+    ``create_indexes`` names and builds it)."""
+    from ckanext.datastore.backend import postgres as backend
+
+    if not key:
+        return
+    cols = ", ".join(backend.identifier(k) for k in key)
+    conn.execute(sa.text('CREATE unique INDEX "%s" ON public.%s (%s)' % (
+        backend._generate_index_name(table, cols), _q(table), cols)))  # noqa: SLF001
+
+
+def _search_index_statements(table: str, fields: list[dict[str, Any]]) -> list[str]:
+    """The DataStore's full-text indexes of a table (``_full_text`` and, per
+    ``ckan.datastore.default_fts_index_field_types``, one per column), as
+    ``create_indexes`` names and builds them."""
+    from ckanext.datastore.backend import postgres as backend
+
+    template = 'CREATE {unique} INDEX "{name}" ON "{res_id}" USING {method}({fields})'
+    statements, _skip = backend._build_fts_indexes(  # noqa: SLF001
+        {"resource_id": table}, template, fields)
+    return statements
+
+
 def _build_fresh(conn: Any, resource_id: str, fields: list[dict[str, Any]],
-                 key: list[str], stream: _CopyStream | None, previous_digest: str | None,
-                 copy_from: str | None = None) -> str:
+                 key: list[str], stream: Any, previous_digest: str | None,
+                 copy_from: str | None = None, search_indexes: bool = True) -> str:
     """Build ``<id>_new`` in the public schema like the DataStore would, and
     fill it: COPY of ``stream``, or (``copy_from``, a table reference) the
-    rows of another table of the same columns, ``_id`` kept. Returns its name."""
+    rows of another table of the same columns, ``_id`` kept. Returns its name.
+
+    The rows are COPied into a temporary table first, then inserted with
+    their ``_full_text`` computed in one set-based statement — the same value
+    the DataStore's per-row trigger gives, which is created afterwards for
+    later upserts. ``search_indexes`` False: the full-text indexes are left
+    to :func:`_build_search_indexes` (after the swap); the unique key index
+    is always built here."""
     from ckanext.datastore.backend import postgres as backend
 
     new = resource_id + "_new"
     context: dict[str, Any] = {"connection": conn}
+    names = ", ".join(_q(f["id"]) for f in fields)
     conn.execute(sa.text("DROP TABLE IF EXISTS public.%s" % _q(new)))
     backend.create_table(context, {"resource_id": new, "fields": fields}, {})  # type: ignore
-    backend._create_fulltext_trigger(conn, new)  # noqa: SLF001
     if copy_from is not None:
-        cols = ", ".join(["_id", "_full_text"] + [_q(f["id"]) for f in fields])
+        cols = "_id, _full_text, " + names
         conn.execute(sa.text("INSERT INTO public.%s (%s) SELECT %s FROM %s"
                              % (_q(new), cols, cols, copy_from)))
         conn.execute(sa.text(
@@ -511,12 +625,58 @@ def _build_fresh(conn: Any, resource_id: str, fields: list[dict[str, Any]],
             " GREATEST((SELECT max(_id) FROM public.%s), 1))" % _q(new)),
             {"t": "public." + _q(new)})
     if stream is not None:
-        _copy(conn, new, [f["id"] for f in fields], stream)
+        rows = "_binhphuoc_rows"
+        conn.execute(sa.text("CREATE TEMP TABLE %s (%s) ON COMMIT DROP" % (
+            _q(rows), ", ".join("%s %s" % (_q(f["id"]), f["type"]) for f in fields))))
+        _copy(conn, rows, [f["id"] for f in fields], stream)
         if previous_digest and stream.digest == previous_digest:
             raise _Unchanged()
-    backend.create_indexes(context, {"resource_id": new,  # type: ignore
-                                     "primary_key": key or None})
+        # a fresh temp table is read in the order it was written: _id follows the source
+        conn.execute(sa.text("INSERT INTO public.%s (%s, _full_text) SELECT %s, %s FROM %s r"
+                             % (_q(new), names, names, _FULL_TEXT, _q(rows))))
+        conn.execute(sa.text("DROP TABLE %s" % _q(rows)))
+    backend._create_fulltext_trigger(conn, new)  # noqa: SLF001
+    _maintenance_work_mem(conn)
+    if search_indexes:
+        backend.create_indexes(context, {"resource_id": new,  # type: ignore
+                                         "primary_key": key or None})
+    else:
+        _key_index(conn, new, key)
     return new
+
+
+def _build_search_indexes(resource_id: str, fields: list[dict[str, Any]],
+                          oid: int) -> None:
+    """The full-text indexes of a table swapped in without them, built after
+    the swap was committed (readers already see the rows; ``q`` searches
+    work meanwhile, by a sequential scan), two at a time on two connections
+    (a GIN build uses one core; plain CREATE INDEX blocks writers, not
+    readers). Skipped when the table was replaced meanwhile (``oid``).
+    A failure is logged: the table stays complete and correct, only slower
+    to search, and the next load builds them again."""
+    import concurrent.futures
+
+    statements = _search_index_statements(resource_id, fields)
+    engine = _engine()
+
+    def build(batch: list[str]) -> None:
+        with engine.begin() as conn:
+            current = conn.execute(sa.text("SELECT to_regclass(:t)::oid"),
+                                   {"t": "public." + _q(resource_id)}).scalar()
+            if current != oid:
+                return
+            _maintenance_work_mem(conn)
+            for statement in batch:
+                conn.execute(sa.text(statement))
+
+    # the _full_text index (first, the largest) alone; the others together
+    batches = [b for b in (statements[:1], statements[1:]) if b]
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            for future in [pool.submit(build, b) for b in batches]:
+                future.result()
+    except Exception:  # noqa: BLE001 — the rows are in place; say what is missing
+        log.exception("DataStore table %s: full-text indexes not built", resource_id)
 
 
 def _swap(conn: Any, resource_id: str, new: str, fields: list[dict[str, Any]],
@@ -558,7 +718,8 @@ def _full_load(conn: Any, resource_id: str, fields: list[dict[str, Any]],
                staged: bool = False) -> None:
     """Build ``<id>_new`` like the DataStore would, COPY into it, swap it in
     (or, ``staged``, move it into the staging schema)."""
-    new = _build_fresh(conn, resource_id, fields, key, stream, previous_digest)
+    new = _build_fresh(conn, resource_id, fields, key, stream, previous_digest,
+                       search_indexes=staged)
     if staged:
         _stage(conn, resource_id, new)
     else:
@@ -645,7 +806,22 @@ def load(resource_id: str, columns: list[Column], rows: Iterable[Sequence[Any]],
     if missing:
         raise ValueError("key columns not among the columns: %s" % ", ".join(missing))
     wanted = [(f["id"], f["type"]) for f in fields]
-    stream = _CopyStream(rows, len(fields))
+    if isinstance(rows, PipedCopy):
+        stream: Any = rows
+    else:
+        stream = _CopyStream(rows, len(fields))
+    try:
+        return _load(resource_id, fields, key, stream, wanted, incremental=incremental,
+                     delete_missing=delete_missing, previous_digest=previous_digest,
+                     staged=staged, started=started)
+    finally:
+        if isinstance(stream, PipedCopy):
+            stream.close()
+
+
+def _load(resource_id: str, fields: list[dict[str, Any]], key: list[str], stream: Any,
+          wanted: list[tuple[str, str]], *, incremental: bool, delete_missing: bool,
+          previous_digest: str | None, staged: bool, started: float) -> LoadResult:
     engine = _engine()
 
     with engine.connect() as check:
@@ -699,6 +875,8 @@ def load(resource_id: str, columns: list[Column], rows: Iterable[Sequence[Any]],
             if _was_discarded(conn, resource_id):
                 conn.execute(sa.text("DELETE FROM %s WHERE resource_id = :r" % _DISCARDED),
                              {"r": resource_id})
+            oid = conn.execute(sa.text("SELECT to_regclass(:t)::oid"),
+                               {"t": "public." + _q(resource_id)}).scalar()
             trans.commit()
         except _Unchanged:
             trans.rollback()
@@ -712,9 +890,14 @@ def load(resource_id: str, columns: list[Column], rows: Iterable[Sequence[Any]],
         except BaseException:
             trans.rollback()
             raise
+    visible = time.monotonic() - started
+    if full and not staged:
+        _build_search_indexes(resource_id, [{"id": f["id"], "type": f["type"]}
+                                            for f in fields], oid)
     if reason:
         log.info("DataStore table %s: full reload (%s)", resource_id, reason)
     return LoadResult(rows_loaded=loaded, rows_total=int(total or 0), full_reload=full,
                       seconds=time.monotonic() - started,
                       digest=stream.digest if full else "",
-                      changed=bool(full or loaded), reason=reason)
+                      changed=bool(full or loaded), reason=reason,
+                      visible_seconds=visible)
