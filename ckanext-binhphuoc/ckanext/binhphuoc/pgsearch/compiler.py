@@ -57,9 +57,34 @@ doc_table = sa.Table(
     sa.Column("permission_labels", pg.ARRAY(sa.Text)),
     sa.Column("keys", pg.ARRAY(sa.Text), nullable=False),
     sa.Column("tsv", pg.TSVECTOR, nullable=False),
-    sa.Column("doc", pg.JSONB, nullable=False),
     sa.Column("indexed_at", sa.DateTime(timezone=True)),
 )
+
+# The whole document as CKAN sent it, apart from what queries scan: read for
+# the rows a page returns, and by the rare queries on fields nothing else
+# holds (see migration 0002).
+stored_table = sa.Table(
+    "stored",
+    metadata,
+    sa.Column("index_id", sa.Text, primary_key=True),
+    sa.Column("doc", pg.JSONB, nullable=False),
+)
+
+
+def stored_doc():
+    """The stored document of the row being matched (a primary-key lookup)."""
+    return (
+        sa.select(stored_table.c.doc)
+        .where(stored_table.c.index_id == doc_table.c.index_id)
+        .scalar_subquery()
+    )
+
+
+def has_field(name: str):
+    return sa.exists().where(
+        stored_table.c.index_id == doc_table.c.index_id,
+        stored_table.c.doc.has_key(name),  # noqa: W601
+    )
 
 # Longer values are indexed by their digest: a GIN entry has a size limit.
 MAX_KEY_VALUE = 256
@@ -212,7 +237,7 @@ def _all_of(queries: list[Any]):
 def _field_tsvector(field: Field):
     if field.name == "text":
         return doc_table.c.tsv
-    value = sa.func.binhphuoc_search.field_text(doc_table.c.doc, field.name)
+    value = sa.func.binhphuoc_search.field_text(stored_doc(), field.name)
     return sa.func.to_tsvector(
         TS_CONFIG, unaccent(sa.func.coalesce(value, ""))
     )
@@ -367,7 +392,7 @@ class Compiler:
         if not phrase and raw == "*":
             if field.name == "text":
                 return sa.true()
-            return doc_table.c.doc.has_key(field.name)  # noqa: W601
+            return has_field(field.name)
         wildcard = not phrase and lt.Word(raw).has_wildcard()
         if field.kind == "text":
             text = _unescape(raw)
@@ -375,7 +400,7 @@ class Compiler:
                 head = re.split(r"(?<!\\)[*?]", raw, maxsplit=1)[0]
                 head = _unescape(head)
                 if not _WORD.search(head):
-                    return doc_table.c.doc.has_key(field.name) if field.name != "text" else sa.true()
+                    return has_field(field.name) if field.name != "text" else sa.true()
                 query = _tsquery(head, prefix=True)
             else:
                 if not _WORD.search(text):

@@ -31,6 +31,8 @@ from .compiler import (
     Compiler,
     doc_table,
     make_key,
+    stored_doc,
+    stored_table,
     value_string,
 )
 from .solr_schema import SolrSchema, get_schema
@@ -252,8 +254,7 @@ def _dumps(value: Any) -> str:
 
 _COLUMNS = ("index_id", "id", "name", "site_id", "metadata_modified",
             "metadata_created", "title_string", "state", "capacity",
-            "dataset_type", "permission_labels", "keys", "tsv", "doc",
-            "indexed_at")
+            "dataset_type", "permission_labels", "keys", "tsv", "indexed_at")
 # One fixed statement for any number of documents (psycopg2's
 # execute_values): no per-document SQL to build or compile.
 _UPSERT = (
@@ -267,8 +268,13 @@ _UPSERT_ROW = (
     "%(metadata_created)s, %(title_string)s, %(state)s, %(capacity)s, "
     "%(dataset_type)s, %(permission_labels)s::text[], %(keys)s::text[], "
     "binhphuoc_search.doc_tsv(%(words_a)s, %(words_b)s, %(words_c)s, "
-    "%(words_d)s, %(exact_a)s, %(exact_b)s), %(doc)s::jsonb, now())"
+    "%(words_d)s, %(exact_a)s, %(exact_b)s), now())"
 )
+_UPSERT_STORED = (
+    "INSERT INTO binhphuoc_search.stored (index_id, doc) VALUES %s "
+    "ON CONFLICT (index_id) DO UPDATE SET doc = EXCLUDED.doc"
+)
+_UPSERT_STORED_ROW = "(%(index_id)s, %(doc)s::jsonb)"
 
 
 def _write_rows(rows: list[dict[str, Any]]) -> None:
@@ -281,6 +287,8 @@ def _write_rows(rows: list[dict[str, Any]]) -> None:
             with conn.connection.cursor() as cursor:
                 execute_values(cursor, _UPSERT, list(unique.values()),
                                template=_UPSERT_ROW, page_size=500)
+                execute_values(cursor, _UPSERT_STORED, list(unique.values()),
+                               template=_UPSERT_STORED_ROW, page_size=500)
         _bump_generation()
     except (sa.exc.SQLAlchemyError, psycopg2.Error) as e:
         raise pysolr.SolrError(f"Could not index documents: {e.__class__.__name__}: {e}")
@@ -494,15 +502,21 @@ class PgSolrConnection:
                             _counts_cache.put(cache_key, generation, (hits, facets))
                     docs: list[dict[str, Any]] = []
                     if rows > 0 and hits and start < hits:
-                        result = conn.execute(
-                            sa.select(doc_table.c.doc, score.label("score"))
+                        page = conn.execute(
+                            sa.select(doc_table.c.index_id, score.label("score"))
                             .where(where)
                             .order_by(*order_by)
                             .limit(rows)
                             .offset(start)
-                        )
-                        for stored, row_score in result:
-                            docs.append(self._output(stored, fields, row_score))
+                        ).all()
+                        # The stored documents of this page only.
+                        stored = dict(conn.execute(
+                            sa.select(stored_table.c.index_id, stored_table.c.doc)
+                            .where(stored_table.c.index_id.in_([r[0] for r in page]))
+                        ).all())
+                        for index_id, row_score in page:
+                            if index_id in stored:
+                                docs.append(self._output(stored[index_id], fields, row_score))
         except sa.exc.DataError as e:
             raise SearchQueryError(f"Invalid value in the query: {e.orig}")
         except sa.exc.SQLAlchemyError as e:
@@ -580,7 +594,7 @@ class PgSolrConnection:
             raise SearchQueryError(
                 f"Invalid sort: cannot sort on field {name!r} "
                 "(multi-valued or full-text)")
-        value = doc_table.c.doc[name].astext
+        value = sa.func.jsonb_extract_path_text(stored_doc(), name)
         if field.kind == "date":
             return sa.func.binhphuoc_search.to_ts(value)
         if field.kind in ("int", "float"):

@@ -4,10 +4,13 @@
   columns: CKAN adds them to every query as filters that match nearly every
   document, and a column compares in place where the ``keys`` array needed a
   GIN lookup of 90 % of the table.
-* ``tsv`` and ``keys`` are kept inside the row (compressed, STORAGE MAIN)
-  instead of in TOAST: every text match and every facet count reads them.
-  Rows indexed before this revision keep their old storage until the index
-  is rebuilt (``ckan search-index rebuild``), which also compacts ``tsv``.
+* The stored document (jsonb, ~6 KB) moves to its own table,
+  ``binhphuoc_search.stored``, read only for the rows a page returns; what
+  queries scan (``tsv``, ``keys``, the typed columns, ~2.5 KB) stays inside
+  the row of ``doc`` (``toast_tuple_target`` 8160, STORAGE MAIN) instead of
+  being fetched from TOAST for every match.  Rows indexed before this
+  revision keep their old storage until the index is rebuilt
+  (``ckan search-index rebuild``), which also compacts ``tsv``.
 * ``binhphuoc_search.f_unaccent`` is ``unaccent`` declared IMMUTABLE, so a
   query's tsquery is folded to a constant when the statement is planned and
   the planner can estimate it (and use the GIN index).
@@ -45,17 +48,48 @@ def upgrade():
     )
     op.execute(
         """
-        UPDATE binhphuoc_search.doc SET
-            state = doc ->> 'state',
-            capacity = doc ->> 'capacity',
-            dataset_type = doc ->> 'dataset_type',
-            permission_labels = CASE jsonb_typeof(doc -> 'permission_labels')
-                WHEN 'array' THEN ARRAY(
-                    SELECT jsonb_array_elements_text(doc -> 'permission_labels'))
-                WHEN 'string' THEN ARRAY[doc ->> 'permission_labels']
-            END
-        WHERE state IS NULL AND doc ? 'state'
+        CREATE TABLE IF NOT EXISTS binhphuoc_search.stored (
+            index_id text PRIMARY KEY
+                REFERENCES binhphuoc_search.doc (index_id) ON DELETE CASCADE,
+            doc jsonb NOT NULL
+        )
         """
+    )
+    # An index of revision 0001: fill the new columns and move the stored
+    # documents out (once; re-applying finds the column gone).
+    op.execute(
+        """
+        DO $$
+        BEGIN
+            IF EXISTS (
+                SELECT 1 FROM information_schema.columns
+                WHERE table_schema = 'binhphuoc_search'
+                  AND table_name = 'doc' AND column_name = 'doc'
+            ) THEN
+                EXECUTE $u$
+                    UPDATE binhphuoc_search.doc SET
+                        state = doc ->> 'state',
+                        capacity = doc ->> 'capacity',
+                        dataset_type = doc ->> 'dataset_type',
+                        permission_labels = CASE jsonb_typeof(doc -> 'permission_labels')
+                            WHEN 'array' THEN ARRAY(SELECT
+                                jsonb_array_elements_text(doc -> 'permission_labels'))
+                            WHEN 'string' THEN ARRAY[doc ->> 'permission_labels']
+                        END
+                $u$;
+                EXECUTE $m$
+                    INSERT INTO binhphuoc_search.stored (index_id, doc)
+                    SELECT index_id, doc FROM binhphuoc_search.doc
+                    ON CONFLICT (index_id) DO NOTHING
+                $m$;
+                ALTER TABLE binhphuoc_search.doc DROP COLUMN doc;
+            END IF;
+        END $$
+        """
+    )
+    # What queries scan stays in the row, uncompressed, up to a full page.
+    op.execute(
+        "ALTER TABLE binhphuoc_search.doc SET (toast_tuple_target = 8160)"
     )
     op.execute(
         """
@@ -109,6 +143,15 @@ def upgrade():
 
 
 def downgrade():
+    op.execute("ALTER TABLE binhphuoc_search.doc ADD COLUMN IF NOT EXISTS doc jsonb")
+    op.execute(
+        "UPDATE binhphuoc_search.doc d SET doc = s.doc "
+        "FROM binhphuoc_search.stored s WHERE s.index_id = d.index_id"
+    )
+    op.execute("DELETE FROM binhphuoc_search.doc WHERE doc IS NULL")
+    op.execute("ALTER TABLE binhphuoc_search.doc ALTER COLUMN doc SET NOT NULL")
+    op.execute("DROP TABLE IF EXISTS binhphuoc_search.stored")
+    op.execute("ALTER TABLE binhphuoc_search.doc RESET (toast_tuple_target)")
     op.execute("DROP SEQUENCE IF EXISTS binhphuoc_search.generation")
     op.execute("DROP FUNCTION IF EXISTS "
                "binhphuoc_search.doc_tsv(text, text, text, text, text, text)")
