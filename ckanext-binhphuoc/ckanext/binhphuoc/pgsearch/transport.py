@@ -344,6 +344,11 @@ class PendingWrites:
 _pending = PendingWrites()
 
 
+def _ordered(expr: Any, direction: str, nulls_last: bool) -> Any:
+    clause = expr.desc() if direction == "desc" else expr.asc()
+    return clause.nullslast() if nulls_last else clause
+
+
 def _scalar(value: Any) -> Optional[str]:
     if isinstance(value, list):
         value = value[0] if value else None
@@ -464,7 +469,8 @@ class PgSolrConnection:
 
         rank = compiler.rank_expression()
         score = rank if rank is not None else sa.literal(1.0)
-        order_by = self._order_by(params.get("sort"), rank)
+        order_keys = self._order_keys(params.get("sort"), rank)
+        order_by = [_ordered(*key) for key in order_keys]
         fields = self._fields(params.get("fl"))
 
         facet_fields: list[str] = []
@@ -481,27 +487,39 @@ class PgSolrConnection:
             with _engine().connect() as conn:
                 with conn.begin():
                     # Plans here are cheap; JIT compilation would cost more.
-                    conn.execute(sa.text("SET LOCAL jit = off"))
+                    # A scan of the whole index is worth both cores even
+                    # when it returns one row (a count): parallel workers
+                    # cost less than PostgreSQL's defaults assume here.
+                    conn.execute(sa.text(
+                        "SET LOCAL jit = off; SET LOCAL parallel_setup_cost = 100; "
+                        "SET LOCAL parallel_tuple_cost = 0.01; "
+                        # The matches of a free-text query are held in memory.
+                        "SET LOCAL work_mem = '32MB'"))
                     cached = None
                     if cache_key is not None:
                         # Read before counting: a write that commits in
                         # between moves it again, so nothing stale is kept.
                         generation = conn.execute(_GENERATION).scalar()
                         cached = _counts_cache.get(cache_key, generation)
+                    page: Optional[list[Any]] = None
                     if cached is not None:
                         hits, facets = cached
+                    elif cache_key is None and rows > 0:
+                        # Free text: count and rank the matches in one scan.
+                        hits, page = self._count_and_page(
+                            conn, where, score, order_keys, rows, start)
                     else:
                         hits = conn.execute(
                             sa.select(sa.func.count()).select_from(doc_table).where(where)
                         ).scalar() or 0
+                    if cached is None:
                         facets = (
                             self._facets(conn, where, facet_fields, params)
                             if facet_fields else {}
                         )
                         if cache_key is not None:
                             _counts_cache.put(cache_key, generation, (hits, facets))
-                    docs: list[dict[str, Any]] = []
-                    if rows > 0 and hits and start < hits:
+                    if page is None and rows > 0 and hits and start < hits:
                         page = conn.execute(
                             sa.select(doc_table.c.index_id, score.label("score"))
                             .where(where)
@@ -509,6 +527,8 @@ class PgSolrConnection:
                             .limit(rows)
                             .offset(start)
                         ).all()
+                    docs: list[dict[str, Any]] = []
+                    if page:
                         # The stored documents of this page only.
                         stored = dict(conn.execute(
                             sa.select(stored_table.c.index_id, stored_table.c.doc)
@@ -530,6 +550,37 @@ class PgSolrConnection:
         })
 
     # -- helpers --
+    @staticmethod
+    def _count_and_page(conn, where, score, order_keys, rows: int, start: int):
+        """The number of matches and one page of them, from one scan.
+
+        ``WITH m AS MATERIALIZED (matches with score and sort keys)``: the
+        count and the top-N sort both read ``m``; a separate count would scan
+        and evaluate the text query a second time."""
+        columns = [doc_table.c.index_id.label("index_id"), score.label("score")]
+        # The score is computed once (it is usually the first sort key).
+        columns += [expr.label(f"k{i}") for i, (expr, _d, _n) in enumerate(order_keys)
+                    if expr is not score]
+        matches = sa.select(*columns).where(where).cte("m").prefix_with("MATERIALIZED")
+
+        def key_column(table, i: int, expr: Any):
+            return table.c.score if expr is score else table.c[f"k{i}"]
+
+        sort = [_ordered(key_column(matches, i, expr), direction, nulls)
+                for i, (expr, direction, nulls) in enumerate(order_keys)]
+        counted = sa.select(sa.func.count().label("hits")).select_from(matches).subquery("c")
+        top = (sa.select(matches)
+               .order_by(*sort).limit(rows).offset(start)
+               .lateral("p"))
+        result = conn.execute(
+            sa.select(counted.c.hits, top.c.index_id, top.c.score)
+            .select_from(counted.outerjoin(top, sa.true()))
+            .order_by(*[_ordered(key_column(top, i, expr), direction, nulls)
+                        for i, (expr, direction, nulls) in enumerate(order_keys)])
+        ).all()
+        hits = result[0].hits if result else 0
+        return hits, [(r.index_id, r.score) for r in result if r.index_id is not None]
+
     def _fields(self, fl: Any) -> Optional[set[str]]:
         """None means every stored field."""
         if not fl:
@@ -557,8 +608,9 @@ class PgSolrConnection:
             solr_datetime_decoder(out)
         return out
 
-    def _order_by(self, sort: Any, rank) -> list[Any]:
-        order: list[Any] = []
+    def _order_keys(self, sort: Any, rank) -> list[tuple[Any, str, bool]]:
+        """(expression, asc|desc, nulls last) for each key of ``sort``."""
+        keys: list[tuple[Any, str, bool]] = []
         specs = [s for s in str(sort or "score desc").split(",") if s.strip()]
         for spec in specs:
             match = _SORT_SPEC.match(spec)
@@ -573,16 +625,12 @@ class PgSolrConnection:
                 expr = rank
             else:
                 expr = self._sort_expression(name)
-            if name in _ALWAYS_PRESENT:
-                # Plain ASC/DESC matches the btree index (a backward scan for
-                # DESC); NULLS LAST would force a sort of every match.
-                order.append(expr.desc() if direction == "desc" else expr.asc())
-            else:
-                order.append(
-                    expr.desc().nullslast() if direction == "desc" else expr.asc().nullslast()
-                )
-        order.append(doc_table.c.index_id.asc())
-        return order
+            # Plain ASC/DESC on always-present columns matches the btree
+            # index (a backward scan for DESC); NULLS LAST would force a
+            # sort of every match.
+            keys.append((expr, direction, name not in _ALWAYS_PRESENT))
+        keys.append((doc_table.c.index_id, "asc", False))
+        return keys
 
     def _sort_expression(self, name: str):
         if name in TYPED_COLUMNS:
