@@ -62,6 +62,7 @@ setup(
             "binhphuoc_sql_harvester = ckanext.binhphuoc.harvest.sql:SqlDatabaseHarvester",
             "binhphuoc_rest_harvester = ckanext.binhphuoc.harvest.rest:RestApiHarvester",
             "binhphuoc_ckan_harvester = ckanext.binhphuoc.harvest.portal:VietnamCkanHarvester",
+            "binhphuoc_dcat_harvester = ckanext.binhphuoc.harvest.dcat:DcatMappingPlugin",
         ],
         "babel.extractors": [
             "ckan = ckan.lib.extract:extract_ckan",

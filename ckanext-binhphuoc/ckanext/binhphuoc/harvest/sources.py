@@ -489,7 +489,7 @@ def _name_line(path: str) -> int:
 def site_facts(environ: Mapping[str, str] | None = None) -> SiteFacts:
     """The facts of the running CKAN site: loaded harvesters, organizations."""
     from ckan import model
-    from ckan.plugins import PluginImplementations
+    from ckan.plugins import PluginImplementations, plugin_loaded
     from ckanext.harvest.interfaces import IHarvester
 
     types: set[str] = set()
@@ -502,6 +502,10 @@ def site_facts(environ: Mapping[str, str] | None = None) -> SiteFacts:
         types.add(name)
         if hasattr(harvester, "validate_config"):
             validators[name] = harvester.validate_config
+            if name == "dcat_rdf" and plugin_loaded("binhphuoc_dcat_harvester"):
+                # our mapping's keys of opted-in sources (harvest/dcat.py)
+                from .dcat import chained_validate_config
+                validators[name] = chained_validate_config(harvester.validate_config)
     orgs = model.Session.query(model.Group.name, model.Group.id).filter(
         model.Group.is_organization.is_(True), model.Group.state == "active")
     return SiteFacts(
