@@ -71,12 +71,15 @@ CATALOG = """\
 """ % {"freq": FREQ}
 
 
+SERVED = {"catalog": CATALOG}
+
+
 class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
     def do_GET(self):  # noqa: N802
-        body = CATALOG.encode("utf-8")
+        body = SERVED["catalog"].encode("utf-8")
         self.send_response(200)
         self.send_header("Content-Type", "text/turtle; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
@@ -96,6 +99,7 @@ def catalog_url():
 
 @pytest.fixture
 def make_source(people, catalog_url):
+    SERVED["catalog"] = CATALOG
     from ckan.tests import helpers
 
     def make(**config):
@@ -142,6 +146,7 @@ def test_dcat_catalog_mapped_onto_our_schema_then_nothing_changes(make_source, p
         model.Package.title == "Danh mục khu công nghiệp").count() == 0
 
     ds = _by_title("Danh sách điểm quan trắc nước mặt")
+    assert ds["name"] == "danh-sach-diem-quan-trac-nuoc-mat"  # Vietnamese letters kept
     assert ds["notes"].startswith("Vị trí và chỉ tiêu")
     assert ds["owner_org"] == people.org["id"]
     assert ds["workflow_state"] == "submitted" and ds["private"] is True
@@ -219,3 +224,48 @@ def test_declarative_check_knows_our_keys():
     with pytest.raises(ValueError) as err:
         validate(json.dumps({"binhphuoc_mapping": True, "defaults": {"sector": ["khong_co"]}}))
     assert "defaults.sector" in str(err.value)
+
+
+def test_a_changed_dataset_is_updated_in_place(make_source):
+    source = make_source(binhphuoc_mapping=True, defaults=DEFAULTS, legacy_province="70")
+    run_via_queue(source)
+    ds = _by_title("Danh sách điểm quan trắc nước mặt")
+    SERVED["catalog"] = CATALOG.replace(
+        "Danh sách điểm quan trắc nước mặt", "Điểm quan trắc nước mặt (cập nhật)").replace(
+        FREQ + "ANNUAL", FREQ + "MONTHLY")
+    job = run_via_queue(source)
+    assert job["stats"].get("updated") == 1 and job["stats"].get("not modified") == 1, \
+        (job["stats"], _job_errors(job["id"]))
+    new = _by_title("Điểm quan trắc nước mặt (cập nhật)")
+    assert new["id"] == ds["id"] and new["name"] == ds["name"]
+    assert new["update_frequency"] == "hang_thang" and new["workflow_state"] == "submitted"
+    assert [r["id"] for r in new["resources"]] == [r["id"] for r in ds["resources"]]
+    assert _active_datasets() == 2
+
+
+def test_shipped_example_passes_the_declarative_check(tmp_path):
+    """harvesters/cong-dcat-cu-binh-phuoc.yaml is a valid dcat_rdf source that
+    opts in; a bad key of ours in such a file is reported with file and field."""
+    import pathlib
+    import shutil
+
+    from ckan.tests import factories
+
+    from ckanext.binhphuoc.harvest import sources
+
+    factories.Organization(name="so-khoa-hoc-va-cong-nghe", agency_code="000.00.30.H10",
+                           agency_level="tinh")
+    shipped = pathlib.Path(__file__).resolve().parents[2] / "harvesters"
+    folder = tmp_path / "harvesters"
+    folder.mkdir()
+    shutil.copy(shipped / "cong-dcat-cu-binh-phuoc.yaml", folder)
+    found, problems = sources.load_sources(str(folder), sources.site_facts())
+    assert [p for p in problems if not p.warning] == []
+    (src,) = found
+    assert src.type == "dcat_rdf" and src.config["binhphuoc_mapping"] is True
+
+    text = (folder / "cong-dcat-cu-binh-phuoc.yaml").read_text(encoding="utf-8")
+    (folder / "cong-dcat-cu-binh-phuoc.yaml").write_text(
+        text.replace('legacy_province: "70"', 'legacy_province: "99"'), encoding="utf-8")
+    found, problems = sources.load_sources(str(folder), sources.site_facts())
+    assert found == [] and any("legacy_province" in p.message for p in problems), problems
