@@ -46,6 +46,9 @@ CATALOG = """\
     dcat:theme <http://cu.example.vn/linh-vuc/tai_nguyen> ;
     dct:spatial [ a dct:Location ; skos:prefLabel "Huyện Bù Đăng" ] ;
     dct:modified "2024-05-01"^^xsd:date ;
+    dct:language <http://publications.europa.eu/resource/authority/language/VIE> ;
+    dct:temporal [ a dct:PeriodOfTime ; dcat:startDate "2020-01-01T00:00:00"^^xsd:dateTime ;
+                   dcat:endDate "2023-12-31"^^xsd:date ] ;
     dcat:contactPoint [ a vcard:Kind ; vcard:fn "Chi cục Bảo vệ môi trường" ;
                         vcard:hasEmail <mailto:ccbvmt@cu.example.vn> ] ;
     dcat:distribution [ a dcat:Distribution ; dct:title "Điểm quan trắc (CSV)" ;
@@ -157,6 +160,8 @@ def test_dcat_catalog_mapped_onto_our_schema_then_nothing_changes(make_source, p
     assert ds["focal_point_name"] == "Chi cục Bảo vệ môi trường"
     assert ds["focal_point_email"] == "ccbvmt@cu.example.vn"
     assert ds["data_updated"] == "2024-05-01"
+    assert ds["language"] == "vi"
+    assert (ds["temporal_start"], ds["temporal_end"]) == ("2020-01-01", "2023-12-31")
     assert ds["data_kind"] == DEFAULTS["data_kind"] and ds["objective"] == DEFAULTS["objective"]
     assert ds["duplicate_confirmed"] is True
     assert sorted(t["name"] for t in ds["tags"]) == ["môi trường", "quan trắc"]

@@ -196,12 +196,18 @@ def test_shipped_examples_are_valid():
     agencies = {"so-y-te": "1", "so-giao-duc-va-dao-tao": "2",
                 "so-tai-nguyen-va-moi-truong": "3", "ubnd-thanh-pho-dong-xoai": "4",
                 "cuc-thong-ke": "5", "so-khoa-hoc-va-cong-nghe": "6"}
-    sources, problems = S.load_sources(folder, facts(agencies=agencies))
+    from ckanext.binhphuoc.harvest.dcat import chained_validate_config
+
+    sources, problems = S.load_sources(folder, facts(
+        agencies=agencies, types={"sql_database", "rest_api", "ckan", "ckan_vn", "dcat_rdf"},
+        validators={"dcat_rdf": chained_validate_config(lambda config: config)}))
     assert [p for p in problems if not p.warning] == []
     by_type = {s.type: s for s in sources}
-    assert set(by_type) == {"sql_database", "rest_api", "ckan_vn"}
+    assert set(by_type) == {"sql_database", "rest_api", "ckan_vn", "dcat_rdf"}
     assert by_type["rest_api"].enabled is False
     assert by_type["ckan_vn"].enabled is False  # placeholder URL of the old portal
+    assert by_type["dcat_rdf"].enabled is False
+    assert by_type["dcat_rdf"].config["binhphuoc_mapping"] is True
     sqlite = by_type["sql_database"].config["url"][len("sqlite:///"):]
     assert os.path.exists(sqlite)
 

@@ -69,6 +69,10 @@ ERRORS_KEY = "binhphuoc_mapping_errors"
 OWN_KEYS = (OPT_IN, "defaults", "legacy_province", "field_map", "license_default",
             "workflow")
 
+#: EU language authority codes (ISO 639-3 / 639-2) of our languages.
+ISO_639_3 = {"vie": "vi", "eng": "en", "zho": "zh", "chi": "zh", "khm": "km", "fra": "fr",
+             "fre": "fr"}
+
 #: DCAT profile extras consumed by the mapping (not kept as extras).
 CONSUMED = {"frequency", "theme", "spatial_text", "spatial_uri", "spatial", "contact_name",
             "contact_email", "contact_uri", "modified", "issued", "dcat_modified",
@@ -184,7 +188,22 @@ def map_dcat(dataset: dict[str, Any], cfg: dict[str, Any], *, source_id: str,
     problems: dict[str, str] = {}
 
     remote_extras = [{"key": k, "value": v} for k, v in extras.items()
-                     if k not in CONSUMED]
+                     if k not in CONSUMED | {"temporal_start", "temporal_end", "language"}]
+    # dct:temporal: dates of our schema (the profile gives date-times)
+    for key in ("temporal_start", "temporal_end"):
+        if extras.get(key):
+            remote_extras.append({"key": key, "value": str(extras[key])[:10]})
+    # dct:language: EU language URIs (…/language/VIE) or ISO codes → our code
+    if extras.get("language"):
+        try:
+            langs = json.loads(extras["language"])
+        except (TypeError, ValueError):
+            langs = extras["language"]
+        codes = [ISO_639_3.get(_tail(v).lower(), _tail(v).lower())
+                 for v in portal._as_list(langs)]
+        code = next((c for c in codes if c in codelists.get("language")), None)
+        if code:
+            remote_extras.append({"key": "language", "value": code})
     units = [extras.get("spatial_text"), _tail(extras.get("spatial_uri"))]
     spatial = [u.strip() for part in units if part
                for u in re.split(r"[;\n]", str(part)) if u.strip()]
