@@ -351,7 +351,7 @@ def seed(n: int, site_user_id: str) -> dict[str, Any]:
         conn.execute(sa.text(
             'TRUNCATE package, resource, package_tag, tag, package_extra, member, '
             '"group", group_extra RESTART IDENTITY CASCADE'))
-        conn.execute(sa.text("TRUNCATE binhphuoc_search.doc"))
+        conn.execute(sa.text("TRUNCATE binhphuoc_search.doc, binhphuoc_search.stored"))
         conn.execute(t["system_info"].delete().where(
             t["system_info"].c.key == DATA_VERSION_KEY))
 
@@ -787,10 +787,15 @@ def data_shape(engine, site_id: str) -> dict[str, Any]:
         "dataset-tag links": "SELECT count(*) FROM package_tag",
         "indexed documents": "SELECT count(*) FROM binhphuoc_search.doc "
                              "WHERE site_id = :site",
-        "index table size": "SELECT pg_size_pretty(pg_total_relation_size("
-                            "'binhphuoc_search.doc'))",
+        "query table doc": "SELECT pg_size_pretty(pg_relation_size('binhphuoc_search.doc'))"
+                           " || ' + indexes ' || pg_size_pretty(pg_indexes_size("
+                           "'binhphuoc_search.doc'))",
+        "stored documents table": "SELECT pg_size_pretty(pg_total_relation_size("
+                                  "'binhphuoc_search.stored'))",
+        "avg query row": "SELECT pg_size_pretty(avg(pg_column_size(d.*))::bigint) "
+                         "FROM binhphuoc_search.doc d",
         "avg stored doc (jsonb)": "SELECT pg_size_pretty(avg(pg_column_size(doc))::bigint) "
-                                  "FROM binhphuoc_search.doc",
+                                  "FROM binhphuoc_search.stored",
         "avg keys per doc": "SELECT round(avg(cardinality(keys)), 1) "
                             "FROM binhphuoc_search.doc",
     }
