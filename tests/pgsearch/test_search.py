@@ -326,6 +326,29 @@ class TestIndexing:
         assert done.returncode == 0, done.stderr[-2000:]
         assert indexed("dan-so") == 1 and indexed("truong-hoc") == 1
 
+    def test_rebuild_fast_in_forked_processes(self, portal, search, ckan_config):
+        """`ckan search-index rebuild-fast` forks one indexing process per
+        core: each must use its own database connections and write its
+        batch before it ends."""
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        ckan_search.index_for(model.Package).clear()
+        assert search()["count"] == 0
+        ckan = Path(sys.executable).with_name("ckan")
+        done = subprocess.run(
+            [str(ckan), "-c", ckan_config["__file__"], "search-index", "rebuild-fast"],
+            capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "Traceback" not in done.stderr, done.stderr[-3000:]
+        with model.meta.engine.connect() as conn:
+            indexed = conn.execute(sa.text(
+                "SELECT count(*) FROM binhphuoc_search.doc d "
+                "JOIN binhphuoc_search.stored s USING (index_id)")).scalar()
+        assert indexed == 5
+        assert names(search(q="dan so")) == ["dan-so"]
+
     def test_index_lives_in_postgresql(self, portal):
         with model.meta.engine.connect() as conn:
             rows = conn.execute(sa.text(

@@ -14,6 +14,7 @@ real Solr URL and the plugin not loaded CKAN talks to Solr as stock.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any, Optional
 
 import ckan
@@ -82,3 +83,19 @@ def install() -> None:
     for module in (common, index, query, search):
         module.make_connection = make_connection
     search.check_solr_schema_version = check_solr_schema_version
+    os.register_at_fork(after_in_child=_fresh_connections_after_fork)
+
+
+def _fresh_connections_after_fork() -> None:
+    """A forked child (``ckan search-index rebuild-fast`` starts one per
+    core) must not use the parent's database connections: with Solr, CKAN's
+    workers only share an HTTP client; here the index is the database. The
+    pooled connections and the session are dropped without closing them
+    (closing would end the parent's), so the child opens its own."""
+    from ckan import model
+
+    if model.meta.engine is not None:
+        model.meta.engine.dispose(close=False)
+    if transport._fallback_engine is not None:
+        transport._fallback_engine.dispose(close=False)
+    model.Session.registry.clear()
