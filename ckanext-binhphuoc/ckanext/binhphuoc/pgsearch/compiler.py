@@ -56,6 +56,7 @@ doc_table = sa.Table(
     sa.Column("dataset_type", sa.Text),
     sa.Column("permission_labels", pg.ARRAY(sa.Text)),
     sa.Column("keys", pg.ARRAY(sa.Text), nullable=False),
+    sa.Column("fkeys", pg.ARRAY(sa.Text)),
     sa.Column("tsv", pg.TSVECTOR, nullable=False),
     sa.Column("indexed_at", sa.DateTime(timezone=True)),
 )
@@ -120,6 +121,18 @@ FILTER_COLUMNS = {
     "capacity": doc_table.c.capacity,
     "dataset_type": doc_table.c.dataset_type,
 }
+# Fields nobody facets on (one value per dataset, dates, addresses, the
+# filters above): ``fkeys`` holds the keys of every other field, so facet
+# counts unnest ~15 values per matching dataset instead of ~36.  A facet on
+# one of these still works, from ``keys``.
+NOT_FACETED = frozenset({
+    "id", "index_id", "name", "title_string", "url", "ckan_url", "download_url",
+    "res_url", "metadata_modified", "metadata_created", "indexed_ts",
+    "creator_user_id", "owner_org", "site_id", "entity_type", "type",
+    "dataset_type", "state", "capacity", "permission_labels", "private",
+    "license_url", "license_title", "version", "num_resources", "num_tags",
+    "isopen", "revision_id",
+})
 # Multi-valued ones: a term is "the array contains the value".
 FILTER_ARRAYS = {"permission_labels": doc_table.c.permission_labels}
 

@@ -29,6 +29,7 @@ from ckan.lib.search.common import SearchQueryError, solr_datetime_decoder
 from .compiler import (
     TYPED_COLUMNS,
     Compiler,
+    NOT_FACETED,
     doc_table,
     make_key,
     stored_doc,
@@ -237,6 +238,7 @@ def document_row(doc: dict[str, Any], schema: SolrSchema) -> dict[str, Any]:
             [value_string(v) for v in labels] if isinstance(labels, list)
             else [value_string(labels)] if labels is not None else None),
         "keys": sorted(keys),
+        "fkeys": sorted(k for k in keys if k.partition("=")[0] not in NOT_FACETED),
         # binhphuoc_search.doc_tsv (migration 0002) builds the vector.
         "words_a": " \n ".join(texts["A"]),
         "words_b": " \n ".join(texts["B"]),
@@ -254,7 +256,7 @@ def _dumps(value: Any) -> str:
 
 _COLUMNS = ("index_id", "id", "name", "site_id", "metadata_modified",
             "metadata_created", "title_string", "state", "capacity",
-            "dataset_type", "permission_labels", "keys", "tsv", "indexed_at")
+            "dataset_type", "permission_labels", "keys", "fkeys", "tsv", "indexed_at")
 # One fixed statement for any number of documents (psycopg2's
 # execute_values): no per-document SQL to build or compile.
 _UPSERT = (
@@ -267,6 +269,7 @@ _UPSERT_ROW = (
     "(%(index_id)s, %(id)s, %(name)s, %(site_id)s, %(metadata_modified)s, "
     "%(metadata_created)s, %(title_string)s, %(state)s, %(capacity)s, "
     "%(dataset_type)s, %(permission_labels)s::text[], %(keys)s::text[], "
+    "%(fkeys)s::text[], "
     "binhphuoc_search.doc_tsv(%(words_a)s, %(words_b)s, %(words_c)s, "
     "%(words_d)s, %(exact_a)s, %(exact_b)s), now())"
 )
@@ -342,6 +345,14 @@ class PendingWrites:
 
 
 _pending = PendingWrites()
+
+
+def _facet_keys(fields: list[str]):
+    """The array holding the keys of these fields: the short one of the
+    facet-able fields (documents indexed before it existed: all keys)."""
+    if any(name in NOT_FACETED for name in fields):
+        return doc_table.c["keys"]
+    return sa.func.coalesce(doc_table.c.fkeys, doc_table.c["keys"])
 
 
 def _ordered(expr: Any, direction: str, nulls_last: bool) -> Any:
@@ -661,7 +672,7 @@ class PgSolrConnection:
             if not re.match(r"^[A-Za-z_][A-Za-z0-9_\-.]*$", name):
                 raise SearchQueryError(f"Invalid facet field {name!r}")
             wanted.append(name)
-        matched = sa.select(doc_table.c["keys"]).where(where).subquery("m")
+        matched = sa.select(_facet_keys(wanted).label("keys")).where(where).subquery("m")
         key = sa.func.unnest(matched.c["keys"]).table_valued("k").render_derived(name="u")
         field_of = sa.func.split_part(key.c.k, "=", 1)
         counts = conn.execute(
@@ -706,7 +717,7 @@ class PgSolrConnection:
         return result
 
     def _all_values(self, conn, name: str) -> list[str]:
-        key = sa.func.unnest(doc_table.c["keys"]).table_valued("k").render_derived(name="u")
+        key = sa.func.unnest(_facet_keys([name])).table_valued("k").render_derived(name="u")
         rows = conn.execute(
             sa.select(sa.distinct(key.c.k))
             .select_from(doc_table)
