@@ -154,6 +154,24 @@ class TestFiltersAndFacets:
         titles = {i["name"]: i["display_name"] for i in r["search_facets"]["organization"]["items"]}
         assert titles["so-y-te"] == "Sở Y tế"
 
+    def test_facets_on_any_field_and_on_documents_indexed_earlier(self, portal, search):
+        """Facets read the short array of facet-able keys; a facet on another
+        field (an id, a filter column) reads all keys; a document indexed
+        before the short array existed (NULL) counts the same."""
+        fields = '["organization","tags","owner_org","capacity","num_resources"]'
+        r = search(rows=0, include_private=True, **{"facet.field": fields})
+        assert facet(r, "owner_org") == {portal["yte"]["id"]: 3, portal["tnmt"]["id"]: 2}
+        assert facet(r, "capacity") == {"public": 4, "private": 1}
+        assert facet(r, "num_resources") == {"0": 2, "1": 2, "3": 1}
+        with model.meta.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE binhphuoc_search.doc SET fkeys = NULL "
+                                 "WHERE name IN ('dan-so', 'ban-do')"))
+            conn.execute(sa.text("SELECT nextval('binhphuoc_search.generation')"))
+        again = search(rows=0, include_private=True, **{"facet.field": fields})
+        for name in ("organization", "tags", "owner_org", "capacity", "num_resources"):
+            assert facet(again, name) == facet(r, name)
+        assert facet(again, "organization") == {"so-y-te": 3, "so-tnmt": 2}
+
     def test_facets_follow_the_query(self, portal, search):
         r = search(q="dữ liệu", **{"facet.field": '["organization"]'})
         assert facet(r, "organization") == {"so-y-te": 1, "so-tnmt": 1}
