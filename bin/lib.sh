@@ -41,6 +41,11 @@ PYTHON="${PYTHON:-python3}"
 
 # PostgreSQL superuser of the private cluster (trust auth on 127.0.0.1 only).
 PG_SUPERUSER=postgres
+# PostgreSQL's shared buffer cache. The search index's query table (~370 MB at
+# 100,000 datasets) must fit in a quarter of it, or every full scan reads it
+# again from the OS cache (PostgreSQL's ring buffer for large tables); 2GB
+# suits a 16-32 GB server. Override with the environment variable.
+PG_SHARED_BUFFERS="${PG_SHARED_BUFFERS:-2GB}"
 
 # --- ports: environment variables win over config/ports.env ------------------
 _load_ports() {
