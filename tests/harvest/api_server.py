@@ -20,11 +20,16 @@ supports, plus routes that misbehave:
     /broken?page=N                 page 1 fine, later pages 500 (a source failing mid-load)
     /wrong-shape                   JSON without the records list
 
+Every route that serves the records honours ``updated_after=<ISO-8601>``: only
+the records whose ``updated`` is later (the "changed since" parameter of an
+incremental harvest); a value that is not ISO-8601 → 400.
+
 Every request is recorded in ``state.requests`` (path, query, headers).
 """
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import threading
 import time
@@ -43,7 +48,8 @@ CLIENT_SECRET = "mat-khau-ung-dung"
 def sample_records() -> list[dict]:
     return [
         {"code": "T%03d" % i, "name": name, "students": students, "founded": founded,
-         "public": public, "location": {"lat": lat, "lon": 106.9}, "fee": fee}
+         "public": public, "location": {"lat": lat, "lon": 106.9}, "fee": fee,
+         "updated": "2026-01-%02dT08:00:00+07:00" % i}
         for i, (name, students, founded, public, lat, fee) in enumerate([
             ("Trường THPT Đồng Xoài", 1200, "1990-09-05", True, 11.53, "0"),
             ("Trường THCS Tân Phú", 850, "1995-09-05", True, 11.54, "0"),
@@ -93,7 +99,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _slice(self, start: int, size: int) -> list:
-        return self.state.records[start:start + size]
+        return self._records[start:start + size]
 
     def do_POST(self):
         parts = urlsplit(self.path)
@@ -119,6 +125,14 @@ class _Handler(BaseHTTPRequestHandler):
         st = self.state
         st.requests.append((parts.path, q, dict(self.headers)))
         path = parts.path
+        self._records = st.records
+        if "updated_after" in q:
+            try:
+                since = datetime.datetime.fromisoformat(q["updated_after"])
+                self._records = [r for r in st.records if r.get("updated") and
+                                 datetime.datetime.fromisoformat(r["updated"]) > since]
+            except (TypeError, ValueError):
+                return self._send(400, {"error": "updated_after: not ISO-8601"})
         if path == "/page":
             page, size = int(q.get("page", 1)), int(q.get("size", 3))
             return self._send(200, {"page": page,
@@ -126,27 +140,27 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/offset":
             offset, limit = int(q.get("offset", 0)), int(q.get("limit", 3))
             return self._send(200, {"result": {"items": self._slice(offset, limit),
-                                               "total": len(st.records)}})
+                                               "total": len(self._records)}})
         if path == "/cursor":
             start = int(q["cursor"][1:]) if q.get("cursor") else 0
             limit = int(q.get("limit", 3))
             nxt = start + limit
             return self._send(200, {"items": self._slice(start, limit),
-                                    "next_cursor": "c%d" % nxt if nxt < len(st.records)
+                                    "next_cursor": "c%d" % nxt if nxt < len(self._records)
                                     else None})
         if path == "/next":
             p = int(q.get("p", 1))
-            nxt = "/next?p=%d" % (p + 1) if p * 3 < len(st.records) else None
+            nxt = "/next?p=%d" % (p + 1) if p * 3 < len(self._records) else None
             return self._send(200, {"data": self._slice((p - 1) * 3, 3),
                                     "links": {"next": nxt}})
         if path == "/header":
             if self.headers.get("X-API-Key") != HEADER_KEY:
                 return self._send(401, {"error": "missing key"})
-            return self._send(200, {"data": st.records})
+            return self._send(200, {"data": self._records})
         if path == "/apikey":
             if q.get("apikey") != API_KEY:
                 return self._send(403, {"error": "bad key"})
-            return self._send(200, {"data": st.records})
+            return self._send(200, {"data": self._records})
         if path == "/oauth/items":
             auth = self.headers.get("Authorization", "")
             if not auth.startswith("Bearer ") or auth[7:] not in st.tokens:
@@ -157,15 +171,15 @@ class _Handler(BaseHTTPRequestHandler):
             st.flaky_calls += 1
             if st.flaky_calls <= st.flaky_failures:
                 return self._send(503, {"error": "busy"})
-            return self._send(200, {"data": st.records})
+            return self._send(200, {"data": self._records})
         if path == "/limited":
             st.limited_calls += 1
             if st.limited_calls == 1:
                 return self._send(429, {"error": "slow down"}, {"Retry-After": "1"})
-            return self._send(200, {"data": st.records})
+            return self._send(200, {"data": self._records})
         if path == "/slow":
             time.sleep(st.slow_seconds)
-            return self._send(200, {"data": st.records})
+            return self._send(200, {"data": self._records})
         if path == "/garbage":
             return self._send(200, "<html><body>Bảo trì hệ thống</body></html>", raw=True)
         if path == "/broken":

@@ -248,6 +248,7 @@ def test_fetch_failing_mid_way_leaves_no_file(api_server, tmp_path):
 
 GOOD = {"url": "https://lgsp.example.gov.vn/api/truong", "records_path": "$.data",
         "columns": {"ma": {"path": "$.code"}}}
+TIMED = {"ma": {"path": "$.code"}, "luc": {"path": "$.updated", "type": "timestamp"}}
 
 
 @pytest.mark.parametrize("change,message", [
@@ -273,6 +274,20 @@ GOOD = {"url": "https://lgsp.example.gov.vn/api/truong", "records_path": "$.data
     ({"timeout_seconds": 0}, "timeout_seconds: 0 is less than or equal to the minimum"),
     ({"key": "khong_co"}, "key: 'khong_co' is not one of the columns"),
     ({"incremental": True}, "incremental: needs a key"),
+    ({"since_param": "updated_after"}, "since_param: needs updated_at"),
+    ({"updated_at": "ma"}, "updated_at: is used with since_param"),
+    ({"since_param": "", "updated_at": "ma"}, "since_param: '' should be non-empty"),
+    ({"since_param": "updated_after", "updated_at": "khong_co", "key": "ma"},
+     "updated_at: 'khong_co' is not one of the columns"),
+    ({"since_param": "updated_after", "updated_at": "ma", "key": "ma"},
+     "updated_at: the column ma must have type timestamp or date, not text"),
+    ({"since_param": "updated_after", "updated_at": "luc", "columns": TIMED},
+     "since_param: needs a key"),
+    ({"since_param": "page", "updated_at": "luc", "columns": TIMED, "key": "ma",
+      "pagination": {"type": "page"}},
+     "since_param: the query parameter page is already used"),
+    ({"datasets": [{"name": "ab", "since_param": "tu_ngay"}]},
+     "datasets[0].since_param: needs updated_at"),
     ({"paging": {}}, "Additional properties are not allowed ('paging' was unexpected)"),
     ({"datasets": [{"title": "x"}]}, "datasets[0]: 'name' is a required property"),
     ({"datasets": [{"name": "ab"}, {"name": "ab"}]}, "datasets: two entries have the same"),
@@ -283,6 +298,61 @@ def test_bad_configs_are_refused_naming_the_key(change, message):
     with pytest.raises(ValueError) as err:
         rest.RestApiHarvester().validate_config(json.dumps(cfg))
     assert message in str(err.value)
+
+
+def test_since_param_messages_are_in_vietnamese_too():
+    cfg = dict(GOOD, since_param="updated_after")
+    with pytest.raises(ValueError) as err:
+        rest.RestApiHarvester().validate_config(json.dumps(cfg))
+    vi, en = str(err.value).split(" / ")
+    assert vi.startswith("since_param: ") and vi != en and en.startswith("since_param: ")
+
+
+def test_since_param_in_a_source_file_is_located(tmp_path):
+    """The declarative check (harvest/sources.py) reports it as file:line: field."""
+    import textwrap
+
+    from ckanext.binhphuoc.harvest import sources as S
+
+    folder = tmp_path / "harvesters"
+    folder.mkdir()
+    (folder / "nguon.yaml").write_text(textwrap.dedent("""\
+        name: lgsp-truong-hoc
+        title: Trường học (LGSP)
+        agency: so-giao-duc
+        type: rest_api
+        config:
+          url: https://lgsp.example.vn/api
+          records_path: $.data
+          columns:
+            ma: {path: $.code}
+            cap_nhat: {path: $.updated, type: text}
+          key: ma
+          updated_at: cap_nhat
+          since_param: updated_after
+        """), encoding="utf-8")
+    facts = S.SiteFacts(types={"rest_api"}, agencies={"so-giao-duc": "org"}, environ={},
+                        validators={"rest_api": rest.RestApiHarvester().validate_config})
+    sources, problems = S.load_sources(str(folder), facts)
+    assert sources == [] and len(problems) == 1
+    assert str(problems[0]).startswith("harvesters/nguon.yaml:12: config.updated_at: ")
+    assert "must have type timestamp or date, not text" in str(problems[0])
+    text = (folder / "nguon.yaml").read_text().replace("type: text", "type: timestamp")
+    (folder / "nguon.yaml").write_text(text, encoding="utf-8")
+    sources, problems = S.load_sources(str(folder), facts)
+    assert problems == [] and sources[0].config["since_param"] == "updated_after"
+
+
+def test_fetch_asks_for_the_records_changed_since(api_server):
+    ep = endpoint(api_server, "/page", columns=dict(COLUMNS, cap_nhat={
+        "path": "$.updated", "type": "timestamp"}), key="ma_truong", updated_at="cap_nhat",
+        since_param="updated_after", pagination={"type": "page", "size_param": "size",
+                                                 "size": 3})
+    got = rest.fetch_to_file(ep, since="2026-01-05T08:00:00+07:00")
+    os.unlink(got["file"])
+    assert got["rows"] == 2 and got["max_updated_at"] == "2026-01-07T08:00:00+07:00"
+    assert [q.get("updated_after") for p, q, h in api_server.state.requests] == \
+        ["2026-01-05T08:00:00+07:00"]
 
 
 def test_config_not_json():
@@ -396,6 +466,45 @@ def rows_of(resource_id):
     return [tuple(r[n] for n in names) for r in found["records"]], found["fields"]
 
 
+TIMED_COLUMNS = dict(COLUMNS, cap_nhat={"path": "$.updated", "type": "timestamp",
+                                       "label": "Cập nhật lúc"})
+
+
+def timed_rows(resource_id):
+    return rows_of(resource_id)[0]
+
+
+def row_ids(resource_id):
+    from ckan.tests import helpers
+
+    found = helpers.call_action("datastore_search", resource_id=resource_id, limit=100)
+    return {r["ma_truong"]: r["_id"] for r in found["records"]}
+
+
+def staged_rows(resource_id):
+    """Rows of the resource's staged table (a held refresh), None when none."""
+    import sqlalchemy as sa
+    from ckanext.binhphuoc.harvest.loader import STAGING_SCHEMA, staged_name
+    from ckanext.datastore.backend.postgres import get_write_engine
+
+    ref = '"%s"."%s"' % (STAGING_SCHEMA, staged_name(resource_id))
+    with get_write_engine().connect() as conn:
+        if conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": ref}).scalar() is None:
+            return None
+        return [tuple(r) for r in conn.execute(sa.text(
+            "SELECT ma_truong, ten_truong FROM %s ORDER BY ma_truong" % ref))]
+
+
+def object_extras(source, result):
+    from ckan import model
+    from ckanext.harvest.model import HarvestObject
+
+    obj = model.Session.query(HarvestObject).filter_by(
+        harvest_source_id=source["id"], package_id=result["dataset"]["id"],
+        current=True).one()
+    return {e.key: e.value for e in obj.extras}
+
+
 def show(package_id):
     from ckan.tests import helpers
 
@@ -497,6 +606,113 @@ class TestHarvestCycle:
         assert len(rows) == 7  # absent records are kept in incremental mode
         assert rows[0][1] == "Trường THPT chuyên Đồng Xoài"
         assert rows[1:] == EXPECTED_ROWS[1:]
+
+    def test_since_param_fetches_and_upserts_only_changed_records(self, harvest_env,
+                                                                  api_server):
+        cfg = source_config(api_server, columns=TIMED_COLUMNS, key="ma_truong",
+                            updated_at="cap_nhat", since_param="updated_after")
+        source = make_source(harvest_env, cfg)
+        first, _ = run(source)
+        (r,) = first.values()
+        assert r["state"] == "COMPLETE" and r["report_status"] == "added", r["errors"]
+        # the first run is a full load: no "changed since"
+        assert [q.get("updated_after") for p, q, h in api_server.state.requests] == \
+            [None, None, None]
+        rid = show(r["dataset"]["id"])["resources"][0]["id"]
+        assert timed_rows(rid) == [row + ("2026-01-%02dT08:00:00" % i,)
+                                   for i, row in enumerate(EXPECTED_ROWS, start=1)]
+        ids = row_ids(rid)
+
+        # T002 changes and T008 is added at the source
+        api_server.state.records[1].update(students=900,
+                                           updated="2026-02-01T09:30:00+07:00")
+        api_server.state.records.append({
+            "code": "T008", "name": "Trường THCS Mới", "students": 100,
+            "founded": "2025-09-05", "public": True, "location": {"lat": 11.6},
+            "fee": "0", "updated": "2026-02-02T10:00:00+07:00"})
+        api_server.state.requests.clear()
+        second, _ = run(source)
+        (r,) = second.values()
+        assert r["state"] == "COMPLETE" and r["report_status"] == "updated", r["errors"]
+        # asked with the last run's high-water mark; only the 2 changed records came
+        assert [q.get("updated_after") for p, q, h in api_server.state.requests] == \
+            ["2026-01-07T08:00:00+07:00"]
+        assert object_extras(source, r)["rows"] == "2"
+        rows = timed_rows(rid)
+        assert len(rows) == 8 and len({row[0] for row in rows}) == 8  # no duplicate
+        expected = [row + ("2026-01-%02dT08:00:00" % i,)
+                    for i, row in enumerate(EXPECTED_ROWS, start=1)]
+        expected[1] = ("T002", "Trường THCS Tân Phú", 900, "1995-09-05", True, 11.54, 0,
+                       "2026-02-01T09:30:00")
+        expected.append(("T008", "Trường THCS Mới", 100, "2025-09-05", True, 11.6, 0,
+                         "2026-02-02T10:00:00"))
+        assert rows == expected
+        new_ids = row_ids(rid)
+        assert {k: new_ids[k] for k in ids} == ids  # upserted in place, not reloaded
+
+        # nothing changed since: asked from the new mark, nothing written
+        api_server.state.requests.clear()
+        third, _ = run(source)
+        (r,) = third.values()
+        assert r["state"] == "COMPLETE" and r["report_status"] == "not modified", r["errors"]
+        assert [q.get("updated_after") for p, q, h in api_server.state.requests] == \
+            ["2026-02-02T10:00:00+07:00"]
+        assert timed_rows(rid) == expected and row_ids(rid) == new_ids
+
+        # a column type changes: the table is rebuilt, so every record is read again;
+        # a record the API no longer returns is gone with the full load
+        del api_server.state.records[0]
+        cfg["columns"] = dict(TIMED_COLUMNS, so_hoc_sinh={"path": "$.students",
+                                                          "type": "numeric"})
+        set_config(harvest_env, source, cfg)
+        api_server.state.requests.clear()
+        fourth, _ = run(source)
+        (r,) = fourth.values()
+        assert r["state"] == "COMPLETE", r["errors"]
+        assert [q.get("updated_after") for p, q, h in api_server.state.requests] == \
+            [None, None, None]
+        assert [row[0] for row in timed_rows(rid)] == ["T%03d" % i for i in range(2, 9)]
+
+    def test_since_param_reads_everything_after_a_rejected_refresh(self, harvest_env,
+                                                                   api_server):
+        from ckan.tests import helpers
+
+        def act(user, action, **data):
+            return helpers.call_action(action, context={"user": user["name"],
+                                                        "ignore_auth": False}, **data)
+
+        people = harvest_env
+        cfg = source_config(api_server, columns=TIMED_COLUMNS, key="ma_truong",
+                            updated_at="cap_nhat", since_param="updated_after")
+        source = make_source(people, cfg)
+        (r,) = run(source)[0].values()
+        pid = r["dataset"]["id"]
+        rid = show(pid)["resources"][0]["id"]
+        act(people.owner, "workflow_approve", id=pid)
+        act(people.verifier, "workflow_publish", id=pid)
+
+        # a change is held for review: staged, on a copy of the live rows
+        api_server.state.records[1].update(name="Sai tên", updated="2026-02-01T09:30:00+07:00")
+        api_server.state.requests.clear()
+        (r,) = run(source)[0].values()
+        assert r["state"] == "COMPLETE", r["errors"]
+        assert [q.get("updated_after") for p, q, h in api_server.state.requests] == \
+            ["2026-01-07T08:00:00+07:00"]
+        assert [row[1] for row in staged_rows(rid)][:2] == ["Trường THPT Đồng Xoài",
+                                                           "Sai tên"]
+        assert len(staged_rows(rid)) == 7
+        assert timed_rows(rid)[1][1] == "Trường THCS Tân Phú"
+        act(people.owner, "workflow_reject", id=pid, reason="Tên trường sai")
+        assert staged_rows(rid) is None
+
+        # the next run reads every record again (the rejected change would be skipped)
+        api_server.state.requests.clear()
+        (r,) = run(source)[0].values()
+        assert r["state"] == "COMPLETE", r["errors"]
+        assert [q.get("updated_after") for p, q, h in api_server.state.requests] == \
+            [None, None, None]
+        assert len(staged_rows(rid)) == 7 and staged_rows(rid)[1][1] == "Sai tên"
+        assert timed_rows(rid)[1][1] == "Trường THCS Tân Phú"
 
     @pytest.mark.parametrize("fault,message", [
         ({"url": "/garbage", "pagination": {"type": "none"}}, "did not answer JSON"),

@@ -24,6 +24,9 @@ Source config (JSON; the same keys in the YAML of ``harvesters/``)::
                                 "label": "Mã trường", "description": "..."}, ...},
       "key": ["ma_truong"],                   # optional: rows' unique key
       "incremental": false,                   # true: upsert by key, keep absent rows
+      "updated_at": "cap_nhat",               # with since_param: the column of each
+      "since_param": "updated_after",         # record's change time, and the query
+                                              # parameter asking for changes since
       "timeout_seconds": 30, "retries": 3, "backoff_seconds": 1,
       "rate_limit_per_second": 2, "max_pages": 10000,
       "defaults": {...Vietnamese dataset fields (schemas/dataset.yaml)...},
@@ -38,6 +41,17 @@ named ``defaults.name`` or else after the harvest source.
 Secrets never appear in the config: only the *names* of environment
 variables do, read when a job runs; their values are never stored, logged or
 written into an error message (they are masked).
+
+Incremental harvesting by change time (``since_param`` with ``updated_at``
+and ``key``), as the SQL harvester's ``incremental`` entries: every run
+records the high-water mark, the largest ``updated_at`` value it read
+(HarvestObject extra ``max_updated_at``). A run after a successful one sends
+``<since_param>=<that mark, ISO-8601>`` and upserts the returned records by
+``key`` (the loader's incremental load). Every record is read (no parameter)
+and the table replaced — rows no longer returned deleted — on the first run,
+when the loader would rebuild the table anyway (``loader.full_reload_reason``:
+other columns or types, no unique index on the key, a held refresh of the
+dataset rejected or withdrawn) and when the dataset is not active.
 
 Stages:
 
@@ -177,6 +191,8 @@ _ENDPOINT_PROPERTIES: dict[str, Any] = {
     "key": {"oneOf": [{"type": "string", "minLength": 1},
                       {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
     "incremental": {"type": "boolean"},
+    "updated_at": {"type": "string", "minLength": 1},
+    "since_param": {"type": "string", "minLength": 1},
     "timeout_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 600},
     "retries": {"type": "integer", "minimum": 0, "maximum": 10},
     "backoff_seconds": {"type": "number", "minimum": 0, "maximum": 60},
@@ -272,10 +288,75 @@ def parse_config(text: str | dict | None) -> dict:
                 raise ConfigError("%skey: '%s' is not one of the columns" % (where, k))
         if ep.get("incremental") and not keys:
             raise ConfigError("%sincremental: needs a key" % where)
+        _check_since(ep, where, keys)
     names = [ep["name"] for ep in cfg.get("datasets") or []]
     if len(set(names)) != len(names):
         raise ConfigError("datasets: two entries have the same name")
     return cfg
+
+
+def _check_since(ep: dict, where: str, keys: list[str]) -> None:
+    """``since_param`` and ``updated_at`` (incremental harvesting by change
+    time) go together, with a key; ConfigError names the key at fault."""
+    from .common import N_, bilingual
+
+    since, updated_at = ep.get("since_param"), ep.get("updated_at")
+    if updated_at and not since:
+        raise ConfigError(bilingual(N_(
+            "{key}: is used with since_param (the query parameter asking the API for the "
+            "records changed since the last run)"), key=where + "updated_at"))
+    if not since:
+        return
+    if not updated_at:
+        raise ConfigError(bilingual(N_(
+            "{key}: needs updated_at (the column holding each record's change time)"),
+            key=where + "since_param"))
+    if updated_at not in ep["columns"]:
+        raise ConfigError(bilingual(N_("{key}: '{column}' is not one of the columns"),
+                                    key=where + "updated_at", column=updated_at))
+    kind = ep["columns"][updated_at].get("type", "text")
+    if kind not in ("timestamp", "date"):
+        raise ConfigError(bilingual(N_(
+            "{key}: the column {column} must have type timestamp or date, not {type}"),
+            key=where + "updated_at", column=updated_at, type=kind))
+    if not keys:
+        raise ConfigError(bilingual(N_(
+            "{key}: needs a key (the columns by which changed records replace the stored "
+            "ones)"), key=where + "since_param"))
+    pag = ep.get("pagination") or {}
+    taken = set(ep.get("params") or {}) | {
+        pag.get(k) for k in ("param", "size_param") if pag.get(k)}
+    if pag.get("type") == "page":
+        taken.add(pag.get("param", "page"))
+    elif pag.get("type") == "offset":
+        taken.add(pag.get("param", "offset"))
+    if (ep.get("auth") or {}).get("type") == "api_key":
+        taken.add(ep["auth"]["param"])
+    if since in taken:
+        raise ConfigError(bilingual(N_(
+            "{key}: the query parameter {param} is already used by params, pagination "
+            "or auth"), key=where + "since_param", param=since))
+
+
+def incremental_by_time(ep: dict) -> bool:
+    """Whether the endpoint is harvested incrementally by change time."""
+    return bool(ep.get("since_param") and ep.get("updated_at"))
+
+
+def _instant(text: str) -> datetime.datetime:
+    """An ISO-8601 date or timestamp, comparable with any other (UTC when it
+    has an offset)."""
+    value = datetime.datetime.fromisoformat(text)
+    if value.tzinfo is not None:
+        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def later(a: str | None, b: str | None) -> str | None:
+    """The later of two ISO-8601 values (None: unknown)."""
+    if not a or not b:
+        return a or b
+    return b if _instant(b) > _instant(a) else a
 
 
 def _as_list(value) -> list[str]:
@@ -591,12 +672,20 @@ def loader_columns(columns: dict) -> list:
             for name, col in columns.items()]
 
 
-def fetch_to_file(ep: dict, directory: str | None = None) -> dict:
+def fetch_to_file(ep: dict, directory: str | None = None, since: str | None = None) -> dict:
     """Page through the endpoint, writing mapped rows as JSON lines to a
-    temporary file. Returns {"file", "rows", "sha256"}; on any error the file
-    is removed and ApiError raised."""
+    temporary file. Returns {"file", "rows", "sha256", "max_updated_at"}
+    (the largest value of the ``updated_at`` column, None without it or
+    without values); on any error the file is removed and ApiError raised.
+
+    ``since``: only the records changed since then (ISO-8601), asked for
+    with the query parameter ``since_param``."""
     client = ApiClient(ep)
+    if since is not None:
+        client.params[ep["since_param"]] = since
     mapper = RowMapper(ep["columns"])
+    at = list(ep["columns"]).index(ep["updated_at"]) if incremental_by_time(ep) else None
+    high: str | None = None
     digest = hashlib.sha256()
     fd, path = tempfile.mkstemp(prefix="rest-harvest-", suffix=".jsonl", dir=directory)
     n = 0
@@ -604,14 +693,17 @@ def fetch_to_file(ep: dict, directory: str | None = None) -> dict:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             for record in client.records():
                 n += 1
-                line = json.dumps(mapper.row(record, n), ensure_ascii=False,
+                row = mapper.row(record, n)
+                if at is not None and row[at] is not None:
+                    high = later(high, row[at])
+                line = json.dumps(row, ensure_ascii=False,
                                   separators=(",", ":")) + "\n"
                 digest.update(line.encode("utf-8"))
                 out.write(line)
     except BaseException:
         os.unlink(path)
         raise
-    return {"file": path, "rows": n, "sha256": digest.hexdigest()}
+    return {"file": path, "rows": n, "sha256": digest.hexdigest(), "max_updated_at": high}
 
 
 def read_rows(path: str) -> Iterator[list]:
@@ -682,7 +774,8 @@ class RestApiHarvester(HarvesterBase, SingletonPlugin):
         ep = content["endpoint"]
         started = time.monotonic()
         try:
-            result = fetch_to_file(ep)
+            since = self._since(harvest_object, ep)
+            result = fetch_to_file(ep, since=since)
         except ApiError as e:
             self._save_object_error("%s: %s" % (ep["url"], e), harvest_object, "Fetch")
             return False
@@ -692,10 +785,34 @@ class RestApiHarvester(HarvesterBase, SingletonPlugin):
                                     harvest_object, "Fetch")
             return False
         result["fetch_seconds"] = round(time.monotonic() - started, 3)
+        result["since"] = since
         content["fetched"] = result
         harvest_object.content = json.dumps(content, ensure_ascii=False)
         harvest_object.save()
         return True
+
+    def _since(self, harvest_object, ep: dict) -> str | None:
+        """The high-water mark of the last successful run, when this run may
+        ask the API for the records changed since then; None: read every
+        record (first run, no mark, the table is to be rebuilt anyway, the
+        dataset is not active)."""
+        if not incremental_by_time(ep):
+            return None
+        source = harvest_object.source or harvest_object.job.source
+        mark = _previous_extras(source.id, harvest_object.guid).get("max_updated_at")
+        if not mark:
+            return None
+        package_id, resource_id = _ids(source, ep)
+        existing = _package_or_none(package_id)
+        if existing is None or existing.get("state") != "active":
+            return None
+        from ckanext.binhphuoc.harvest import common, loader
+
+        staged = common.refresh_held(harvest_object, package_id)
+        if loader.full_reload_reason(resource_id, loader_columns(ep["columns"]),
+                                     _as_list(ep.get("key")), staged=staged):
+            return None
+        return mark
 
     # -- import ----------------------------------------------------------
     def import_stage(self, harvest_object):
@@ -714,8 +831,7 @@ class RestApiHarvester(HarvesterBase, SingletonPlugin):
 
     def _import(self, harvest_object, ep: dict, fetched: dict):
         source = harvest_object.source or harvest_object.job.source
-        package_id = str(uuid.uuid5(_ID_NAMESPACE, "%s:%s" % (source.id, ep["name"])))
-        resource_id = str(uuid.uuid5(_ID_NAMESPACE, "%s:data" % package_id))
+        package_id, resource_id = _ids(source, ep)
         wanted = self._package_dict(source, ep, package_id, resource_id)
         meta_sha = hashlib.sha256(json.dumps(
             [wanted, ep["columns"], _as_list(ep.get("key"))], sort_keys=True,
@@ -725,9 +841,14 @@ class RestApiHarvester(HarvesterBase, SingletonPlugin):
         existing = _package_or_none(package_id)
         rows_changed = previous.get("rows_sha256") != fetched["sha256"]
         meta_changed = previous.get("meta_sha256") != meta_sha
+        since = fetched.get("since")
+        # the high-water mark: the largest change time read so far
+        mark = fetched.get("max_updated_at") if incremental_by_time(ep) else None
+        if since:
+            mark = later(previous.get("max_updated_at"), mark)
 
         for key, value in (("rows_sha256", fetched["sha256"]), ("meta_sha256", meta_sha),
-                           ("rows", str(fetched["rows"]))):
+                           ("rows", str(fetched["rows"])), ("max_updated_at", mark or "")):
             harvest_object.extras.append(HarvestObjectExtra(key=key, value=value))
 
         if existing and existing.get("state") == "active" and not rows_changed \
@@ -765,11 +886,25 @@ class RestApiHarvester(HarvesterBase, SingletonPlugin):
         # a refresh of a published dataset held for review: rows to the staged table
         staged = existing is not None and existing.get("state") == "active" and \
             common.refresh_held(harvest_object, package_id)
+        columns = loader_columns(ep["columns"])
+        key = _as_list(ep.get("key"))
+        if since and loader.full_reload_reason(resource_id, columns, key, staged=staged):
+            # only the changed records were read, but the table must be rebuilt
+            # (e.g. the held refresh was rejected meanwhile): the next run reads all
+            self._save_object_error(common.bilingual(common.N_(
+                "{name}: only the records changed since {since} were read, but the "
+                "table must be reloaded in full; the previous data is kept and the next "
+                "run reads every record"), name=ep["name"], since=since),
+                harvest_object, "Import")
+            return False
+        by_time = incremental_by_time(ep)
         try:
-            result = loader.load(resource_id, loader_columns(ep["columns"]),
-                                 read_rows(fetched["file"]),
-                                 key=_as_list(ep.get("key")) or None,
-                                 incremental=bool(ep.get("incremental")),
+            result = loader.load(resource_id, columns, read_rows(fetched["file"]),
+                                 key=key or None,
+                                 incremental=bool(ep.get("incremental") or by_time),
+                                 # a full read of a source read by change time is the
+                                 # whole table: records no longer returned go
+                                 delete_missing=by_time and not since,
                                  previous_digest=previous.get("load_digest") or None,
                                  staged=staged)
         except Exception as e:  # noqa: BLE001 — the previous rows stay
@@ -796,6 +931,9 @@ class RestApiHarvester(HarvesterBase, SingletonPlugin):
                 tk.get_action("package_patch")(dict(context), {
                     "id": package_id, "data_updated": today})
         _mark_current(harvest_object, package_id)
+        if not result.changed and not meta_changed and existing is not None \
+                and existing.get("state") == "active":
+            return "unchanged"  # e.g. the API had no record changed since the last run
         return True
 
     def _package_dict(self, source, ep: dict, package_id: str, resource_id: str) -> dict:
@@ -822,6 +960,12 @@ class RestApiHarvester(HarvesterBase, SingletonPlugin):
              "name": "%s (JSON)" % title, "url": dump + "?format=json", "format": "JSON"},
         ]
         return data
+
+
+def _ids(source, ep: dict) -> tuple[str, str]:
+    """The stable ids of an endpoint's dataset and of its DataStore resource."""
+    package_id = str(uuid.uuid5(_ID_NAMESPACE, "%s:%s" % (source.id, ep["name"])))
+    return package_id, str(uuid.uuid5(_ID_NAMESPACE, "%s:data" % package_id))
 
 
 def _defer_constraint():
