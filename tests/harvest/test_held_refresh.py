@@ -295,3 +295,50 @@ def test_publish_or_reject_during_a_load_is_a_field_error(sqlite_source, make_so
     assert _names(_public_rows(rid)) == OLD and _staged(rid)[0] == ("T01", "Mới")
     act(people.verifier, "workflow_publish", id=ds["id"])
     assert _public_rows(rid)[0]["ten"] == "Mới"
+
+
+
+def _held_refresh(db, make_source, act, people):
+    """A published harvested dataset with a refresh held in a staged table."""
+    _create_source_tables(db)
+    source = make_source(db)
+    run_test(source)
+    ds = _publish_first(act, people, "csdl-giao-duc-truong-hoc")
+    rid = _datastore_resource(ds)["id"]
+    db.execute("UPDATE truong_hoc SET ten = 'Mới' WHERE ma = 'T01'")
+    job = run_test(source)
+    assert job["stats"]["updated"] == 1, _job_errors(job["id"])
+    assert _staged(rid)[0] == ("T01", "Mới")
+    return ds, rid
+
+
+@pytest.mark.parametrize("action", ["package_delete", "dataset_purge"])
+def test_deleting_the_dataset_drops_the_staged_rows(sqlite_source, make_source, act, people,
+                                                   action):
+    """A harvested dataset deleted (or purged) while a refresh is held for
+    review leaves no staged table behind."""
+    from ckan import model
+
+    ds, rid = _held_refresh(sqlite_source, make_source, act, people)
+    act(people.sysadmin, action, id=ds["id"])
+    assert _staged(rid) is None
+    pkg = model.Package.get(ds["id"])
+    assert (pkg is None) if action == "dataset_purge" else (pkg.state == "deleted")
+
+
+def test_deleting_during_a_load_is_a_field_error(sqlite_source, make_source, act, people):
+    import sqlalchemy as sa
+    from ckan.plugins import toolkit as tk
+    from ckanext.datastore.backend.postgres import get_write_engine
+
+    ds, rid = _held_refresh(sqlite_source, make_source, act, people)
+    with get_write_engine().connect() as loading:
+        loading.execute(sa.text("SELECT pg_advisory_lock(hashtext(:t))"),
+                        {"t": "binhphuoc_load:" + rid})
+        with pytest.raises(tk.ValidationError) as err:
+            act(people.sysadmin, "package_delete", id=ds["id"])
+        assert list(err.value.error_dict) == ["workflow_state"]
+        loading.execute(sa.text("SELECT pg_advisory_unlock_all()"))
+    # nothing changed: the dataset and its held rows are there
+    assert _dataset(ds["id"])["state"] == "active"
+    assert _staged(rid)[0] == ("T01", "Mới")

@@ -340,6 +340,33 @@ resource_update = _resource_change("resource_update")
 resource_delete = _resource_change("resource_delete")
 
 
+def _drop_staged_rows(action: str, context: Context, data_dict: dict[str, Any]) -> None:
+    """Before a dataset is deleted or purged: drop the staged DataStore
+    tables of its pending revision (a held harvested refresh, docs/workflow.md),
+    which nothing would publish or reject any more. A load running into them
+    refuses the call with a ``workflow_state`` error; nothing changes."""
+    tk.check_access(action, context, data_dict)
+    pkg = model.Package.get(data_dict.get("id") or "")
+    if pkg is None:
+        return  # the action itself answers "not found"
+    from . import staged_data
+
+    row = wf_model.get_row(pkg.id)
+    staged_data.discard(pkg, row["revision"] if row else None)
+
+
+@tk.chained_action
+def package_delete(up: Action, context: Context, data_dict: dict[str, Any]) -> Any:
+    _drop_staged_rows("package_delete", context, data_dict)
+    return up(context, data_dict)
+
+
+@tk.chained_action
+def dataset_purge(up: Action, context: Context, data_dict: dict[str, Any]) -> Any:
+    _drop_staged_rows("dataset_purge", context, data_dict)
+    return up(context, data_dict)
+
+
 @tk.side_effect_free
 def workflow_revision_show(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
     """The pending revision of a published dataset, field by field against
@@ -408,6 +435,8 @@ def get_actions() -> dict[str, Any]:
         "resource_create": resource_create,
         "resource_update": resource_update,
         "resource_delete": resource_delete,
+        "package_delete": package_delete,
+        "dataset_purge": dataset_purge,
         "workflow_revision_show": workflow_revision_show,
         "bulk_update_public": bulk_update_public,
         "bulk_update_private": bulk_update_private,
