@@ -33,7 +33,7 @@ new staged load replaces it (an incremental one upserts into it, or into a
 copy of the live rows when there is none yet). :func:`begin_publish_staged`
 swaps it in atomically when the revision is published;
 :func:`discard_staged` drops it when the revision is rejected or the dataset
-withdrawn, and records the resource so that its next load reads every row
+withdrawn, deleted or purged, and records the resource so that its next load reads every row
 (an incremental load would otherwise miss the discarded changes).
 """
 from __future__ import annotations

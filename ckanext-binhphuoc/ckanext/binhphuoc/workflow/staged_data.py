@@ -9,7 +9,9 @@ revision: the harvesters ask :func:`refresh_held` before loading and call
 :func:`hold` after a staged load changed rows (a pending revision exists
 then, even when only the rows changed); ``workflow_publish`` swaps the staged
 tables in (:func:`begin_publish`, committed with the transition);
-``workflow_reject`` and ``workflow_withdraw`` drop them (:func:`discard`).
+``workflow_reject`` and ``workflow_withdraw`` drop them (:func:`discard`), and
+so do ``package_delete`` and ``dataset_purge`` of the dataset (chained in
+actions.py) before it is deleted.
 """
 from __future__ import annotations
 
