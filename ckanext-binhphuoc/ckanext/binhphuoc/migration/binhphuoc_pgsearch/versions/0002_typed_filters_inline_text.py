@@ -11,9 +11,6 @@
   being fetched from TOAST for every match.  Rows indexed before this
   revision keep their old storage until the index is rebuilt
   (``ckan search-index rebuild``), which also compacts ``tsv``.
-* ``fkeys``: the keys of the fields one facets on (``keys`` minus ids,
-  names, dates, addresses and the filter columns), so facet counts unnest
-  fewer values; NULL for rows indexed before (facets then use ``keys``).
 * ``binhphuoc_search.f_unaccent`` is ``unaccent`` declared IMMUTABLE, so a
   query's tsquery is folded to a constant when the statement is planned and
   the planner can estimate it (and use the GIN index).
@@ -46,8 +43,7 @@ def upgrade():
             ADD COLUMN IF NOT EXISTS state text,
             ADD COLUMN IF NOT EXISTS capacity text,
             ADD COLUMN IF NOT EXISTS dataset_type text,
-            ADD COLUMN IF NOT EXISTS permission_labels text[],
-            ADD COLUMN IF NOT EXISTS fkeys text[]
+            ADD COLUMN IF NOT EXISTS permission_labels text[]
         """
     )
     op.execute(
@@ -99,8 +95,7 @@ def upgrade():
         """
         ALTER TABLE binhphuoc_search.doc
             ALTER COLUMN tsv SET STORAGE MAIN,
-            ALTER COLUMN keys SET STORAGE MAIN,
-            ALTER COLUMN fkeys SET STORAGE MAIN
+            ALTER COLUMN keys SET STORAGE MAIN
         """
     )
     op.execute(
@@ -168,7 +163,6 @@ def downgrade():
             DROP COLUMN IF EXISTS state,
             DROP COLUMN IF EXISTS capacity,
             DROP COLUMN IF EXISTS dataset_type,
-            DROP COLUMN IF EXISTS permission_labels,
-            DROP COLUMN IF EXISTS fkeys
+            DROP COLUMN IF EXISTS permission_labels
         """
     )
