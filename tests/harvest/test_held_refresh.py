@@ -17,6 +17,7 @@ from .test_sql_harvester import (
     _create_source_tables,
     _dataset,
     _datastore_resource,
+    _fail_after_20000_rows,
     _insert,
     _job_errors,
     run_test,
@@ -81,6 +82,22 @@ def _publish_first(act, people, name):
     act(people.owner, "workflow_approve", id=ds["id"])
     act(people.verifier, "workflow_publish", id=ds["id"])
     return ds
+
+
+def _held_refresh(db, make_source, act, people, ma="T01", ten="Mới"):
+    """A published harvested dataset with a refresh held in a staged table
+    (the source's row ``ma`` renamed ``ten``); returns it, its DataStore
+    resource id and the harvest source."""
+    _create_source_tables(db)
+    source = make_source(db)
+    run_test(source)
+    ds = _publish_first(act, people, "csdl-giao-duc-truong-hoc")
+    rid = _datastore_resource(ds)["id"]
+    db.execute("UPDATE truong_hoc SET ten = '%s' WHERE ma = '%s'" % (ten, ma))
+    job = run_test(source)
+    assert job["stats"]["updated"] == 1, _job_errors(job["id"])
+    assert (ma, ten) in _staged(rid)
+    return ds, rid, source
 
 
 def _names(records):
@@ -159,15 +176,7 @@ def test_held_refresh_is_published_with_the_revision(sqlite_source, make_source,
 
 def test_rejected_or_withdrawn_refresh_drops_the_staged_rows(sqlite_source, make_source, act,
                                                              people):
-    db = sqlite_source
-    _create_source_tables(db)
-    source = make_source(db)
-    run_test(source)
-    ds = _publish_first(act, people, "csdl-giao-duc-truong-hoc")
-    rid = _datastore_resource(ds)["id"]
-
-    db.execute("UPDATE truong_hoc SET ten = 'Sai' WHERE ma = 'T02'")
-    run_test(source)
+    ds, rid, source = _held_refresh(sqlite_source, make_source, act, people, "T02", "Sai")
     assert [t for _m, t in _staged(rid)] == [OLD[0][1], "Sai", OLD[2][1]]
     act(people.owner, "workflow_reject", id=ds["id"], reason="Tên trường sai")
     assert _staged(rid) is None
@@ -234,11 +243,7 @@ def test_failed_held_load_leaves_live_and_staged_rows(postgres_source, make_sour
     run_test(source)
     assert _staged(rid)[0] == ("T1", "mới T1") and len(_staged(rid)) == 100
 
-    # the source now fails after 20000 rows (division by zero on the server side)
-    db.execute("DROP TABLE truong_hoc")
-    db.execute("CREATE VIEW truong_hoc AS SELECT 'T' || i AS ma, "
-               "CASE WHEN i < 20000 THEN 'hỏng ' || i ELSE (1 / (i - i))::text END AS ten "
-               "FROM generate_series(1, 30000) i")
+    _fail_after_20000_rows(db, "truong_hoc", "'T' || i AS ma", "hỏng")
     job = run_test(source)
     assert job["stats"]["errored"] == 1
     assert "division by zero" in " ".join(_job_errors(job["id"]))
@@ -270,14 +275,7 @@ def test_publish_or_reject_during_a_load_is_a_field_error(sqlite_source, make_so
     from ckan.plugins import toolkit as tk
     from ckanext.datastore.backend.postgres import get_write_engine
 
-    db = sqlite_source
-    _create_source_tables(db)
-    source = make_source(db)
-    run_test(source)
-    ds = _publish_first(act, people, "csdl-giao-duc-truong-hoc")
-    rid = _datastore_resource(ds)["id"]
-    db.execute("UPDATE truong_hoc SET ten = 'Mới' WHERE ma = 'T01'")
-    run_test(source)
+    ds, rid, _source = _held_refresh(sqlite_source, make_source, act, people)
     act(people.owner, "workflow_approve", id=ds["id"])
 
     # a load of the resource is running (it holds the resource's load lock)
@@ -298,20 +296,6 @@ def test_publish_or_reject_during_a_load_is_a_field_error(sqlite_source, make_so
 
 
 
-def _held_refresh(db, make_source, act, people):
-    """A published harvested dataset with a refresh held in a staged table."""
-    _create_source_tables(db)
-    source = make_source(db)
-    run_test(source)
-    ds = _publish_first(act, people, "csdl-giao-duc-truong-hoc")
-    rid = _datastore_resource(ds)["id"]
-    db.execute("UPDATE truong_hoc SET ten = 'Mới' WHERE ma = 'T01'")
-    job = run_test(source)
-    assert job["stats"]["updated"] == 1, _job_errors(job["id"])
-    assert _staged(rid)[0] == ("T01", "Mới")
-    return ds, rid
-
-
 @pytest.mark.parametrize("action", ["package_delete", "dataset_purge"])
 def test_deleting_the_dataset_drops_the_staged_rows(sqlite_source, make_source, act, people,
                                                    action):
@@ -319,7 +303,7 @@ def test_deleting_the_dataset_drops_the_staged_rows(sqlite_source, make_source, 
     review leaves no staged table behind."""
     from ckan import model
 
-    ds, rid = _held_refresh(sqlite_source, make_source, act, people)
+    ds, rid, _source = _held_refresh(sqlite_source, make_source, act, people)
     act(people.sysadmin, action, id=ds["id"])
     assert _staged(rid) is None
     pkg = model.Package.get(ds["id"])
@@ -331,7 +315,7 @@ def test_deleting_during_a_load_is_a_field_error(sqlite_source, make_source, act
     from ckan.plugins import toolkit as tk
     from ckanext.datastore.backend.postgres import get_write_engine
 
-    ds, rid = _held_refresh(sqlite_source, make_source, act, people)
+    ds, rid, _source = _held_refresh(sqlite_source, make_source, act, people)
     with get_write_engine().connect() as loading:
         loading.execute(sa.text("SELECT pg_advisory_lock(hashtext(:t))"),
                         {"t": "binhphuoc_load:" + rid})

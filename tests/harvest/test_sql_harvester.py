@@ -250,6 +250,16 @@ def test_run_test_path_and_incremental_changes(source_db, make_source):
     assert job3["stats"]["not modified"] == 1, _job_errors(job3["id"])
 
 
+def _fail_after_20000_rows(db, table, key, prefix):
+    """The source's ``table`` becomes a view of 30000 rows (``key`` and
+    ``ten`` = ``prefix`` and the row number) that fails after 20000 rows
+    (division by zero on the server side)."""
+    db.execute("DROP TABLE %s" % table)
+    db.execute("CREATE VIEW %s AS SELECT %s, "
+               "CASE WHEN i < 20000 THEN '%s ' || i ELSE (1 / (i - i))::text END AS ten "
+               "FROM generate_series(1, 30000) i" % (table, key, prefix))
+
+
 def test_source_failing_mid_load_keeps_the_previous_data(postgres_source, make_source):
     db = postgres_source
     _create_source_tables(db)
@@ -259,11 +269,7 @@ def test_source_failing_mid_load_keeps_the_previous_data(postgres_source, make_s
     assert run_test(source)["stats"]["added"] == 1
     rid = _datastore_resource(_dataset("csdl-giao-duc-so-lieu"))["id"]
 
-    # the source now fails after 20000 rows (division by zero on the server side)
-    db.execute("DROP TABLE so_lieu")
-    db.execute("CREATE VIEW so_lieu AS SELECT i AS stt, "
-               "CASE WHEN i < 20000 THEN 'mới ' || i ELSE (1 / (i - i))::text END AS ten "
-               "FROM generate_series(1, 30000) i")
+    _fail_after_20000_rows(db, "so_lieu", "i AS stt", "mới")
     job = run_test(source)
     assert job["stats"]["errored"] == 1
     errors = " ".join(_job_errors(job["id"]))

@@ -495,17 +495,7 @@ class _Rows:
                  names: list[str], since: Any = None) -> None:
         self.max_updated: Any = None
         conn = conn.execution_options(stream_results=True, max_row_buffer=5000)
-        if entry["kind"] == "table":
-            schema, name = _split(entry["table"])
-            table = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=conn)
-            stmt = sa.select(*[table.c[n] for n in names])
-            if since is not None:
-                stmt = stmt.where(table.c[entry["updated_at"]] > since)
-        else:
-            stmt = sa.select(*[sa.column(n) for n in names]).select_from(_from_clause(entry))
-            if since is not None:
-                stmt = stmt.where(sa.column(entry["updated_at"]) > since)
-        self.result = conn.execute(stmt)
+        self.result = conn.execute(_select(conn, entry, names, since))
         self._at = names.index(entry["updated_at"]) if entry.get("updated_at") else None
         self._head: list[tuple[Any, ...]] = []
         self._rest: Iterator[tuple[Any, ...]] | None = None
