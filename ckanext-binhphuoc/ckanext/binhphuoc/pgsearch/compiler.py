@@ -121,6 +121,8 @@ FILTER_COLUMNS = {
     "capacity": doc_table.c.capacity,
     "dataset_type": doc_table.c.dataset_type,
 }
+# Multi-valued ones: a term is "the array contains the value".
+FILTER_ARRAYS = {"permission_labels": doc_table.c.permission_labels}
 # Fields nobody facets on (one value per dataset, dates, addresses, the
 # filters above): ``fkeys`` holds the keys of every other field, so facet
 # counts unnest ~15 values per matching dataset instead of ~36.  A facet on
@@ -133,8 +135,6 @@ NOT_FACETED = frozenset({
     "license_url", "license_title", "version", "num_resources", "num_tags",
     "isopen", "revision_id",
 })
-# Multi-valued ones: a term is "the array contains the value".
-FILTER_ARRAYS = {"permission_labels": doc_table.c.permission_labels}
 
 
 def value_string(value: Any) -> str:
