@@ -289,11 +289,12 @@ def _mapping_errors(key: Any, data: dict[Any, Any], errors: dict[Any, Any],
 
 
 def _real_request() -> bool:
-    """Whether this runs for a real HTTP request (a WSGI server sets
-    REMOTE_ADDR; the harvest consumers' test request context does not)."""
+    """Whether this runs for a real HTTP request: a WSGI server always puts
+    REMOTE_ADDR in the environ (empty over some unix sockets, which still
+    counts); the harvest consumers' test request context has no such key."""
     from flask import has_request_context, request
 
-    return has_request_context() and bool(request.environ.get("REMOTE_ADDR"))
+    return has_request_context() and "REMOTE_ADDR" in request.environ
 
 
 def _being_imported(package_id: Any) -> bool:
