@@ -714,6 +714,44 @@ class TestHarvestCycle:
         assert len(staged_rows(rid)) == 7 and staged_rows(rid)[1][1] == "Sai tên"
         assert timed_rows(rid)[1][1] == "Trường THCS Tân Phú"
 
+    def test_same_records_are_proposed_again_after_a_rejected_refresh(self, harvest_env,
+                                                                      api_server):
+        """A source without since_param whose records have not changed since
+        a held refresh was rejected proposes them again (as sql_database
+        does), rather than skipping them as unchanged."""
+        from ckan.tests import helpers
+
+        def act(user, action, **data):
+            return helpers.call_action(action, context={"user": user["name"],
+                                                        "ignore_auth": False}, **data)
+
+        people = harvest_env
+        source = make_source(people, source_config(api_server))
+        (r,) = run(source)[0].values()
+        pid = r["dataset"]["id"]
+        rid = show(pid)["resources"][0]["id"]
+        act(people.owner, "workflow_approve", id=pid)
+        act(people.verifier, "workflow_publish", id=pid)
+
+        api_server.state.records[1]["name"] = "Sai tên"
+        (r,) = run(source)[0].values()
+        assert r["state"] == "COMPLETE", r["errors"]
+        assert [row[1] for row in staged_rows(rid)][1] == "Sai tên"
+        act(people.owner, "workflow_reject", id=pid, reason="Tên trường sai")
+        assert staged_rows(rid) is None
+
+        # the API returns the very same records: they are proposed again
+        (r,) = run(source)[0].values()
+        assert r["state"] == "COMPLETE" and r["report_status"] == "updated", r["errors"]
+        assert len(staged_rows(rid)) == 7 and staged_rows(rid)[1][1] == "Sai tên"
+        assert rows_of(rid)[0][1][1] == "Trường THCS Tân Phú"
+        assert act(people.owner, "workflow_revision_show", id=pid)["revision_state"] == \
+            "submitted"
+        # and then, nothing new: not modified, the held refresh stays
+        (r,) = run(source)[0].values()
+        assert r["state"] == "COMPLETE" and r["report_status"] == "not modified", r["errors"]
+        assert len(staged_rows(rid)) == 7
+
     @pytest.mark.parametrize("fault,message", [
         ({"url": "/garbage", "pagination": {"type": "none"}}, "did not answer JSON"),
         ({"url": "/broken"}, "HTTP 500"),

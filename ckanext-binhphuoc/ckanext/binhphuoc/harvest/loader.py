@@ -481,6 +481,14 @@ def discard_staged(resource_ids: Iterable[str]) -> list[str]:
     return dropped
 
 
+def refresh_discarded(resource_id: str) -> bool:
+    """A held refresh of the resource was discarded (rejected, withdrawn)
+    since its last load: the next load reads every row, and a harvester
+    must not skip it because the source returns the same rows as before."""
+    with _engine().connect() as conn:
+        return _was_discarded(conn, resource_id)
+
+
 def _site_context() -> dict[str, Any]:
     import ckan.plugins.toolkit as tk
     site = tk.get_action("get_site_user")({"ignore_auth": True}, {})

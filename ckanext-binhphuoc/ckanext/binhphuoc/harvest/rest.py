@@ -51,7 +51,10 @@ records the high-water mark, the largest ``updated_at`` value it read
 and the table replaced — rows no longer returned deleted — on the first run,
 when the loader would rebuild the table anyway (``loader.full_reload_reason``:
 other columns or types, no unique index on the key, a held refresh of the
-dataset rejected or withdrawn) and when the dataset is not active.
+dataset rejected or withdrawn) and when the dataset is not active. Records
+byte-identical to the last run's are not loaded again, except after a held
+refresh was rejected or withdrawn (``loader.refresh_discarded``): they are
+proposed again, as the SQL harvester does.
 
 Stages:
 
@@ -851,8 +854,12 @@ class RestApiHarvester(HarvesterBase, SingletonPlugin):
                            ("rows", str(fetched["rows"])), ("max_updated_at", mark or "")):
             harvest_object.extras.append(HarvestObjectExtra(key=key, value=value))
 
+        from ckanext.binhphuoc.harvest import common, loader
+
+        # the same rows as last time, unless a held refresh of them was
+        # rejected or withdrawn meanwhile: they are proposed again
         if existing and existing.get("state") == "active" and not rows_changed \
-                and not meta_changed:
+                and not meta_changed and not loader.refresh_discarded(resource_id):
             harvest_object.package_id = package_id
             harvest_object.save()
             _mark_current(harvest_object, package_id)
@@ -880,8 +887,6 @@ class RestApiHarvester(HarvesterBase, SingletonPlugin):
             self._save_object_error("Invalid dataset %s: %s" % (ep["name"], _errors(e)),
                                     harvest_object, "Import")
             return False
-
-        from ckanext.binhphuoc.harvest import common, loader
 
         # a refresh of a published dataset held for review: rows to the staged table
         staged = existing is not None and existing.get("state") == "active" and \
