@@ -300,14 +300,25 @@ def test_publish_or_reject_during_a_load_is_a_field_error(sqlite_source, make_so
 def test_deleting_the_dataset_drops_the_staged_rows(sqlite_source, make_source, act, people,
                                                    action):
     """A harvested dataset deleted (or purged) while a refresh is held for
-    review leaves no staged table behind."""
+    review leaves no staged table behind, nor its pending revision."""
     from ckan import model
+    from ckanext.binhphuoc.workflow import model as wf_model
 
     ds, rid, _source = _held_refresh(sqlite_source, make_source, act, people)
+    assert wf_model.get_row(ds["id"])["revision"] is not None
     act(people.sysadmin, action, id=ds["id"])
     assert _staged(rid) is None
     pkg = model.Package.get(ds["id"])
     assert (pkg is None) if action == "dataset_purge" else (pkg.state == "deleted")
+    row = wf_model.get_row(ds["id"])
+    assert row is None or row["revision"] is None
+    if action == "package_delete":
+        # restored: no orphan revision of the deleted dataset
+        pkg.state = "active"
+        model.Session.commit()
+        assert act(people.owner, "workflow_revision_show", id=ds["id"])[
+            "revision_state"] is None
+        assert wf_model.get_row(ds["id"])["state"] == "published"
 
 
 def test_deleting_during_a_load_is_a_field_error(sqlite_source, make_source, act, people):

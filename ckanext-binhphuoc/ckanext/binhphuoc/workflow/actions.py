@@ -341,18 +341,21 @@ resource_delete = _resource_change("resource_delete")
 
 
 def _drop_staged_rows(action: str, context: Context, data_dict: dict[str, Any]) -> None:
-    """Before a dataset is deleted or purged: drop the staged DataStore
-    tables of its pending revision (a held harvested refresh, docs/workflow.md),
-    which nothing would publish or reject any more. A load running into them
+    """Before a dataset is deleted or purged: drop its pending revision and
+    the staged DataStore tables of it (a held harvested refresh,
+    docs/workflow.md), which nothing would publish or reject any more (a
+    restored dataset has no orphan revision). A load running into them
     refuses the call with a ``workflow_state`` error; nothing changes."""
     tk.check_access(action, context, data_dict)
     pkg = model.Package.get(data_dict.get("id") or "")
     if pkg is None:
         return  # the action itself answers "not found"
-    from . import staged_data
-
-    row = wf_model.get_row(pkg.id)
-    staged_data.discard(pkg, row["revision"] if row else None)
+    row = wf_model.get_row(pkg.id, lock=True)
+    if row is None:
+        from . import staged_data
+        staged_data.discard(pkg, None)
+    else:
+        logic.discard_revision(pkg, row)
 
 
 @tk.chained_action

@@ -234,13 +234,9 @@ def _revision_transition(context, name, pkg, row, user, reason):
     if outcome == "approved":
         wf_model.set_state(pkg.id, "published", revision_state="approved")
     elif outcome == "rejected":
-        dropped = staged_data.discard(pkg, row["revision"])
+        dropped = discard_revision(pkg, row)
         if dropped:
             detail["discarded_datastore"] = dropped
-        wf_model.set_state(pkg.id, "published", revision=None, revision_state=None,
-                           revision_by=None)
-        from . import resources
-        resources.discard_pending_files(row["revision"])
     else:  # applied
         import copy
 
@@ -276,6 +272,22 @@ def _revision_transition(context, name, pkg, row, user, reason):
                        revision=True, detail=detail)
     return _finish(pkg, name, "published", "published", user, reason, revision=outcome,
                    datastore=datastore)
+
+
+def discard_revision(pkg: model.Package, row: dict[str, Any]) -> list[str]:
+    """Drop the dataset's pending revision (rejected, or the dataset deleted):
+    the staged DataStore tables of a held harvested refresh, the revision
+    and its pending files; the dataset keeps its state (``row``: its state
+    row). Returns the resources whose staged table was dropped; a running
+    load → a ``workflow_state`` error, nothing changed. The caller records
+    any event."""
+    dropped = staged_data.discard(pkg, row["revision"])
+    if row["revision"] is not None:
+        wf_model.set_state(pkg.id, row["state"], revision=None, revision_state=None,
+                           revision_by=None)
+        from . import resources
+        resources.discard_pending_files(row["revision"])
+    return dropped
 
 
 def revision_label(state: Optional[str]) -> str:
