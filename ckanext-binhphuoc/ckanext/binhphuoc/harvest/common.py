@@ -51,6 +51,23 @@ def bilingual(message: str, **fields: Any) -> str:
     return english if vietnamese == english else "%s / %s" % (vietnamese, english)
 
 
+class ConfigError(ValueError):
+    """A bad source config; the message names the key (in vi and en)."""
+
+
+def config_dict(text: str | dict[str, Any] | None) -> dict[str, Any]:
+    """A source config given as JSON text or as a dict, as a dict."""
+    if isinstance(text, dict):
+        return text
+    try:
+        cfg = json.loads(text or "{}")
+    except ValueError as e:
+        raise ConfigError(bilingual(N_("config: not valid JSON ({error})"), error=e))
+    if not isinstance(cfg, dict):
+        raise ConfigError(bilingual(N_("config: must be a JSON object")))
+    return cfg
+
+
 def stable_id(*parts: str) -> str:
     """A UUID derived from ``parts``: the same source table always gives the
     same dataset and resource ids, whatever happened to earlier jobs."""

@@ -54,7 +54,7 @@ from urllib3.util.retry import Retry
 from ckanext.binhphuoc import codelists
 
 from . import common
-from .common import N_, bilingual
+from .common import N_, ConfigError, bilingual, config_dict
 
 log = logging.getLogger(__name__)
 
@@ -122,10 +122,6 @@ OWN_KEYS = ("defaults", "legacy_province", "spatial_fields", "field_map",
 DEFAULT_TIMEOUT = 60
 
 
-class ConfigError(ValueError):
-    """A bad source config; the message names the key."""
-
-
 def _norm(key: Any) -> str:
     """A remote field or extra name folded: "Phạm vi" → "pham_vi"."""
     return re.sub(r"[^a-z0-9]+", "_", codelists.fold(str(key))).strip("_")
@@ -145,15 +141,7 @@ def _fail(message: str, **fields: Any) -> None:
 def parse_config(text: str | dict[str, Any] | None, *, check_env: bool = True) -> dict[str, Any]:
     """The source config (JSON text or dict) checked for the keys this
     harvester adds. Raises ConfigError naming the key."""
-    if isinstance(text, dict):
-        cfg = text
-    else:
-        try:
-            cfg = json.loads(text or "{}")
-        except ValueError as e:
-            _fail(N_("config: not valid JSON ({error})"), error=e)
-    if not isinstance(cfg, dict):
-        _fail(N_("config: must be a JSON object"))
+    cfg = config_dict(text)
     if cfg.get("api_key"):
         _fail(N_("api_key: the key is not stored in the source config: name the environment "
                  "variable holding it with api_key_env"))

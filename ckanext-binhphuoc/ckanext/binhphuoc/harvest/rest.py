@@ -103,6 +103,8 @@ from ckan.plugins.core import SingletonPlugin
 from ckanext.harvest.harvesters.base import HarvesterBase
 from ckanext.harvest.model import HarvestObject, HarvestObjectExtra
 
+from .common import ConfigError, previous_extras
+
 log = logging.getLogger(__name__)
 
 SOURCE_TYPE = "rest_api"
@@ -221,10 +223,6 @@ CONFIG_SCHEMA: dict[str, Any] = {
 
 DEFAULTS = {"timeout_seconds": 30, "retries": 3, "backoff_seconds": 1.0,
             "rate_limit_per_second": 5, "max_pages": 10000, "incremental": False}
-
-
-class ConfigError(ValueError):
-    """A bad source config; the message names the key."""
 
 
 class ApiError(Exception):
@@ -802,7 +800,7 @@ class RestApiHarvester(HarvesterBase, SingletonPlugin):
         if not incremental_by_time(ep):
             return None
         source = harvest_object.source or harvest_object.job.source
-        mark = _previous_extras(source.id, harvest_object.guid).get("max_updated_at")
+        mark = previous_extras(source.id, harvest_object.guid).get("max_updated_at")
         if not mark:
             return None
         package_id, resource_id = _ids(source, ep)
@@ -839,7 +837,7 @@ class RestApiHarvester(HarvesterBase, SingletonPlugin):
         meta_sha = hashlib.sha256(json.dumps(
             [wanted, ep["columns"], _as_list(ep.get("key"))], sort_keys=True,
             ensure_ascii=False).encode()).hexdigest()
-        previous = _previous_extras(source.id, harvest_object.guid)
+        previous = previous_extras(source.id, harvest_object.guid)
         context = {"user": self._get_user_name(), "ignore_auth": True}
         existing = _package_or_none(package_id)
         rows_changed = previous.get("rows_sha256") != fetched["sha256"]
@@ -995,17 +993,6 @@ def _package_or_none(package_id: str) -> dict | None:
                                              {"id": package_id})
     except tk.ObjectNotFound:
         return None
-
-
-def _previous_extras(source_id: str, guid: str) -> dict:
-    """Extras of the last successful object of this endpoint."""
-    obj = (model.Session.query(HarvestObject)
-           .filter(HarvestObject.harvest_source_id == source_id)
-           .filter(HarvestObject.guid == guid)
-           .filter(HarvestObject.state == "COMPLETE")
-           .order_by(HarvestObject.import_finished.desc().nullslast())
-           .first())
-    return {e.key: e.value for e in obj.extras} if obj else {}
 
 
 def _mark_current(harvest_object, package_id: str):

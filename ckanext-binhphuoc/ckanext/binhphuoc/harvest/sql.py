@@ -46,7 +46,7 @@ from ckanext.harvest.interfaces import IHarvester
 from ckanext.harvest.model import HarvestObject, HarvestObjectExtra
 
 from . import common, loader
-from .common import N_, bilingual
+from .common import N_, ConfigError, bilingual, config_dict
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +78,6 @@ CONFIG_SCHEMA: dict[str, Any] = {
 }
 
 
-class ConfigError(ValueError):
-    """A bad source config; the message names the key."""
-
-
 class SourceError(Exception):
     """The source database could not be read; the message is safe to show."""
 
@@ -90,15 +86,7 @@ class SourceError(Exception):
 
 def parse_config(text: str | dict[str, Any] | None, *, check_env: bool = True) -> dict[str, Any]:
     """The source config as a dict, checked; ConfigError names the key at fault."""
-    if isinstance(text, dict):
-        cfg = text
-    else:
-        try:
-            cfg = json.loads(text or "{}")
-        except ValueError as e:
-            raise ConfigError(bilingual(N_("config: not valid JSON ({error})"), error=e))
-    if not isinstance(cfg, dict):
-        raise ConfigError(bilingual(N_("config: must be a JSON object")))
+    cfg = config_dict(text)
     errors = sorted(jsonschema.Draft7Validator(CONFIG_SCHEMA).iter_errors(cfg),
                     key=lambda e: list(e.absolute_path))
     if errors:
