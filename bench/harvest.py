@@ -101,8 +101,11 @@ def physical_limit(datastore_db: str) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--runs", type=int, default=2)
+    ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--path", choices=["pipe", "rows"], default="pipe")
+    ap.add_argument("--key", default="ma",
+                    help="key column(s), comma-separated, as a source entry's `key`"
+                         " (its unique index is built before the swap); '' for none")
     ap.add_argument("--ckan-ini", default=os.path.join(ROOT, "config", "test.ini"))
     args = ap.parse_args()
     prepare_source(args.rows)
@@ -135,7 +138,12 @@ def main() -> None:
         print(f"source {SRC_DB}.unit: {args.rows:,} rows × {len(COLUMNS)} columns; "
               f"DataStore {datastore_db}; 2 cores", flush=True)
         results = []
+        limits = []
         for run in range(args.runs):
+            # both measurements start from a checkpoint: a previous run's index
+            # builds leave WAL and dirty pages whose writing would otherwise
+            # fall into whichever measurement comes next
+            psql("postgres", "CHECKPOINT")
             conn = source.connect()
             desc = sql.describe(source, conn, {"kind": "table", "table": "unit", "name": "unit"})
             columns = [loader.Column(c["name"], c["type"]) for c in desc["columns"]]
@@ -145,28 +153,31 @@ def main() -> None:
                 rows = sql._PgCopyRows(conn, entry, names)
             else:
                 rows = sql._Rows(conn, entry, names)
-            result = loader.load(rid, columns, rows)
+            result = loader.load(rid, columns, rows,
+                                 key=[k for k in args.key.split(",") if k] or None)
             seconds = time.perf_counter() - t0
             visible = result.visible_seconds + (seconds - result.seconds)
             if args.path == "rows":
                 rows.close()
             conn.close()
             results.append((visible, seconds))
-            print(f"  harvest load run {run + 1} ({args.path}): {result.rows_loaded:,} rows "
-                  f"visible to readers after {visible:.1f} s "
-                  f"= {result.rows_loaded / visible:,.0f} rows/s; fully indexed after "
-                  f"{seconds:.1f} s = {result.rows_loaded / seconds:,.0f} rows/s", flush=True)
+            psql("postgres", "CHECKPOINT")
+            limits.append(physical_limit(datastore_db))
+            print(f"  run {run + 1}: psql \\copy {limits[-1]:.2f} s; harvest ({args.path}) "
+                  f"{result.rows_loaded:,} rows visible to readers after {visible:.2f} s "
+                  f"= {limits[-1] / visible:.2f}× of \\copy; fully indexed after "
+                  f"{seconds:.1f} s", flush=True)
         source.dispose()
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        limit = physical_limit(datastore_db)
+        limit = min(limits)
         best_visible = min(r[0] for r in results)
         best = min(r[1] for r in results)
-        print(f"psql \\copy source → DataStore database: {limit:.1f} s = "
-              f"{args.rows / limit:,.0f} rows/s")
-        print(f"harvest (best of {len(results)}): visible to readers {args.rows / best_visible:,.0f}"
-              f" rows/s = {limit / best_visible:.2f}× of psql \\copy; fully indexed "
-              f"{args.rows / best:,.0f} rows/s = {limit / best:.2f}×; "
-              f"peak memory of this process {peak_mb:.0f} MB")
+        print(f"psql \\copy source → DataStore database (best of {len(limits)}): {limit:.2f} s"
+              f" = {args.rows / limit:,.0f} rows/s")
+        print(f"harvest (best of {len(results)}): visible to readers after {best_visible:.2f} s"
+              f" = {args.rows / best_visible:,.0f} rows/s = {limit / best_visible:.2f}× of psql"
+              f" \\copy; fully indexed after {best:.1f} s = {args.rows / best:,.0f} rows/s"
+              f" = {limit / best:.2f}×; peak memory of this process {peak_mb:.0f} MB")
 
 
 if __name__ == "__main__":

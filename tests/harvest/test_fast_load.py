@@ -127,3 +127,90 @@ def test_postgres_source_is_piped_with_its_types(postgres_source):
     assert [r["ma"] for r in _search(rid, q={"ten": "Tiến"})["records"]] == [2]
     assert [r["ma"] for r in _search(rid, filters={"mo": True})["records"]] == [1]
     assert _tables() == [rid]  # no build table left behind
+
+
+def _sql(statement, **params):
+    import sqlalchemy as sa
+    from ckanext.datastore.backend.postgres import get_write_engine
+
+    with get_write_engine().begin() as conn:
+        result = conn.execute(sa.text(statement), params)
+        return result.fetchall() if result.returns_rows else None
+
+
+def _state(rid):
+    """(rows without _full_text, has a primary key, full-text indexes, autovacuum off)."""
+    empty = _sql('SELECT count(*) FROM "%s" WHERE _full_text IS NULL' % rid)[0][0]
+    pkey = bool(_sql("SELECT 1 FROM pg_constraint WHERE conrelid = CAST(:t AS regclass)"
+                     " AND contype = 'p'", t='"%s"' % rid))
+    fts = len(_sql("SELECT 1 FROM pg_indexes WHERE tablename = :t"
+                   " AND indexdef LIKE '%%USING gin%%'", t=rid))
+    off = _sql("SELECT coalesce('autovacuum_enabled=false' = ANY(reloptions), false)"
+               " FROM pg_class WHERE oid = CAST(:t AS regclass)", t='"%s"' % rid)[0][0]
+    return empty, pkey, fts, off
+
+
+def test_rows_are_readable_before_their_full_text_and_an_interrupted_completion_is_finished_next_time(
+        resource_id, monkeypatch):
+    from ckanext.binhphuoc.harvest import loader
+
+    columns = [Column("ma", "text"), Column("ten", "text")]
+    rows = [("A%d" % n, "Trường số %d" % n) for n in range(1, 121)]
+    monkeypatch.setattr(loader, "_FILL_CHUNK", 50)
+    first = load(resource_id, columns, rows, key=["ma"])
+    assert _state(resource_id) == (0, True, 3, False)   # _full_text, ma, ten
+
+    # the process dies right after the swap's commit, before completing the table
+    class Killed(Exception):
+        pass
+
+    calls = []
+    real = loader._ensure_primary_key
+
+    def dies(resource_id, oid):
+        calls.append(1)
+        raise Killed()
+
+    monkeypatch.setattr(loader, "_ensure_primary_key", dies)
+    changed = [(ma, ten + " mới") for ma, ten in rows]
+    result = load(resource_id, columns, changed, key=["ma"], previous_digest=first.digest)
+    assert calls and result.changed and result.rows_total == 120
+    # the new rows are all there for readers, only not yet full-text searchable
+    assert [r["ten"] for r in _search(resource_id)["records"]][:2] == [
+        "Trường số 1 mới", "Trường số 2 mới"]
+    assert _search(resource_id)["total"] == 120
+    assert _search(resource_id, q="mới")["total"] == 0
+    assert _state(resource_id) == (120, False, 0, True)
+
+    # the next run finds the source unchanged: it still completes the table
+    monkeypatch.setattr(loader, "_ensure_primary_key", real)
+    again = load(resource_id, columns, changed, key=["ma"], previous_digest=result.digest)
+    assert not again.changed
+    assert _state(resource_id) == (0, True, 3, False)
+    assert _search(resource_id, q="mới")["total"] == 120
+    assert _full_texts(resource_id)[0] == _sql(
+        "SELECT to_tsvector('A1 Trường số 1 mới')::text")[0][0]
+
+
+def test_duplicate_keys_fail_the_load_before_the_swap(resource_id):
+    columns = [Column("ma", "text"), Column("so", "int4")]
+    load(resource_id, columns, [("A", 1), ("B", 2)], key=["ma"])
+    with pytest.raises(Exception) as err:
+        load(resource_id, columns, [("C", 3), ("C", 4)], key=["ma"])
+    assert "duplicate key" in str(err.value) or "could not create unique index" in str(err.value)
+    assert [(r["ma"], r["so"]) for r in _search(resource_id)["records"]] == [("A", 1), ("B", 2)]
+    assert _tables() == [resource_id]
+    assert _state(resource_id) == (0, True, 2, False)   # _full_text, ma (so: a number)
+
+
+def test_the_replaced_table_is_dropped_and_a_leftover_one_too(resource_id):
+    columns = [Column("ma", "text")]
+    load(resource_id, columns, [("A",)])
+    staging = "SELECT tablename FROM pg_tables WHERE schemaname = 'binhphuoc_staging'" \
+              " AND tablename LIKE :t"
+    assert _sql(staging, t=resource_id + "%") == []
+    # a process killed between the swap and the drop leaves the old table aside
+    _sql('CREATE TABLE binhphuoc_staging."%s_old" (x int)' % resource_id)
+    load(resource_id, columns, [("B",)])
+    assert _sql(staging, t=resource_id + "%") == []
+    assert [r["ma"] for r in _search(resource_id)["records"]] == ["B"]

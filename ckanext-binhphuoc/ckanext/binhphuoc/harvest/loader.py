@@ -5,12 +5,17 @@ Rows are streamed — never held in memory as a whole — into PostgreSQL with
 that pulls rows from the iterator on demand).
 
 Full load: the rows go into a *fresh* table ``<resource id>_new`` built by
-the DataStore's own table code (``create_table``, its full-text trigger and
-``create_indexes`` of CKAN 2.11's ``ckanext/datastore/backend/postgres.py``),
-then, in the same transaction, the old table is dropped and the fresh one
-renamed into place together with its ``_id`` sequence and indexes. Readers
-see the previous rows until the commit and the new rows after it; a load that
+the DataStore's own table code (``create_table`` of CKAN 2.11's
+``ckanext/datastore/backend/postgres.py``), COPied straight into it; the
+unique index of ``key`` is built, then, in the same transaction, the old
+table is moved aside (dropped after the commit) and the fresh one renamed
+into place together with its ``_id`` sequence and indexes. Readers see the
+previous rows until the commit and all the new rows after it; a load that
 fails at any point rolls back and leaves the previous table as it was.
+After the commit :func:`_complete_search` builds the ``_id`` primary key,
+computes ``_full_text`` and builds the DataStore's full-text indexes (what
+CKAN's xloader also does after its COPY): meanwhile ``q`` searches miss the
+rows not reached yet. An interrupted completion is finished by the next load.
 
 Incremental load (``incremental=True`` with ``key``): the rows go into a
 temporary table, then ``INSERT … ON CONFLICT (key) DO UPDATE`` upserts the
@@ -413,6 +418,7 @@ class StagedSwap:
             self.trans.commit()
         finally:
             self.conn.close()
+        _drop_retired(self.resource_ids)
 
     def rollback(self) -> None:
         try:
@@ -604,6 +610,54 @@ def _search_index_statements(table: str, fields: list[dict[str, Any]]) -> list[s
     return statements
 
 
+def _copy_direct(conn: Any, table: str, names: list[str], stream: Any) -> None:
+    """COPY ``stream`` straight into the fresh (empty, uncommitted) table,
+    ``_full_text`` left NULL for :func:`_complete_search`. Its ``_id``
+    primary key is dropped for the COPY (an index insertion per row
+    otherwise) and built by :func:`_complete_search` after the swap: the
+    sequence's values are unique without it. The ``_id`` sequence hands out
+    its values in blocks meanwhile (a sequence access per row otherwise)."""
+    ref = "public." + _q(table)
+    pkey = conn.execute(sa.text(
+        "SELECT conname FROM pg_constraint WHERE conrelid = CAST(:t AS regclass)"
+        " AND contype = 'p'"), {"t": ref}).scalar()
+    seq = conn.execute(sa.text("SELECT pg_get_serial_sequence(:t, '_id')"),
+                       {"t": ref}).scalar()
+    if pkey:
+        conn.execute(sa.text("ALTER TABLE %s DROP CONSTRAINT %s" % (ref, _q(pkey))))
+    # autovacuum would come for the dead rows of the _full_text pass and hold
+    # up the next swap; _complete_search vacuums it instead, then resets this
+    conn.execute(sa.text("ALTER TABLE %s SET (autovacuum_enabled = false)" % ref))
+    if seq:
+        conn.execute(sa.text("ALTER SEQUENCE %s CACHE 100000" % seq))
+    _copy(conn, table, names, stream)
+    if seq:
+        # no gap before the next _id: setval drops this session's cached block
+        if stream.count:
+            conn.execute(sa.text("SELECT setval(:s, currval(:s))"), {"s": seq})
+        conn.execute(sa.text("ALTER SEQUENCE %s CACHE 1" % seq))
+
+
+def _ensure_primary_key(resource_id: str, oid: int) -> None:
+    """The DataStore's ``_id`` primary key of a table swapped in without it
+    (:func:`_copy_direct`): a unique index built while readers read (it
+    blocks writers only), then made the primary key (a moment's lock)."""
+    table = "public." + _q(resource_id)
+    name = resource_id + "_pkey"
+    with _engine().begin() as conn:
+        if conn.execute(sa.text("SELECT to_regclass(:t)::oid"), {"t": table}).scalar() != oid:
+            return
+        if conn.execute(sa.text(
+                "SELECT 1 FROM pg_constraint WHERE conrelid = CAST(:t AS regclass)"
+                " AND contype = 'p'"), {"t": table}).scalar():
+            return
+        _maintenance_work_mem(conn)
+        conn.execute(sa.text("DROP INDEX IF EXISTS public.%s" % _q(name)))
+        conn.execute(sa.text("CREATE UNIQUE INDEX %s ON %s (_id)" % (_q(name), table)))
+        conn.execute(sa.text("ALTER TABLE %s ADD CONSTRAINT %s PRIMARY KEY USING INDEX %s"
+                             % (table, _q(name), _q(name))))
+
+
 def _build_fresh(conn: Any, resource_id: str, fields: list[dict[str, Any]],
                  key: list[str], stream: Any, previous_digest: str | None,
                  copy_from: str | None = None, search_indexes: bool = True) -> str:
@@ -611,12 +665,16 @@ def _build_fresh(conn: Any, resource_id: str, fields: list[dict[str, Any]],
     fill it: COPY of ``stream``, or (``copy_from``, a table reference) the
     rows of another table of the same columns, ``_id`` kept. Returns its name.
 
-    The rows are COPied into a temporary table first, then inserted with
-    their ``_full_text`` computed in one set-based statement — the same value
-    the DataStore's per-row trigger gives, which is created afterwards for
-    later upserts. ``search_indexes`` False: the full-text indexes are left
-    to :func:`_build_search_indexes` (after the swap); the unique key index
-    is always built here."""
+    ``search_indexes`` True (a staged table, built whole before anyone may
+    read it): the rows are COPied into a temporary table first, then
+    inserted with their ``_full_text`` computed in one set-based statement —
+    the same value the DataStore's per-row trigger gives, which is created
+    afterwards for later upserts — and the full-text indexes are built.
+    ``search_indexes`` False (a live full load): the rows are COPied
+    straight into the table with ``_full_text`` NULL; the swap makes them
+    readable and :func:`_complete_search` computes ``_full_text`` and builds
+    the full-text indexes afterwards. The unique key index is always built
+    here."""
     from ckanext.datastore.backend import postgres as backend
 
     new = resource_id + "_new"
@@ -632,7 +690,11 @@ def _build_fresh(conn: Any, resource_id: str, fields: list[dict[str, Any]],
             "SELECT setval(pg_get_serial_sequence(:t, '_id'),"
             " GREATEST((SELECT max(_id) FROM public.%s), 1))" % _q(new)),
             {"t": "public." + _q(new)})
-    if stream is not None:
+    if stream is not None and not search_indexes:
+        _copy_direct(conn, new, [f["id"] for f in fields], stream)
+        if previous_digest and stream.digest == previous_digest:
+            raise _Unchanged()
+    elif stream is not None:
         rows = "_binhphuoc_rows"
         conn.execute(sa.text("CREATE TEMP TABLE %s (%s) ON COMMIT DROP" % (
             _q(rows), ", ".join("%s %s" % (_q(f["id"]), f["type"]) for f in fields))))
@@ -653,18 +715,108 @@ def _build_fresh(conn: Any, resource_id: str, fields: list[dict[str, Any]],
     return new
 
 
-def _build_search_indexes(resource_id: str, fields: list[dict[str, Any]],
-                          oid: int) -> None:
-    """The full-text indexes of a table swapped in without them, built after
-    the swap was committed (readers already see the rows; ``q`` searches
-    work meanwhile, by a sequential scan), two at a time on two connections
-    (a GIN build uses one core; plain CREATE INDEX blocks writers, not
-    readers). Skipped when the table was replaced meanwhile (``oid``).
-    A failure is logged: the table stays complete and correct, only slower
-    to search, and the next load builds them again."""
+#: Rows per transaction of :func:`_fill_full_text`.
+_FILL_CHUNK = 50_000
+
+
+def _fill_full_text(resource_id: str, oid: int, workers: int = 2) -> int:
+    """Compute the ``_full_text`` left NULL by a live full load (or by a
+    load interrupted before it finished), on ``workers`` connections at once
+    (``to_tsvector`` uses one core per connection), in ``_id`` ranges of
+    :data:`_FILL_CHUNK` rows, each committed on its own: the rows stay
+    readable and writable meanwhile, and an interruption loses only the
+    chunk under way. Stops when the table is replaced (``oid``). Returns
+    the rows filled."""
     import concurrent.futures
 
+    engine = _engine()
+    table = "public." + _q(resource_id)
+    with engine.connect() as conn:
+        low, high = conn.execute(sa.text(
+            "SELECT min(_id), max(_id) FROM %s WHERE _full_text IS NULL" % table)).one()
+    if low is None:
+        return 0
+    update = sa.text("UPDATE %s AS r SET _full_text = %s"
+                     " WHERE _id BETWEEN :a AND :b AND _full_text IS NULL"
+                     % (table, _FULL_TEXT))
+
+    def fill(start: int) -> int:
+        with engine.begin() as conn:
+            if conn.execute(sa.text("SELECT to_regclass(:t)::oid"), {"t": table}).scalar() != oid:
+                return 0
+            return conn.execute(update, {"a": start, "b": start + _FILL_CHUNK - 1}).rowcount
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        return sum(pool.map(fill, range(low, high + 1, _FILL_CHUNK)))
+
+
+def _missing_search_indexes(resource_id: str,
+                            fields: list[dict[str, Any]]) -> list[str]:
+    """The DataStore's full-text index statements of the table whose index
+    does not exist (yet)."""
+    from ckanext.datastore.backend import postgres as backend
+
+    names, _skip = backend._build_fts_indexes(  # noqa: SLF001
+        {"resource_id": resource_id}, "{name}", fields)
     statements = _search_index_statements(resource_id, fields)
+    with _engine().connect() as conn:
+        have = {r[0] for r in conn.execute(sa.text(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'"
+            " AND tablename = :t"), {"t": resource_id})}
+    return [stmt for name, stmt in zip(names, statements) if name not in have]
+
+
+def _complete_search(resource_id: str, fields: list[dict[str, Any]], oid: int) -> None:
+    """Make the live table fully searchable after the commit that made its
+    rows readable: ``_full_text`` of every row (:func:`_fill_full_text`),
+    then the missing full-text indexes (:func:`_build_search_indexes`), then
+    fresh planner statistics. Until then ``q`` searches do not find the rows
+    not filled yet (the DataStore's xloader loads the same way). Runs after
+    every live load, so a load interrupted at this stage is completed by the
+    next one, even when that finds the source unchanged. A failure is
+    logged: the rows are in place, complete and correct."""
+    try:
+        started = time.monotonic()
+        _ensure_primary_key(resource_id, oid)
+        filled = _fill_full_text(resource_id, oid)
+        filled_at = time.monotonic()
+        statements = _missing_search_indexes(resource_id, fields)
+        _build_search_indexes(resource_id, statements, oid)
+        _vacuum(resource_id, oid, filled > 0 or bool(statements))
+        if filled or statements:
+            log.info("DataStore table %s: full text of %d rows in %.1f s, %d full-text"
+                     " indexes in %.1f s", resource_id, filled, filled_at - started,
+                     len(statements), time.monotonic() - filled_at)
+    except Exception:  # noqa: BLE001 — the rows are in place; say what is missing
+        log.exception("DataStore table %s: full text not completed"
+                      " (the next load completes it)", resource_id)
+
+
+def _vacuum(resource_id: str, oid: int, changed: bool) -> None:
+    """VACUUM (ANALYZE) a table completed by :func:`_complete_search` (the
+    old versions of the rows its ``_full_text`` pass rewrote) and give it back
+    to autovacuum, which :func:`_copy_direct` had turned off for it."""
+    table = "public." + _q(resource_id)
+    with _engine().connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        if conn.execute(sa.text("SELECT to_regclass(:t)::oid"), {"t": table}).scalar() != oid:
+            return
+        off = conn.execute(sa.text(
+            "SELECT 'autovacuum_enabled=false' = ANY(reloptions) FROM pg_class"
+            " WHERE oid = :o"), {"o": oid}).scalar()
+        if changed or off:
+            conn.execute(sa.text("VACUUM (ANALYZE) %s" % table))
+        if off:
+            conn.execute(sa.text("ALTER TABLE %s RESET (autovacuum_enabled)" % table))
+
+
+def _build_search_indexes(resource_id: str, statements: list[str], oid: int) -> None:
+    """Full-text index ``statements`` of a live table, two at a time on two
+    connections (a GIN build uses one core; plain CREATE INDEX blocks
+    writers, not readers). Skipped when the table was replaced meanwhile
+    (``oid``)."""
+    import concurrent.futures
+
     engine = _engine()
 
     def build(batch: list[str]) -> None:
@@ -679,12 +831,9 @@ def _build_search_indexes(resource_id: str, fields: list[dict[str, Any]],
 
     # the _full_text index (first, the largest) alone; the others together
     batches = [b for b in (statements[:1], statements[1:]) if b]
-    try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-            for future in [pool.submit(build, b) for b in batches]:
-                future.result()
-    except Exception:  # noqa: BLE001 — the rows are in place; say what is missing
-        log.exception("DataStore table %s: full-text indexes not built", resource_id)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for future in [pool.submit(build, b) for b in batches]:
+            future.result()
 
 
 def _swap(conn: Any, resource_id: str, new: str, fields: list[dict[str, Any]],
@@ -699,7 +848,17 @@ def _swap(conn: Any, resource_id: str, new: str, fields: list[dict[str, Any]],
         " AND contype = 'p'"), {"t": "public." + _q(new)}).scalar()
     # the swap: readers block for the duration of these few catalogue changes
     conn.execute(sa.text("SET LOCAL lock_timeout = '120s'"))
-    conn.execute(sa.text("DROP TABLE IF EXISTS public.%s" % _q(resource_id)))
+    # the old table (with its indexes and sequence) goes out of the way into
+    # the staging schema, dropped by _drop_retired after the commit: removing
+    # its files would make the commit, and so the readers' wait, longer
+    _ensure_staging(conn)
+    retired = resource_id + _RETIRED_SUFFIX
+    conn.execute(sa.text("DROP TABLE IF EXISTS %s" % _ref(retired, STAGING_SCHEMA)))
+    if table_exists(conn, resource_id):
+        conn.execute(sa.text("ALTER TABLE public.%s RENAME TO %s"
+                             % (_q(resource_id), _q(retired))))
+        conn.execute(sa.text("ALTER TABLE public.%s SET SCHEMA %s"
+                             % (_q(retired), _q(STAGING_SCHEMA))))
     conn.execute(sa.text("ALTER TABLE public.%s RENAME TO %s" % (_q(new), _q(resource_id))))
     if seq_new:
         conn.execute(sa.text("ALTER SEQUENCE %s RENAME TO %s"
@@ -710,6 +869,23 @@ def _swap(conn: Any, resource_id: str, new: str, fields: list[dict[str, Any]],
     for new_name, old_name in _index_renames(resource_id, new, fields, key):
         conn.execute(sa.text("ALTER INDEX IF EXISTS public.%s RENAME TO %s"
                              % (_q(new_name), _q(old_name))))
+
+
+#: Name suffix, in the staging schema, of a live table replaced by a swap
+#: until :func:`_drop_retired` drops it.
+_RETIRED_SUFFIX = "_old"
+
+
+def _drop_retired(resource_ids: Iterable[str]) -> None:
+    """Drop the tables the committed swaps of these resources replaced. A
+    failure is logged: the next swap of the resource drops it."""
+    for rid in resource_ids:
+        try:
+            with _engine().begin() as conn:
+                conn.execute(sa.text("DROP TABLE IF EXISTS %s"
+                                     % _ref(rid + _RETIRED_SUFFIX, STAGING_SCHEMA)))
+        except Exception:  # noqa: BLE001 — only disk space is at stake
+            log.exception("DataStore table %s: the replaced table was not dropped", rid)
 
 
 def _stage(conn: Any, resource_id: str, new: str) -> None:
@@ -879,7 +1055,8 @@ def _load(resource_id: str, fields: list[dict[str, Any]], key: list[str], stream
                 target = _ref(new, STAGING_SCHEMA)
             else:
                 loaded = _incremental_load(conn, target, fields, key, stream, delete_missing)
-            total = conn.execute(sa.text("SELECT count(*) FROM %s" % target)).scalar()
+            total = loaded if full else conn.execute(
+                sa.text("SELECT count(*) FROM %s" % target)).scalar()
             if _was_discarded(conn, resource_id):
                 conn.execute(sa.text("DELETE FROM %s WHERE resource_id = :r" % _DISCARDED),
                              {"r": resource_id})
@@ -893,6 +1070,11 @@ def _load(resource_id: str, fields: list[dict[str, Any]], key: list[str], stream
                 if staged and _staged_exists(again, resource_id):
                     target = _ref(staged_name(resource_id), STAGING_SCHEMA)
                 total = again.execute(sa.text("SELECT count(*) FROM %s" % target)).scalar()
+                oid = again.execute(sa.text("SELECT to_regclass(:t)::oid"),
+                                    {"t": "public." + _q(resource_id)}).scalar()
+            if not staged:
+                # an earlier load may have been interrupted before this stage
+                _complete_search(resource_id, fields, oid)
             return LoadResult(0, int(total or 0), False, time.monotonic() - started,
                               digest=stream.digest, changed=False)
         except BaseException:
@@ -900,8 +1082,9 @@ def _load(resource_id: str, fields: list[dict[str, Any]], key: list[str], stream
             raise
     visible = time.monotonic() - started
     if full and not staged:
-        _build_search_indexes(resource_id, [{"id": f["id"], "type": f["type"]}
-                                            for f in fields], oid)
+        _drop_retired([resource_id])
+    if not staged:
+        _complete_search(resource_id, fields, oid)
     if reason:
         log.info("DataStore table %s: full reload (%s)", resource_id, reason)
     return LoadResult(rows_loaded=loaded, rows_total=int(total or 0), full_reload=full,
