@@ -190,9 +190,16 @@ def test_rejected_or_withdrawn_refresh_drops_the_staged_rows(sqlite_source, make
     assert [t for _m, t in _staged(rid)] == [OLD[0][1], "Sai", OLD[2][1]]
     assert _names(_public_rows(rid)) == OLD
 
-    # withdrawing the dataset drops them too
+    # withdrawing the dataset drops them too, with the revision, as its history says
     act(people.owner, "workflow_withdraw", id=ds["id"], reason="Tạm ngừng công bố")
     assert _staged(rid) is None
+    from ckanext.binhphuoc.workflow import model as wf_model
+    row = wf_model.get_row(ds["id"])
+    assert (row["state"], row["revision"], row["revision_state"]) == ("withdrawn", None, None)
+    last = wf_model.history(ds["id"])[-1]
+    assert last["action"] == "withdraw"
+    assert last["detail"]["discarded_datastore"] == [rid]
+    assert last["detail"]["discarded_revision"]
 
 
 def test_incremental_refresh_is_held_on_a_copy_of_the_live_rows(sqlite_source, make_source,
@@ -313,6 +320,13 @@ def test_deleting_the_dataset_drops_the_staged_rows(sqlite_source, make_source, 
     row = wf_model.get_row(ds["id"])
     assert row is None or row["revision"] is None
     if action == "package_delete":
+        # the history says what the deletion discarded, by whom
+        last = wf_model.history(ds["id"])[-1]
+        assert (last["action"], last["from_state"], last["to_state"]) == (
+            "delete", "published", "published")
+        assert last["detail"]["discarded_datastore"] == [rid]
+        assert last["detail"]["discarded_revision"]
+        assert last["actor_id"] == people.sysadmin["id"]
         # restored: no orphan revision of the deleted dataset
         pkg.state = "active"
         model.Session.commit()

@@ -354,8 +354,14 @@ def _drop_staged_rows(action: str, context: Context, data_dict: dict[str, Any]) 
     if row is None:
         from . import staged_data
         staged_data.discard(pkg, None)
-    else:
-        logic.discard_revision(pkg, row)
+        return
+    detail = logic.discarded_detail(
+        row, logic.discard_revision(pkg, row))
+    if detail and action == "package_delete":
+        # the history says what went with the deletion (a purge removes it all)
+        user = roles.user_obj(context.get("user"))
+        wf_model.add_event(pkg.id, row["state"], row["state"], "delete",
+                           user.id if user else None, detail=detail)
 
 
 @tk.chained_action

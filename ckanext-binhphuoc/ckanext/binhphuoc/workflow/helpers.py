@@ -73,6 +73,7 @@ def action_history_label(name: Optional[str]) -> str:
         "reject": _("Rejected"),
         "publish": _("Published"),
         "withdraw": _("Withdrawn"),
+        "delete": _("Deleted"),
     }.get(name or "", name or "")
 
 

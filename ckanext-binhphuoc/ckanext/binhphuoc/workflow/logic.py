@@ -148,21 +148,12 @@ def transition(context: dict[str, Any], name: str, data_dict: dict[str, Any]) ->
         raise tk.NotAuthorized(
             tk._("You may not {action} this dataset while it is \"{state}\"").format(
                 action=action_label(name), state=state_label(current)))
-    extra: dict[str, Any] = {}
     detail = None
-    if current == "published" and row["revision"] is not None:
-        # withdrawing drops a pending revision (recorded in the event)
-        extra = {"revision": None, "revision_state": None, "revision_by": None}
-        detail = {"discarded_revision": row["revision"]}
     if current == "published":
-        # a harvested refresh held for review goes with the revision
-        dropped = staged_data.discard(pkg, row["revision"])
-        if dropped:
-            detail = dict(detail or {}, discarded_datastore=dropped)
-    if current == "published" and row["revision"] is not None:
-        from . import resources
-        resources.discard_pending_files(row["revision"])
-    wf_model.set_state(pkg.id, t.target, **extra)
+        # withdrawing drops a pending revision, its files and a harvested
+        # refresh held with it (recorded in the event)
+        detail = discarded_detail(row, discard_revision(pkg, row))
+    wf_model.set_state(pkg.id, t.target)
     wf_model.add_event(pkg.id, current, t.target, name, user.id if user else None,
                        reason=reason, detail=detail)
     if t.target == "published":
@@ -290,6 +281,17 @@ def discard_revision(pkg: model.Package, row: dict[str, Any]) -> list[str]:
     return dropped
 
 
+def discarded_detail(row: dict[str, Any], dropped: list[str]) -> Optional[dict[str, Any]]:
+    """The history event detail of what :func:`discard_revision` discarded
+    (None when nothing)."""
+    detail: dict[str, Any] = {}
+    if row["revision"] is not None:
+        detail["discarded_revision"] = row["revision"]
+    if dropped:
+        detail["discarded_datastore"] = dropped
+    return detail or None
+
+
 def revision_label(state: Optional[str]) -> str:
     _ = tk._
     return {
@@ -359,6 +361,7 @@ def action_label(name: str) -> str:
         "reject": _("reject"),
         "publish": _("publish"),
         "withdraw": _("withdraw"),
+        "delete": _("delete"),
     }[name]
 
 
