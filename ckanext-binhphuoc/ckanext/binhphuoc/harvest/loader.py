@@ -181,6 +181,19 @@ def _copy_text(value: Any) -> str:
     return text.translate(_ESCAPES)
 
 
+#: COPY text of values by exact type (the common ones), without
+#: :func:`_copy_text`'s chain of checks; other types go through it.
+_ENCODERS: dict[type, Any] = {
+    str: lambda v: v.translate(_ESCAPES),
+    int: str,
+    float: str,
+    decimal.Decimal: str,
+    bool: lambda v: "t" if v else "f",
+    datetime.date: datetime.date.isoformat,
+    type(None): lambda v: "\\N",
+}
+
+
 class _CopyStream:
     """A read-only file object serving rows in COPY text format, pulling them
     from an iterator only as fast as PostgreSQL reads."""
@@ -209,6 +222,7 @@ class _CopyStream:
         want = _COPY_CHUNK if size is None or size < 0 else size
         parts = [self._buffer]
         have = len(self._buffer)
+        encoder, other = _ENCODERS.get, _copy_text
         while have < want:
             row = next(self._rows, None)
             if row is None:
@@ -216,7 +230,8 @@ class _CopyStream:
             if len(row) != self._width:
                 raise ValueError("row %d has %d values, expected %d"
                                  % (self.count + 1, len(row), self._width))
-            line = ("\t".join(_copy_text(v) for v in row) + "\n").encode("utf-8")
+            line = ("\t".join([(encoder(type(v)) or other)(v) for v in row])
+                    + "\n").encode("utf-8")
             self._hash.update(line)
             self.count += 1
             parts.append(line)
