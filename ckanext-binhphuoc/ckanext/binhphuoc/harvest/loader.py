@@ -625,6 +625,13 @@ def _search_index_statements(table: str, fields: list[dict[str, Any]]) -> list[s
     return statements
 
 
+def _primary_key(conn: Any, ref: str) -> str | None:
+    """The name of the primary key constraint of a table reference, if any."""
+    return conn.execute(sa.text(
+        "SELECT conname FROM pg_constraint WHERE conrelid = CAST(:t AS regclass)"
+        " AND contype = 'p'"), {"t": ref}).scalar()
+
+
 def _copy_direct(conn: Any, table: str, names: list[str], stream: Any) -> None:
     """COPY ``stream`` straight into the fresh (empty, uncommitted) table,
     ``_full_text`` left NULL for :func:`_complete_search`. Its ``_id``
@@ -633,9 +640,7 @@ def _copy_direct(conn: Any, table: str, names: list[str], stream: Any) -> None:
     sequence's values are unique without it. The ``_id`` sequence hands out
     its values in blocks meanwhile (a sequence access per row otherwise)."""
     ref = "public." + _q(table)
-    pkey = conn.execute(sa.text(
-        "SELECT conname FROM pg_constraint WHERE conrelid = CAST(:t AS regclass)"
-        " AND contype = 'p'"), {"t": ref}).scalar()
+    pkey = _primary_key(conn, ref)
     seq = conn.execute(sa.text("SELECT pg_get_serial_sequence(:t, '_id')"),
                        {"t": ref}).scalar()
     if pkey:
@@ -662,9 +667,7 @@ def _ensure_primary_key(resource_id: str, oid: int) -> None:
     with _engine().begin() as conn:
         if conn.execute(sa.text("SELECT to_regclass(:t)::oid"), {"t": table}).scalar() != oid:
             return
-        if conn.execute(sa.text(
-                "SELECT 1 FROM pg_constraint WHERE conrelid = CAST(:t AS regclass)"
-                " AND contype = 'p'"), {"t": table}).scalar():
+        if _primary_key(conn, table):
             return
         _maintenance_work_mem(conn)
         conn.execute(sa.text("DROP INDEX IF EXISTS public.%s" % _q(name)))
@@ -858,9 +861,7 @@ def _swap(conn: Any, resource_id: str, new: str, fields: list[dict[str, Any]],
     DataStore gives them for ``resource_id``."""
     seq_new = conn.execute(sa.text("SELECT pg_get_serial_sequence(:t, '_id')"),
                            {"t": "public." + _q(new)}).scalar()
-    pkey_new = conn.execute(sa.text(
-        "SELECT conname FROM pg_constraint WHERE conrelid = CAST(:t AS regclass)"
-        " AND contype = 'p'"), {"t": "public." + _q(new)}).scalar()
+    pkey_new = _primary_key(conn, "public." + _q(new))
     # the swap: readers block for the duration of these few catalogue changes
     conn.execute(sa.text("SET LOCAL lock_timeout = '120s'"))
     # the old table (with its indexes and sequence) goes out of the way into
