@@ -613,18 +613,6 @@ def _key_index(conn: Any, table: str, key: list[str]) -> None:
         backend._generate_index_name(table, cols), _q(table), cols)))  # noqa: SLF001
 
 
-def _search_index_statements(table: str, fields: list[dict[str, Any]]) -> list[str]:
-    """The DataStore's full-text indexes of a table (``_full_text`` and, per
-    ``ckan.datastore.default_fts_index_field_types``, one per column), as
-    ``create_indexes`` names and builds them."""
-    from ckanext.datastore.backend import postgres as backend
-
-    template = 'CREATE {unique} INDEX "{name}" ON "{res_id}" USING {method}({fields})'
-    statements, _skip = backend._build_fts_indexes(  # noqa: SLF001
-        {"resource_id": table}, template, fields)
-    return statements
-
-
 def _primary_key(conn: Any, ref: str) -> str | None:
     """The name of the primary key constraint of a table reference, if any."""
     return conn.execute(sa.text(
@@ -770,13 +758,16 @@ def _fill_full_text(resource_id: str, oid: int, workers: int = 2) -> int:
 
 def _missing_search_indexes(resource_id: str,
                             fields: list[dict[str, Any]]) -> list[str]:
-    """The DataStore's full-text index statements of the table whose index
+    """The statements of the DataStore's full-text indexes of the table
+    (``_full_text`` and, per ``ckan.datastore.default_fts_index_field_types``,
+    one per column, as ``create_indexes`` names and builds them) whose index
     does not exist (yet)."""
     from ckanext.datastore.backend import postgres as backend
 
-    names, _skip = backend._build_fts_indexes(  # noqa: SLF001
-        {"resource_id": resource_id}, "{name}", fields)
-    statements = _search_index_statements(resource_id, fields)
+    data = {"resource_id": resource_id}
+    names, _skip = backend._build_fts_indexes(data, "{name}", fields)  # noqa: SLF001
+    statements, _skip = backend._build_fts_indexes(  # noqa: SLF001
+        data, 'CREATE {unique} INDEX "{name}" ON "{res_id}" USING {method}({fields})', fields)
     with _engine().connect() as conn:
         have = {r[0] for r in conn.execute(sa.text(
             "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'"
