@@ -55,6 +55,7 @@ setup(
     ],
     entry_points={
         "ckan.plugins": [
+            "binhphuoc_guard = ckanext.binhphuoc.guard.plugin:GuardPlugin",
             "binhphuoc_pgsearch = ckanext.binhphuoc.pgsearch.plugin:PgSearchPlugin",
             "binhphuoc_schema = ckanext.binhphuoc.schema.plugin:SchemaPlugin",
             "binhphuoc_workflow = ckanext.binhphuoc.workflow.plugin:WorkflowPlugin",

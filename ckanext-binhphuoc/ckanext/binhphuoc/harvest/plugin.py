@@ -23,6 +23,18 @@ class HarvestSourcesPlugin(p.SingletonPlugin):
     p.implements(p.IConfigDeclaration)
     p.implements(p.IConfigurer)
     p.implements(p.ITemplateHelpers)
+    p.implements(p.IAuthFunctions)
+    p.implements(p.IActions)
+
+    # IAuthFunctions / IActions: harvest sources, jobs and objects are the
+    # agency's and the verifying department's (access.py)
+    def get_auth_functions(self) -> dict[str, Any]:
+        from . import access
+        return access.get_auth_functions() if p.plugin_loaded("harvest") else {}
+
+    def get_actions(self) -> dict[str, Any]:
+        from . import access
+        return access.get_actions() if p.plugin_loaded("harvest") else {}
 
     # IConfigurer: the bundle's templates (the job report on the harvest
     # pages), when binhphuoc_schema, which adds them, is not loaded

@@ -3,7 +3,13 @@
 Titles are compared diacritics- and case-insensitively with PostgreSQL's
 pg_trgm similarity on ``binhphuoc.fold(title)`` (lower(unaccent(title))),
 served by a trigram GIN index (migration binhphuoc_schema). A candidate the
-user may not read is reported by its agency only, never by its title.
+user may not read is reported by its agency only, never by its title or id.
+
+What a confirmed creation records (``duplicate_candidates``) holds only the
+candidates its publisher could read, and is shown (``package_show``) only to
+those who may edit the dataset, each candidate only if they may read it:
+never in the search index, search results or activity snapshots (issue 12:
+a published look-alike carried the id of another agency's draft).
 """
 from __future__ import annotations
 
@@ -74,6 +80,27 @@ def _can_read(user: str | None, package_id: str) -> bool:
     except (tk.NotAuthorized, tk.ObjectNotFound):
         return False
     return True
+
+
+def shown(context: Any, pkg_dict: dict[str, Any]) -> list[str] | None:
+    """The recorded candidates ``package_show`` may answer with: None (the
+    field left out) unless the caller may edit the dataset; then those they
+    may read. Internal reads (``ignore_auth``: the search index, activity
+    snapshots) never carry it."""
+    from .validators import binhphuoc_json_list
+
+    user = context.get("user") or ""
+    if context.get("ignore_auth") or not user or not pkg_dict.get("id"):
+        return None
+    try:
+        tk.check_access("package_update", {"user": user}, {"id": pkg_dict["id"]})
+    except (tk.NotAuthorized, tk.ObjectNotFound):
+        return None
+    ids = binhphuoc_json_list(pkg_dict.get(FIELD))
+    return [i for i in ids if isinstance(i, str) and _can_read(user, i)]
+
+
+FIELD = "duplicate_candidates"
 
 
 def describe(candidate: dict[str, Any]) -> str:

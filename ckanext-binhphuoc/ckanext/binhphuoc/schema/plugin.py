@@ -102,6 +102,17 @@ class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return indexing.before_dataset_index(pkg_dict)
 
+    def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        from . import duplicates
+
+        if duplicates.FIELD in pkg_dict:
+            shown = duplicates.shown(context, pkg_dict)
+            if shown is None:
+                del pkg_dict[duplicates.FIELD]
+            else:
+                pkg_dict[duplicates.FIELD] = shown
+        return pkg_dict
+
     def after_dataset_search(self, search_results: dict[str, Any],
                              search_params: dict[str, Any]) -> dict[str, Any]:
         return indexing.after_dataset_search(search_results)

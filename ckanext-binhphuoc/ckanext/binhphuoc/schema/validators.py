@@ -455,7 +455,8 @@ def binhphuoc_duplicate_check(key, data, errors, context):
     except Invalid:
         confirmed = False
     if confirmed:
-        data[key] = json.dumps([c["_id"] for c in candidates])
+        # only what the publisher may read is recorded (duplicates.shown)
+        data[key] = json.dumps([c["_id"] for c in candidates if c["visible"]])
         return
     described = "; ".join(duplicates.describe(c) for c in candidates)
     errors.setdefault(_sibling(key, "title"), []).append(

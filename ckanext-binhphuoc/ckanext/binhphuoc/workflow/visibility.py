@@ -21,17 +21,16 @@ from __future__ import annotations
 
 import functools
 import logging
-from types import SimpleNamespace
 from typing import Any, Callable
 
 import sqlalchemy as sa
 from ckan import authz, model
-from ckan.lib.plugins import DefaultPermissionLabels, get_permission_labels
+from ckan.lib.plugins import get_permission_labels
 from ckan.plugins import plugin_loaded
 from ckan.plugins import toolkit as tk
 
-from . import logic
-from .labels import VERIFIER_LABEL
+from . import listings, logic
+from .labels import agency_and_verifier_labels
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +40,7 @@ log = logging.getLogger(__name__)
 def unpublished_labels(pkg: model.Package) -> list[str]:
     """Who may see what a published dataset was before its publication: its
     agency (CKAN's labels of a private dataset) and the verifier."""
-    as_private = SimpleNamespace(id=pkg.id, owner_org=pkg.owner_org,
-                                 creator_user_id=pkg.creator_user_id,
-                                 state="active", private=True)
-    labels = DefaultPermissionLabels().get_dataset_labels(as_private)  # type: ignore[arg-type]
-    return labels + [VERIFIER_LABEL]
+    return agency_and_verifier_labels(pkg)
 
 
 def sync_activity_labels(package_id: str) -> int:
@@ -113,6 +108,7 @@ def wrap_actions(actions: dict[str, Any]) -> dict[str, Any]:
     followed by the activity label update; ``datastore_search`` is chained
     when the DataStore is loaded."""
     out = dict(actions)
+    out.update(listings.get_actions())
     for name in logic.TRANSITIONS:
         key = "workflow_" + name
         if key in out:

@@ -1,0 +1,112 @@
+"""Wrappers the guard puts around every action and every auth function
+(issue 12): found by sweeping every action from outside, not by listing them.
+
+- **Bad input is a validation error, never a 500.** An action that fails on
+  its input with a Python error (a missing key, a list where a string was
+  expected, a value PostgreSQL refuses...) answered HTTP 500 with nothing
+  said. The wrapper rolls the session back (nothing half-written), logs the
+  error for the operator and raises a field-keyed ``ValidationError``
+  instead. Errors of the database or the code that are not about the input
+  (connection lost, a bug in a query) stay 500s.
+- **An auth function that fails on its input refuses** (CKAN's
+  ``package_collaborator_list`` asserted a signed-in user: a 500 for
+  anonymous callers).
+- **A refusal names no id.** CKAN's and the
+  extensions' auth messages put the object's id in the refusal ("User x not
+  authorized to edit package <id>"), so asking by name revealed the id of an
+  unpublished dataset, and asking for a view revealed its resource's id.
+  Ids are removed from every refusal.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Callable
+
+import sqlalchemy.exc as sa_exc
+from ckan import model
+from ckan.plugins import toolkit as tk
+
+from . import registry
+
+log = logging.getLogger(__name__)
+
+#: Python errors an action raises when its input is not what it expects
+INPUT_ERRORS = (TypeError, KeyError, AttributeError, ValueError, IndexError,
+                AssertionError, RecursionError, sa_exc.DataError)
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                   r"[0-9a-fA-F]{12}")
+
+
+def _input_error(name: str, error: Exception, data_dict: Any) -> tk.ValidationError:
+    if (isinstance(error, KeyError) and len(error.args) == 1
+            and isinstance(error.args[0], str) and isinstance(data_dict, dict)
+            and error.args[0] not in data_dict):
+        return tk.ValidationError({error.args[0]: [tk._("Missing value")]})
+    return tk.ValidationError({"message": [tk._(
+        "The request is not valid: a parameter is missing, or has a value or type "
+        "this action does not accept.")]})
+
+
+def action_net(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    def net(up: Callable[..., Any], context: Any, data_dict: Any) -> Any:
+        try:
+            return up(context, data_dict)
+        except INPUT_ERRORS as error:
+            model.Session.rollback()
+            log.warning("action %s refused its input (%s: %s)", name,
+                        type(error).__name__, str(error)[:300], exc_info=True)
+            raise _input_error(name, error, data_dict) from None
+
+    net.__name__ = name
+    net.__dict__["__doc__"] = original.__doc__  # help_show reads the chain's doc
+    net.chained_action = True  # type: ignore[attr-defined]
+    if getattr(original, "side_effect_free", False) or registry.is_core_get_action(name):
+        net.side_effect_free = True  # type: ignore[attr-defined]
+    if getattr(original, "auth_audit_exempt", False):
+        net.auth_audit_exempt = True  # type: ignore[attr-defined]
+    return net
+
+
+def scrub(message: str) -> str:
+    """``message`` without ids. The caller knows what it asked for; the
+    actions put the object's real id into the data they check (CKAN's
+    package_update asked by name checks ``{"id": <id>}``), so an id in a
+    refusal cannot be told apart from one the caller named: none is kept."""
+    return _UUID.sub("…", message)
+
+
+def scrubbed_auth(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    def auth(next_auth: Callable[..., Any], context: Any, data_dict: Any) -> Any:
+        try:
+            result = next_auth(context, data_dict)
+        except INPUT_ERRORS as error:
+            # an auth function that cannot read its input (CKAN's
+            # package_collaborator_list asserts a user) refuses
+            log.info("auth %s failed on its input (%s: %s)", name, type(error).__name__,
+                     str(error)[:300])
+            return {"success": False, "msg": tk._("Not authorized")}
+        if isinstance(result, dict) and not result.get("success") and result.get("msg"):
+            result = dict(result, msg=scrub(str(result["msg"])))
+        return result
+
+    auth.__name__ = name
+    auth.chained_auth_function = True  # type: ignore[attr-defined]
+    for attr in ("auth_allow_anonymous_access", "auth_sysadmins_check"):
+        if hasattr(original, attr):
+            setattr(auth, attr, getattr(original, attr))
+    if not hasattr(original, "auth_allow_anonymous_access"):
+        # CKAN's default: core get auth functions allow anonymous users
+        auth.auth_allow_anonymous_access = registry.is_core_get_auth(name)  # type: ignore
+    return auth
+
+
+def get_actions(plugin: Any) -> dict[str, Any]:
+    return {name: action_net(name, fn) for name, fn in registry.actions(type(plugin)).items()
+            if registry.takes_context_and_data(fn)}
+
+
+def get_auth_functions(plugin: Any) -> dict[str, Any]:
+    return {name: scrubbed_auth(name, fn)
+            for name, fn in registry.auth_functions(type(plugin)).items()}

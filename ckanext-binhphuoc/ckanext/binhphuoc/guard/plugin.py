@@ -1,0 +1,38 @@
+"""binhphuoc_guard: what no request may do to the portal (issue 12).
+
+List it FIRST in ``ckan.plugins``: its wrappers are then the outermost of
+every action's and auth function's chain.
+
+- request.py: a Flask ``before_request`` hook refusing NUL characters,
+  deeply nested JSON, repeated Action API parameters and names that are not
+  actions, with a clear 400 and nothing written; views failing on their
+  input answer CKAN's error page with a 400 instead of a 500;
+- nets.py: every action turns a Python error on its input into a
+  field-keyed validation error (session rolled back); every auth refusal
+  loses the ids the request did not name.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.plugins as p
+
+from . import nets, request
+
+
+class GuardPlugin(p.SingletonPlugin):
+    p.implements(p.IMiddleware, inherit=True)
+    p.implements(p.IActions)
+    p.implements(p.IAuthFunctions)
+
+    # IMiddleware: the Flask app gets the request guard
+    def make_middleware(self, app: Any, config: Any) -> Any:
+        if hasattr(app, "before_request"):
+            request.register(app)
+        return app
+
+    def get_actions(self) -> dict[str, Any]:
+        return nets.get_actions(self)
+
+    def get_auth_functions(self) -> dict[str, Any]:
+        return nets.get_auth_functions(self)

@@ -1,0 +1,232 @@
+"""The request guard (issue 12): what no request may carry, refused before
+any view or action runs, with a clear 400 (field-keyed JSON on the Action
+API, CKAN's error page in Vietnamese elsewhere), so nothing is written.
+
+- a NUL character anywhere (path, query string, form fields, JSON strings):
+  PostgreSQL refuses it in text, and the views and actions answered 500;
+- a JSON body nested deeper than ``MAX_DEPTH`` (Python's parser raised a
+  RecursionError at a few thousand levels; nothing the API takes nests
+  deeper than a handful);
+- on the Action API, a query parameter given twice (``?id=a&id=b`` became a
+  list where every action expects a string) and an action name that is not
+  an action (pinned extensions export helpers and classes from their action
+  modules, which CKAN registers and answered with a 500).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator, Optional
+
+from flask import Response, request
+from ckan.plugins import toolkit as tk
+
+from . import registry
+
+MAX_DEPTH = 64
+API_ENDPOINT = "api.action"
+
+
+def _strings(value: Any, depth: int = 0) -> Iterator[tuple[str, Any]]:
+    """(key, string) pairs of a parsed JSON value; raises _TooDeep."""
+    stack = [("", value, 0)]
+    while stack:
+        key, item, level = stack.pop()
+        if level > MAX_DEPTH:
+            raise _TooDeep
+        if isinstance(item, dict):
+            for k, v in item.items():
+                yield str(k), str(k)
+                stack.append((key or str(k), v, level + 1))
+        elif isinstance(item, list):
+            stack.extend((key, v, level + 1) for v in item)
+        elif isinstance(item, str):
+            yield key, item
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _json_body() -> Optional[Any]:
+    """The parsed JSON body, None when there is none; raises _TooDeep or
+    ValueError (left to CKAN's own "JSON Error")."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return None
+    if request.mimetype == "application/json" or (
+            request.blueprint == "api" and request.mimetype not in (
+                "multipart/form-data", "application/x-www-form-urlencoded")):
+        data = request.get_data(cache=True)
+        if not data:
+            return None
+        try:
+            return json.loads(data)
+        except RecursionError:
+            raise _TooDeep from None
+    if request.blueprint == "api" and len(request.form) == 1:
+        # CKAN's Action API also reads a form whose one key is a JSON document
+        key, value = next(iter(request.form.items()))
+        if value in ("1", ""):
+            try:
+                return json.loads(key)
+            except RecursionError:
+                raise _TooDeep from None
+    return None
+
+
+def _problems() -> dict[str, list[str]]:
+    nul = tk._("Must not contain the NUL character (\\0)")
+    errors: dict[str, list[str]] = {}
+    if "\x00" in request.path:
+        errors.setdefault("url", []).append(nul)
+    for key, value in request.args.items(multi=True):
+        if "\x00" in key or "\x00" in value:
+            errors.setdefault(key.replace("\x00", ""), []).append(nul)
+    if request.endpoint == API_ENDPOINT:
+        for key in request.args:
+            if len(request.args.getlist(key)) > 1:
+                errors.setdefault(key, []).append(
+                    tk._("Give this parameter once (it was given {n} times)").format(
+                        n=len(request.args.getlist(key))))
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        for key, value in request.form.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                errors.setdefault(key.replace("\x00", ""), []).append(nul)
+    try:
+        body = _json_body()
+        if body is not None:
+            for key, text in _strings(body):
+                if "\x00" in text:
+                    errors.setdefault(key.replace("\x00", "") or "body", []).append(nul)
+    except _TooDeep:
+        errors.setdefault("body", []).append(tk._(
+            "The JSON document is nested too deeply (more than {n} levels)").format(
+                n=MAX_DEPTH))
+    except ValueError:
+        pass  # not JSON: CKAN answers "JSON Error" itself
+    return errors
+
+
+def _unknown_action() -> Optional[str]:
+    if request.endpoint != API_ENDPOINT:
+        return None
+    name = (request.view_args or {}).get("logic_function") or ""
+    from ckan.logic import get_action
+
+    try:
+        fn = get_action(name)
+    except KeyError:
+        return None  # CKAN answers "Action name not known" itself
+    if _is_action(name, fn):
+        return None
+    return name
+
+
+_NOT_ACTIONS: dict[str, bool] = {}
+
+
+def _is_action(name: str, fn: Any) -> bool:
+    if name not in _NOT_ACTIONS:
+        from . import plugin as guard_plugin
+
+        originals = registry.actions(guard_plugin.GuardPlugin)
+        original = originals.get(name, fn)
+        _NOT_ACTIONS[name] = not registry.takes_context_and_data(original)
+    return not _NOT_ACTIONS[name]
+
+
+def _api_error(status: int, error: dict[str, Any]) -> Response:
+    body = {"help": request.url_root.rstrip("/") + "/api/3/action/help_show",
+            "success": False, "error": error}
+    return Response(json.dumps(body, ensure_ascii=False), status=status,
+                    mimetype="application/json")
+
+
+def check() -> Optional[Response]:
+    """Flask before_request hook: None to go on, or the refusal."""
+    errors = _problems()
+    if errors:
+        if request.blueprint == "api" or request.path.startswith("/api/"):
+            return _api_error(400, {"__type": "Validation Error", **errors})
+        first = next(iter(errors.values()))[0]
+        return tk.abort(400, tk._("The request is not valid: {reason}").format(reason=first))
+    name = _unknown_action()
+    if name:
+        return _api_error(400, {"__type": "Bad request", "message": tk._(
+            "Action name not known: {name}").format(name=name)})
+    return None
+
+
+# --- pages: bad input is a 4xx page, not a 500 -------------------------------------------------
+
+#: what a view raises when its input is not what it expects (request.py's
+#: own checks come first; these are the views' and templates' own failures)
+PAGE_INPUT_ERRORS = (TypeError, KeyError, AttributeError, ValueError, IndexError,
+                     AssertionError, RecursionError)
+
+
+def _page_status(error: Exception) -> Optional[int]:
+    """The status a view's uncaught error stands for, None for a real
+    server error. CKAN's own views and those of the pinned extensions let the
+    Action API's errors through on odd input (/dataset/changes_multiple
+    without ids, the DataTables rows of a view the user may not read...)."""
+    from jinja2 import TemplateNotFound
+    from ckan import logic
+
+    if isinstance(error, logic.NotFound):
+        return 404
+    if isinstance(error, logic.NotAuthorized):
+        return 403
+    if isinstance(error, logic.ValidationError):
+        return 400
+    if isinstance(error, TemplateNotFound):
+        # a snippet asked for by name (/api/util/snippet/<name>)
+        return 404 if request.endpoint == "api.snippet" else None
+    if type(error).__module__.startswith("rdflib") and request.blueprint == "dcat":
+        return 404  # /catalog.<format> of a format no serializer has
+    if isinstance(error, PAGE_INPUT_ERRORS):
+        return 400
+    return None
+
+
+def page_error(error: Exception) -> Any:
+    """Flask error handler (registered per exception class, so it is chosen
+    before CKAN's catch-all 500): the session is rolled back, the error logged
+    for the operator, and the user gets CKAN's error page with the status the
+    error stands for. A real server error is raised on, to CKAN's 500 page."""
+    import logging
+
+    from flask import current_app
+    from werkzeug.exceptions import BadRequest, Forbidden, NotFound
+    from ckan import model
+
+    status = _page_status(error)
+    if status is None:
+        raise error
+    model.Session.rollback()
+    logging.getLogger(__name__).info(
+        "%s %s: %s refused (%s: %s)", request.method, request.path, status,
+        type(error).__name__, str(error)[:300])
+    if status == 404:
+        return current_app.handle_http_exception(NotFound())
+    if status == 403:
+        return current_app.handle_http_exception(Forbidden(description=tk._(
+            "You are not allowed to see this page.")))
+    return current_app.handle_http_exception(BadRequest(description=tk._(
+        "The request is not valid: a parameter is missing, or has a value this page "
+        "does not accept.")))
+
+
+def register(app: Any) -> None:
+    """Install the guard on CKAN's Flask app."""
+    from jinja2 import TemplateNotFound
+    from ckan import logic
+
+    app.before_request(check)
+    for cls in PAGE_INPUT_ERRORS + (TemplateNotFound, logic.NotFound, logic.NotAuthorized,
+                                    logic.ValidationError):
+        app.register_error_handler(cls, page_error)
+    try:
+        from rdflib.plugin import PluginException
+    except ImportError:  # ckanext-dcat not installed
+        return
+    app.register_error_handler(PluginException, page_error)
