@@ -87,8 +87,8 @@ NOT_CALLED = {
 }
 
 SQL_OR_TRACE = re.compile(
-    r"Traceback \(most recent call last\)|\bpsycopg2?\b|sqlalchemy|"
-    r"\bSELECT\b.+\bFROM\b|syntax error at or near|File \"/", re.I | re.S)
+    r"Traceback \(most recent call last\)|\bpsycopg2?\b|sqlalchemy|(?i:syntax error at or near)"
+    r"|\bSELECT [^<>\n]{0,200} FROM |File \"/")
 
 
 @dataclass
@@ -122,6 +122,7 @@ class World:
     org: str
     public_id: str
     lookalike_id: str
+    activity_ids: list[str] = field(default_factory=list)
     leaks: dict[str, list[str]] = field(default_factory=dict)
 
     def forbidden(self, role: str) -> dict[str, str]:
@@ -209,9 +210,9 @@ def _build(people: Any, act: Any, tmp: Any) -> World:
         call_action("datastore_create", context=dict(sysadmin), resource_id=res["id"],
                     force=True, fields=CSV_FIELDS,
                     records=[{"ma": "M1", "gia_tri": value}])
-        view = call_action("resource_view_create", context=dict(sysadmin),
-                           resource_id=res["id"], view_type="datatables_view",
-                           title="Bảng " + code)
+        # by its publisher: "new resource view" in the publisher's activity
+        view = act(people.publisher, "resource_view_create", resource_id=res["id"],
+                   view_type="datatables_view", title="Bảng " + code)
         for step in steps[state]:
             if isinstance(step, tuple):
                 action, user, reason = step
@@ -223,6 +224,8 @@ def _build(people: Any, act: Any, tmp: Any) -> World:
                                 "the-an-" + code, "FMT" + code.upper(), res["id"],
                                 view["id"], value)
     public = secrets.pop("published")
+    draft_activities = call_action("package_activity_list", context=dict(sysadmin),
+                                   id=secrets["draft"].id)
 
     # a published dataset of another agency whose title is close to the draft's: the
     # duplicate check finds the draft, which its publisher may not read
@@ -238,6 +241,7 @@ def _build(people: Any, act: Any, tmp: Any) -> World:
     return World(secrets=secrets, harvest_markers=markers, source_id=source_id,
                  job_id=job_id, object_id=object_id, tokens=tokens,
                  users={r: u["name"] for r, u in users.items()}, org=people.org["name"],
+                 activity_ids=[a["id"] for a in draft_activities],
                  public_id=public.id, lookalike_id=lookalike["id"])
 
 
@@ -259,7 +263,7 @@ def _harvest(people: Any, tmp: Any) -> tuple[Secret, dict[str, str], str, str, s
                              "do_sau INTEGER)"))
         conn.execute(sa.text("INSERT INTO gieng_khoan_qx7 VALUES ('GKQX7-01', 42)"))
     engine.dispose()
-    query = "SELECT ma, do_sau FROM gieng_khoan_qx7 WHERE do_sau > 41"
+    query = SOURCE_QUERY + " WHERE do_sau > 41"
     defaults = {k: v for k, v in VALID_DATASET.items() if k not in ("title", "notes")}
     source = call_action(
         "harvest_source_create", context={"user": people.sysadmin["name"]},
@@ -284,7 +288,8 @@ def _harvest(people: Any, tmp: Any) -> tuple[Secret, dict[str, str], str, str, s
                        resource_id=res["id"], view_type="datatables_view", title="Bảng")
     secret = Secret("harvested", pkg["id"], pkg["name"], pkg["title"], "", "",
                     res["id"], view["id"], "GKQX7-01")
-    markers = {"query": "do_sau > 41", "database path": "nguon_bi_mat_qx7"}
+    markers = {"query": "do_sau > 41", "database path": "nguon_bi_mat_qx7",
+               "object id": obj.id}
     return secret, markers, source["id"], job["id"], obj.id
 
 
@@ -325,11 +330,17 @@ def _arguments(world: World, role: str) -> Iterator[dict[str, Any]]:
         yield {"id": s.resource_id, "resource_id": s.resource_id,
                "sql": 'SELECT * FROM "%s"' % s.resource_id}
         yield {"id": s.view_id, "resource_view_id": s.view_id}
+        if s.tag:
+            yield {"id": s.tag, "tag": s.tag, "format": s.format, "vocabulary_id": ""}
     yield {"id": world.source_id, "source_id": world.source_id}
     yield {"id": world.object_id, "harvest_object_id": world.object_id}
     yield {"id": world.job_id, "source_id": world.source_id}
     yield {"id": world.org, "include_datasets": True, "object_type": "package"}
     yield {"q": "FMT", "incomplete": "fmt", "query": "the-an"}
+    for name in (world.users["publisher"], world.users["verifier"], "lanh-dao-so"):
+        yield {"id": name, "user_id": name, "limit": 100}
+    for activity_id in world.activity_ids:
+        yield {"id": activity_id, "activity_id": activity_id}
 
 
 def _scan(text: str, forbidden: dict[str, str], request: str) -> list[str]:
@@ -545,10 +556,14 @@ MALFORMED_RAW = [
 ]
 
 
+#: the harvest source's own query, which its agency's staff may read
+SOURCE_QUERY = "SELECT ma, do_sau FROM gieng_khoan_qx7"
+
+
 def _bad_answer(resp: Any) -> Optional[str]:
     if resp.status_code >= 500:
         return f"HTTP {resp.status_code}"
-    text = resp.get_data(as_text=True)
+    text = resp.get_data(as_text=True).replace(SOURCE_QUERY, "")
     m = SQL_OR_TRACE.search(text)
     if m:
         return "internal text: " + text[max(0, m.start() - 60):m.end() + 60].replace("\n", " ")
@@ -571,10 +586,12 @@ def test_malformed_input_to_actions(client, world, role):
             bad = _bad_answer(resp)
             if bad:
                 problems.append(f"{name} {what}: {bad}")
-        resp = client.get(url + "?id=a&id=b&q=x&q=y", headers=_headers(world, role))
-        bad = _bad_answer(resp)
-        if bad:
-            problems.append(f"{name} repeated parameters: {bad}")
+        for what, query in (("repeated parameters", "?id=a&id=b&q=x&q=y"),
+                            ("NUL in the query string", "?id=a%00b&q=%00&reason=%00")):
+            resp = client.get(url + query, headers=_headers(world, role))
+            bad = _bad_answer(resp)
+            if bad:
+                problems.append(f"{name} {what}: {bad}")
     assert not problems, f"{len(problems)} bad answers:\n" + "\n".join(problems[:100])
 
 

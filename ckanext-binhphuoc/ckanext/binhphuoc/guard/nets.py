@@ -39,11 +39,31 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
                    r"[0-9a-fA-F]{12}")
 
 
+def is_unknown_format(error: BaseException) -> bool:
+    """rdflib has no serializer or parser for the format asked for
+    (``dcat_catalog_show format=xyz``, ``/catalog.xyz``)."""
+    return (type(error).__module__.startswith("rdflib")
+            and "No plugin registered" in str(error))
+
+
+def is_input_error(error: BaseException) -> bool:
+    """Whether ``error`` is an action's failure on its input: the Python
+    errors above, or the database driver refusing a parameter it cannot
+    send (a list or a dict where an id was expected: "can't adapt type")."""
+    if isinstance(error, INPUT_ERRORS) or is_unknown_format(error):
+        return True
+    if isinstance(error, (sa_exc.ProgrammingError, sa_exc.StatementError)):
+        return "can't adapt type" in str(getattr(error, "orig", "") or error)
+    return False
+
+
 def _input_error(name: str, error: Exception, data_dict: Any) -> tk.ValidationError:
     if (isinstance(error, KeyError) and len(error.args) == 1
             and isinstance(error.args[0], str) and isinstance(data_dict, dict)
             and error.args[0] not in data_dict):
         return tk.ValidationError({error.args[0]: [tk._("Missing value")]})
+    if is_unknown_format(error):
+        return tk.ValidationError({"format": [tk._("Unknown format")]})
     return tk.ValidationError({"message": [tk._(
         "The request is not valid: a parameter is missing, or has a value or type "
         "this action does not accept.")]})
@@ -53,7 +73,9 @@ def action_net(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
     def net(up: Callable[..., Any], context: Any, data_dict: Any) -> Any:
         try:
             return up(context, data_dict)
-        except INPUT_ERRORS as error:
+        except Exception as error:
+            if not is_input_error(error):
+                raise
             model.Session.rollback()
             log.warning("action %s refused its input (%s: %s)", name,
                         type(error).__name__, str(error)[:300], exc_info=True)
@@ -81,7 +103,9 @@ def scrubbed_auth(name: str, original: Callable[..., Any]) -> Callable[..., Any]
     def auth(next_auth: Callable[..., Any], context: Any, data_dict: Any) -> Any:
         try:
             result = next_auth(context, data_dict)
-        except INPUT_ERRORS as error:
+        except Exception as error:
+            if not is_input_error(error):
+                raise
             # an auth function that cannot read its input (CKAN's
             # package_collaborator_list asserts a user) refuses
             log.info("auth %s failed on its input (%s: %s)", name, type(error).__name__,
@@ -110,3 +134,15 @@ def get_actions(plugin: Any) -> dict[str, Any]:
 def get_auth_functions(plugin: Any) -> dict[str, Any]:
     return {name: scrubbed_auth(name, fn)
             for name, fn in registry.auth_functions(type(plugin)).items()}
+
+
+def compose(outer: Callable[..., Any], inner: Callable[..., Any]) -> Callable[..., Any]:
+    """One chained action made of two of the guard's: ``outer`` around
+    ``inner`` around the action they chain (a plugin gives one function per
+    name)."""
+    def chained(up: Callable[..., Any], context: Any, data_dict: Any) -> Any:
+        return outer(lambda c, d: inner(up, c, d), context, data_dict)
+
+    chained.__dict__.update(outer.__dict__)
+    chained.__name__ = getattr(outer, "__name__", "chained")
+    return chained

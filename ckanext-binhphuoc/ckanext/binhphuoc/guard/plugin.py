@@ -7,6 +7,8 @@ every action's and auth function's chain.
   deeply nested JSON, repeated Action API parameters and names that are not
   actions, with a clear 400 and nothing written; views failing on their
   input answer CKAN's error page with a 400 instead of a 500;
+- datastore.py: ``datastore_search``'s ``language``, ``filters`` and
+  ``plain=false`` queries answered with field-keyed errors naming no SQL;
 - nets.py: every action turns a Python error on its input into a
   field-keyed validation error (session rolled back); every auth refusal
   loses the ids the request did not name.
@@ -32,7 +34,13 @@ class GuardPlugin(p.SingletonPlugin):
         return app
 
     def get_actions(self) -> dict[str, Any]:
-        return nets.get_actions(self)
+        actions = nets.get_actions(self)
+        if p.plugin_loaded("datastore") and "datastore_search" in actions:
+            from . import datastore
+
+            actions["datastore_search"] = nets.compose(actions["datastore_search"],
+                                                       datastore.datastore_search)
+        return actions
 
     def get_auth_functions(self) -> dict[str, Any]:
         return nets.get_auth_functions(self)

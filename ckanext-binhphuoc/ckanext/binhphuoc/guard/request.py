@@ -7,7 +7,9 @@ API, CKAN's error page in Vietnamese elsewhere), so nothing is written.
 - a JSON body nested deeper than ``MAX_DEPTH`` (Python's parser raised a
   RecursionError at a few thousand levels; nothing the API takes nests
   deeper than a handful);
-- on the Action API, a query parameter given twice (``?id=a&id=b`` became a
+- on the Action API, a yes/no parameter (``include_*``, ``all_fields``...)
+  that is not a yes/no word, an id (``id``, ``name``, ``*_id``) that is not a text
+  value, and a query parameter given twice (``?id=a&id=b`` became a
   list where every action expects a string) and an action name that is not
   an action (pinned extensions export helpers and classes from their action
   modules, which CKAN registers and answered with a 500).
@@ -73,6 +75,31 @@ def _json_body() -> Optional[Any]:
     return None
 
 
+def _is_identifier(key: str) -> bool:
+    """Parameters every action reads as one id or name (a list or an object
+    there reached the database as such)."""
+    return key in ("id", "name") or key.endswith("_id")
+
+
+#: parameters the actions read with ``asbool``, which raises (a 500) on
+#: anything else than these words: ``include_private=maybe``
+BOOLEAN_PARAMS = ("all_fields", "plain", "use_default_schema", "return_last_job_status",
+                  "only_current", "ignore_auth_for_drafts", "total_estimation_threshold_off")
+BOOLEAN_WORDS = ("true", "false", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n", "")
+
+
+def _is_boolean_param(key: str) -> bool:
+    return key.startswith("include_") or key in BOOLEAN_PARAMS
+
+
+def _bad_boolean(value: Any) -> bool:
+    if value is None or isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value not in (0, 1)
+    return not isinstance(value, str) or value.strip().lower() not in BOOLEAN_WORDS
+
+
 def _problems() -> dict[str, list[str]]:
     nul = tk._("Must not contain the NUL character (\\0)")
     errors: dict[str, list[str]] = {}
@@ -82,6 +109,9 @@ def _problems() -> dict[str, list[str]]:
         if "\x00" in key or "\x00" in value:
             errors.setdefault(key.replace("\x00", ""), []).append(nul)
     if request.endpoint == API_ENDPOINT:
+        for key, value in request.args.items():
+            if _is_boolean_param(key) and _bad_boolean(value):
+                errors.setdefault(key, []).append(tk._("Must be true or false"))
         for key in request.args:
             if len(request.args.getlist(key)) > 1:
                 errors.setdefault(key, []).append(
@@ -93,6 +123,12 @@ def _problems() -> dict[str, list[str]]:
                 errors.setdefault(key.replace("\x00", ""), []).append(nul)
     try:
         body = _json_body()
+        if isinstance(body, dict):
+            for key, value in body.items():
+                if _is_identifier(key) and value is not None and not isinstance(value, str):
+                    errors.setdefault(key, []).append(tk._("Must be a text value"))
+                elif _is_boolean_param(key) and _bad_boolean(value):
+                    errors.setdefault(key, []).append(tk._("Must be true or false"))
         if body is not None:
             for key, text in _strings(body):
                 if "\x00" in text:
@@ -146,7 +182,9 @@ def check() -> Optional[Response]:
     errors = _problems()
     if errors:
         if request.blueprint == "api" or request.path.startswith("/api/"):
-            return _api_error(400, {"__type": "Validation Error", **errors})
+            # what CKAN answers for a validation error: ckanapi raises its
+            # ValidationError with the same field keys
+            return _api_error(409, {"__type": "Validation Error", **errors})
         first = next(iter(errors.values()))[0]
         return tk.abort(400, tk._("The request is not valid: {reason}").format(reason=first))
     name = _unknown_action()
@@ -171,7 +209,12 @@ def _page_status(error: Exception) -> Optional[int]:
     without ids, the DataTables rows of a view the user may not read...)."""
     from jinja2 import TemplateNotFound
     from ckan import logic
+    from ckan.lib.search.common import SearchQueryError
 
+    from .nets import is_unknown_format
+
+    if isinstance(error, SearchQueryError):
+        return 400  # e.g. a query over the search's size limits, in a feed
     if isinstance(error, logic.NotFound):
         return 404
     if isinstance(error, logic.NotAuthorized):
@@ -181,7 +224,7 @@ def _page_status(error: Exception) -> Optional[int]:
     if isinstance(error, TemplateNotFound):
         # a snippet asked for by name (/api/util/snippet/<name>)
         return 404 if request.endpoint == "api.snippet" else None
-    if type(error).__module__.startswith("rdflib") and request.blueprint == "dcat":
+    if is_unknown_format(error):
         return 404  # /catalog.<format> of a format no serializer has
     if isinstance(error, PAGE_INPUT_ERRORS):
         return 400
@@ -211,6 +254,11 @@ def page_error(error: Exception) -> Any:
     if status == 403:
         return current_app.handle_http_exception(Forbidden(description=tk._(
             "You are not allowed to see this page.")))
+    from ckan.lib.search.common import SearchQueryError
+
+    if isinstance(error, SearchQueryError):
+        return current_app.handle_http_exception(BadRequest(description=tk._(
+            "The request is not valid: {reason}").format(reason=error)))
     return current_app.handle_http_exception(BadRequest(description=tk._(
         "The request is not valid: a parameter is missing, or has a value this page "
         "does not accept.")))
@@ -222,8 +270,10 @@ def register(app: Any) -> None:
     from ckan import logic
 
     app.before_request(check)
+    from ckan.lib.search.common import SearchQueryError
+
     for cls in PAGE_INPUT_ERRORS + (TemplateNotFound, logic.NotFound, logic.NotAuthorized,
-                                    logic.ValidationError):
+                                    logic.ValidationError, SearchQueryError):
         app.register_error_handler(cls, page_error)
     try:
         from rdflib.plugin import PluginException

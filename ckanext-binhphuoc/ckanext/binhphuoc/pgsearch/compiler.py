@@ -96,6 +96,30 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # AND-combinations, which the GIN index answers) while it has at most this
 # many combinations; beyond, an OR plus a count of matched words.
 MAX_MM_COMBINATIONS = 64
+
+# What one query may ask (issue 12): a pasted paragraph of 151 words made the
+# compiler recurse past Python's limit, and 5,000-20,000 terms cost seconds
+# of server time each. Solr caps boolean clauses (maxBooleanClauses); here a
+# query (``q`` or one ``fq``) is refused, fast and with a clear message,
+# beyond these.
+MAX_QUERY_TERMS = 100
+MAX_QUERY_CHARS = 2000
+MAX_FILTER_QUERIES = 50
+
+
+def check_size(text: str, what: str = "q") -> None:
+    """Refuse a query longer than the limits above (before any parsing)."""
+    from ckan.plugins import toolkit as tk
+
+    if len(text) > MAX_QUERY_CHARS:
+        raise SearchQueryError(tk._(
+            "The search is too long ({what}: {n} characters, at most {max})").format(
+                what=what, n=len(text), max=MAX_QUERY_CHARS))
+    terms = len(text.split())
+    if terms > MAX_QUERY_TERMS:
+        raise SearchQueryError(tk._(
+            "The search has too many words ({what}: {n}, at most {max})").format(
+                what=what, n=terms, max=MAX_QUERY_TERMS))
 _ESCAPED = re.compile(r"\\(.)")
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-.]*$")
 _LOCK = threading.Lock()  # luqum's PLY parser keeps state: one parse at a time

@@ -28,8 +28,10 @@ from ckan.lib.search.common import SearchQueryError, solr_datetime_decoder
 
 from .compiler import (
     TYPED_COLUMNS,
+    MAX_FILTER_QUERIES,
     Compiler,
     NOT_FACETED,
+    check_size,
     doc_table,
     make_key,
     stored_doc,
@@ -453,6 +455,13 @@ class PgSolrConnection:
         default_op = params.get("q.op") or "OR"
         def_type = params.get("defType") or "lucene"
 
+        check_size(q, "q")
+        filters = _as_list(params.get("fq"))
+        if len(filters) > MAX_FILTER_QUERIES:
+            raise SearchQueryError(f"At most {MAX_FILTER_QUERIES} filter queries (fq)")
+        for fq in filters:
+            if isinstance(fq, str):
+                check_size(fq, "fq")
         compiler = Compiler(self.schema, default_field, default_op, rank=True)
         if q == "*:*":
             where_q = sa.true()

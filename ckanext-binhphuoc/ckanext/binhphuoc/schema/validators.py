@@ -224,6 +224,21 @@ def binhphuoc_bool(value: Any) -> bool:
     return as_bool(value)
 
 
+def binhphuoc_text(key, data, errors, context):
+    """Free text (CKAN's ``unicode_safe`` for what it accepts): a list or an
+    object is refused, where ``unicode_safe`` stored it as the literal text
+    ``["a", "b"]`` (issue 12), and the field's other validators are not run
+    on it. Numbers are written as text."""
+    from ckan.lib.navl.validators import unicode_safe
+
+    value = data.get(key)
+    if isinstance(value, (list, dict, tuple, set)):
+        errors[key].append(_("Must be a text value"))
+        raise StopOnError
+    if value is not missing and value is not None:
+        data[key] = unicode_safe(value)
+
+
 def binhphuoc_date(value: Any) -> Any:
     if _empty(value):
         return value
