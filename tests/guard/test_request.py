@@ -212,7 +212,7 @@ def test_help_show_still_has_the_docstrings(client):
 # --- search -------------------------------------------------------------------------------------
 
 def test_a_pasted_paragraph_is_refused_fast_and_clearly(client):
-    words = " ".join(["dữ liệu dân số tỉnh"] * 40)  # 160 words
+    words = " ".join(["dữ liệu dân số tỉnh"] * 40)  # 200 words
     resp = client.get("/api/3/action/package_search", query_string={"q": words})
     assert resp.status_code == 400, resp.get_data(as_text=True)[:300]
     assert "100" in resp.get_data(as_text=True)
@@ -222,7 +222,7 @@ def test_a_pasted_paragraph_is_refused_fast_and_clearly(client):
     resp = client.get("/dataset/", query_string={"q": words})
     assert resp.status_code == 400
     text = html.unescape(resp.get_data(as_text=True))
-    assert "Câu tìm kiếm có quá nhiều từ (q: 160 từ, tối đa 100)" in text
+    assert "Câu tìm kiếm có quá nhiều từ (q: 200 từ, tối đa 100)" in text
 
 
 def test_a_query_of_100_words_still_searches(client):
