@@ -40,6 +40,16 @@ def actions(skip: Optional[type]) -> dict[str, Callable[..., Any]]:
     return _gather("ckan.logic.action", p.IActions, "get_actions", "chained_action", skip)
 
 
+def core_action(name: str) -> Optional[Callable[..., Any]]:
+    """CKAN's own action of that name, None if it has none."""
+    for module_name in CORE:
+        module = importlib.import_module("." + module_name, "ckan.logic.action")
+        fn = dict(get_local_functions(module)).get(name)
+        if fn is not None:
+            return fn
+    return None
+
+
 def is_core_get_action(name: str) -> bool:
     """CKAN marks every action of ckan/logic/action/get.py side-effect free."""
     module = importlib.import_module(".get", "ckan.logic.action")

@@ -7,9 +7,10 @@ user may not read is reported by its agency only, never by its title or id.
 
 What a confirmed creation records (``duplicate_candidates``) holds only the
 candidates its publisher could read, and is shown (``package_show``) only to
-those who may edit the dataset, each candidate only if they may read it:
-never in the search index, search results or activity snapshots (issue 12:
-a published look-alike carried the id of another agency's draft).
+those who may edit the dataset, each candidate only if they may read it;
+internal reads (the search index, activity snapshots) keep only public
+candidates, and search results never carry the field (issue 12: a
+published look-alike carried the id of another agency's draft).
 """
 from __future__ import annotations
 
@@ -83,21 +84,32 @@ def _can_read(user: str | None, package_id: str) -> bool:
 
 
 def shown(context: Any, pkg_dict: dict[str, Any]) -> list[str] | None:
-    """The recorded candidates ``package_show`` may answer with: None (the
-    field left out) unless the caller may edit the dataset; then those they
-    may read. Internal reads (``ignore_auth``: the search index, activity
-    snapshots) never carry it."""
+    """The recorded candidates ``package_show`` may answer with: for a
+    caller who may edit the dataset, those they may read; for internal reads
+    (``ignore_auth``: the search index, activity snapshots, which anyone may
+    later read), those anyone may read; for everyone else None (the field
+    left out)."""
     from .validators import binhphuoc_json_list
 
+    def ids(value: Any) -> list[str]:
+        return [i for i in binhphuoc_json_list(value) if isinstance(i, str)]
+
     user = context.get("user") or ""
-    if context.get("ignore_auth") or not user or not pkg_dict.get("id"):
+    if context.get("ignore_auth"):
+        return [i for i in ids(pkg_dict.get(FIELD)) if _can_read(None, i)]
+    if not user or not pkg_dict.get("id"):
+        return None
+    # the recorded value, not the (public-only) copy package_show may have
+    # read from the search index
+    pkg = model.Package.get(pkg_dict["id"])
+    stored = (pkg.extras or {}).get(FIELD) if pkg is not None else None
+    if not stored:
         return None
     try:
         tk.check_access("package_update", {"user": user}, {"id": pkg_dict["id"]})
     except (tk.NotAuthorized, tk.ObjectNotFound):
         return None
-    ids = binhphuoc_json_list(pkg_dict.get(FIELD))
-    return [i for i in ids if isinstance(i, str) and _can_read(user, i)]
+    return [i for i in ids(stored) if _can_read(user, i)]
 
 
 FIELD = "duplicate_candidates"

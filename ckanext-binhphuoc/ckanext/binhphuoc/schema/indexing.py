@@ -40,7 +40,6 @@ def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
         if field in pkg_dict:
             pkg_dict[field] = [str(v) for v in binhphuoc_json_list(pkg_dict[field])]
     pkg_dict.pop("duplicate_candidates", None)
-    _strip_validated(pkg_dict, "duplicate_candidates")
 
     units = codelists.admin_units()
     provinces: list[str] = []
@@ -83,19 +82,6 @@ def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
             text = [existing] + text
         pkg_dict["text"] = [t for t in text if t]
     return pkg_dict
-
-
-def _strip_validated(pkg_dict: dict[str, Any], field: str) -> None:
-    """Leave ``field`` out of the stored copy search results are read from."""
-    raw = pkg_dict.get("validated_data_dict")
-    if not isinstance(raw, str) or field not in raw:
-        return
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return
-    if isinstance(data, dict) and data.pop(field, None) is not None:
-        pkg_dict["validated_data_dict"] = json.dumps(data)
 
 
 def _lang() -> str:

@@ -105,10 +105,10 @@ class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
     def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         from . import duplicates
 
-        if duplicates.FIELD in pkg_dict:
+        if duplicates.FIELD in pkg_dict or not context.get("ignore_auth"):
             shown = duplicates.shown(context, pkg_dict)
-            if shown is None:
-                del pkg_dict[duplicates.FIELD]
+            if shown is None or (not shown and duplicates.FIELD not in pkg_dict):
+                pkg_dict.pop(duplicates.FIELD, None)
             else:
                 pkg_dict[duplicates.FIELD] = shown
         return pkg_dict
