@@ -15,7 +15,7 @@ from tests.workflow.conftest import WORKFLOW_PLUGINS, act, people, workflow_mark
 pytestmark = [m for m in workflow_marks()
               if not (m.name == "ckan_config" and m.args[0] == "ckan.plugins")] + [
     pytest.mark.ckan_config("ckan.plugins",
-                            "binhphuoc_guard " + WORKFLOW_PLUGINS + " datatables_view"),
+                            WORKFLOW_PLUGINS + " datatables_view"),
     pytest.mark.ckan_config("ckan.locale_default", "vi"),
 ]
 

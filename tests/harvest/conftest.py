@@ -34,11 +34,18 @@ def harvest_marks(plugins: str = HARVEST_PLUGINS) -> list[Any]:
     ckanext-harvest on the Redis queue (db 5 of the private Redis)."""
     return workflow_marks() + [
         pytest.mark.ckan_config("ckan.plugins", plugins),
+        *harvest_queue_marks("5"),
+        pytest.mark.usefixtures("harvest_db", "clean_datastore"),
+    ]
+
+
+def harvest_queue_marks(redis_db: str) -> list[Any]:
+    """ckanext-harvest's queues on the private Redis, database ``redis_db``."""
+    return [
         pytest.mark.ckan_config("ckan.harvest.mq.type", "redis"),
         pytest.mark.ckan_config("ckan.harvest.mq.hostname", "127.0.0.1"),
         pytest.mark.ckan_config("ckan.harvest.mq.port", "56379"),
-        pytest.mark.ckan_config("ckan.harvest.mq.redis_db", "5"),
-        pytest.mark.usefixtures("harvest_db", "clean_datastore"),
+        pytest.mark.ckan_config("ckan.harvest.mq.redis_db", redis_db),
     ]
 
 

@@ -7,7 +7,7 @@ import pytest
 from tests.schema.conftest import VALID_DATASET
 
 WORKFLOW_PLUGINS = (
-    "binhphuoc_schema binhphuoc_workflow binhphuoc_pgsearch scheming_datasets "
+    "binhphuoc_guard binhphuoc_schema binhphuoc_workflow binhphuoc_pgsearch scheming_datasets "
     "scheming_organizations scheming_groups activity datastore"
 )
 VERIFIER_ORG = "so-khoa-hoc-va-cong-nghe"
@@ -67,6 +67,27 @@ def act():
                                                     "ignore_auth": False}, **data)
 
     return run
+
+
+def bring_to_state(people, act, package_id: str, state: str) -> None:
+    """Walk a new dataset through the workflow, each step by its role, to
+    ``state`` (draft, submitted, approved, published, rejected, withdrawn)."""
+    steps = {
+        "draft": [],
+        "submitted": ["submit"],
+        "approved": ["submit", "approve"],
+        "published": ["submit", "approve", "publish"],
+        "rejected": ["submit", ("reject", people.owner, "Thiếu đơn vị tính")],
+        "withdrawn": ["submit", "approve", "publish",
+                      ("withdraw", people.verifier, "Số liệu sai lệch")],
+    }
+    actor = {"submit": people.publisher, "approve": people.owner, "publish": people.verifier}
+    for step in steps[state]:
+        if isinstance(step, tuple):
+            action, user, reason = step
+            act(user, "workflow_" + action, id=package_id, reason=reason)
+        else:
+            act(actor[step], "workflow_" + step, id=package_id)
 
 
 TITLES = ["Trường mầm non công lập", "Giá đất nông nghiệp", "Lịch tiếp công dân",

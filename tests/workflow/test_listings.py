@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from tests.harvest.conftest import harvest_queue_marks
 from tests.schema.conftest import VALID_DATASET
 
 from .conftest import WORKFLOW_PLUGINS, workflow_marks
@@ -15,12 +16,9 @@ from .conftest import WORKFLOW_PLUGINS, workflow_marks
 pytestmark = [m for m in workflow_marks()
               if not (m.name == "ckan_config" and m.args[0] == "ckan.plugins")] + [
     pytest.mark.ckan_config("ckan.plugins",
-                            "binhphuoc_guard " + WORKFLOW_PLUGINS + " harvest ckan_harvester "
+                            WORKFLOW_PLUGINS + " harvest ckan_harvester "
                             "binhphuoc_harvest datatables_view"),
-    pytest.mark.ckan_config("ckan.harvest.mq.type", "redis"),
-    pytest.mark.ckan_config("ckan.harvest.mq.hostname", "127.0.0.1"),
-    pytest.mark.ckan_config("ckan.harvest.mq.port", "56379"),
-    pytest.mark.ckan_config("ckan.harvest.mq.redis_db", "6"),
+    *harvest_queue_marks("6"),
 ]
 
 

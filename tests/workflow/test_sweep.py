@@ -44,9 +44,10 @@ from typing import Any, Iterator, Optional
 
 import pytest
 
+from tests.harvest.conftest import harvest_queue_marks
 from tests.schema.conftest import VALID_DATASET
 
-from .conftest import VERIFIER_ORG, workflow_marks
+from .conftest import bring_to_state, workflow_marks
 
 PLUGINS = (
     "binhphuoc_guard binhphuoc_schema binhphuoc_workflow binhphuoc_pgsearch scheming_datasets "
@@ -65,10 +66,7 @@ def _marks():
         pytest.mark.ckan_config("ckan.plugins", PLUGINS),
         pytest.mark.ckan_config("ckan.datastore.sqlsearch.enabled", "true"),
         pytest.mark.ckan_config("ckanext.dcat.rdf.profiles", "euro_dcat_ap_2"),
-        pytest.mark.ckan_config("ckan.harvest.mq.type", "redis"),
-        pytest.mark.ckan_config("ckan.harvest.mq.hostname", "127.0.0.1"),
-        pytest.mark.ckan_config("ckan.harvest.mq.port", "56379"),
-        pytest.mark.ckan_config("ckan.harvest.mq.redis_db", "6"),
+        *harvest_queue_marks("6"),
         pytest.mark.ckan_config("ckan.auth.public_user_details", "true"),
     ]
     return out
@@ -179,16 +177,6 @@ def _build(people: Any, act: Any, tmp: Any) -> World:
     for role, user in users.items():
         tokens[role] = factories.APIToken(user=user["name"])["token"]
     secrets: dict[str, Secret] = {}
-    steps = {
-        "draft": [],
-        "submitted": ["submit"],
-        "approved": ["submit", "approve"],
-        "published": ["submit", "approve", "publish"],
-        "rejected": ["submit", ("reject", people.owner, "Thiếu đơn vị tính")],
-        "withdrawn": ["submit", "approve", "publish",
-                      ("withdraw", people.verifier, "Số liệu sai lệch")],
-    }
-    actor = {"submit": people.publisher, "approve": people.owner, "publish": people.verifier}
     titles = {
         "draft": "Danh mục giếng khoan nước ngầm Quýtxa",
         "submitted": "Sổ theo dõi cầu cống Vưxeta",
@@ -213,12 +201,7 @@ def _build(people: Any, act: Any, tmp: Any) -> World:
         # by its publisher: "new resource view" in the publisher's activity
         view = act(people.publisher, "resource_view_create", resource_id=res["id"],
                    view_type="datatables_view", title="Bảng " + code)
-        for step in steps[state]:
-            if isinstance(step, tuple):
-                action, user, reason = step
-                act(user, "workflow_" + action, id=pkg["id"], reason=reason)
-            else:
-                act(actor[step], "workflow_" + step, id=pkg["id"])
+        bring_to_state(people, act, pkg["id"], state)
         assert act(people.sysadmin, "package_show", id=pkg["id"])["workflow_state"] == state
         secrets[state] = Secret(state, pkg["id"], pkg["name"], titles[state],
                                 "the-an-" + code, "FMT" + code.upper(), res["id"],

@@ -32,7 +32,7 @@ import requests
 
 from tests.e2e.conftest import ARTIFACTS, _ServerPool, live_server_config  # noqa: F401
 
-from .conftest import WORKFLOW_PLUGINS, workflow_marks
+from .conftest import WORKFLOW_PLUGINS, bring_to_state, workflow_marks
 
 DCAT_PLUGINS = "dcat dcat_json_interface structured_data"
 
@@ -124,10 +124,15 @@ class Dataset:
     title: str
     resource_id: str
     download_url: str
+    tag: str = ""
+    format: str = ""
 
     def markers(self) -> dict[str, str]:
-        return {"id": self.id, "name": self.name, "title": self.title,
-                "resource id": self.resource_id}
+        out = {"id": self.id, "name": self.name, "title": self.title,
+               "resource id": self.resource_id}
+        if self.tag:
+            out.update({"tag": self.tag, "format": self.format})
+        return out
 
 
 @dataclass
@@ -225,27 +230,17 @@ def _build(url: str, people: Any, act: Callable[..., Any]) -> World:
 
     world = World(url=url, tokens=tokens, users={r: u["name"] for r, u in users.items()},
                   org=people.org["name"], org_id=people.org["id"], group=GROUP, datasets={})
-    steps = {
-        "draft": [],
-        "submitted": ["submit"],
-        "approved": ["submit", "approve"],
-        "published": ["submit", "approve", "publish"],
-        "rejected": ["submit", ("reject", people.owner, "Thiếu đơn vị tính")],
-        "withdrawn": ["submit", "approve", "publish",
-                      ("withdraw", people.verifier, "Số liệu sai lệch")],
-    }
-    actor = {"submit": people.publisher, "approve": people.owner, "publish": people.verifier}
     for state in STATES:
         name = "vm-" + state
         pkg = act(people.publisher, "package_create", **dict(
             VALID_DATASET, owner_org=people.org["id"], name=name, title=TITLES[state],
-            spatial_coverage=["75"]))
+            spatial_coverage=["75"], tags=[{"name": "vm-the-" + state}]))
         call_action("member_create", context={"user": people.sysadmin["name"]},
                     id=GROUP, object=pkg["id"], object_type="package", capacity="public")
         # the file is uploaded over HTTP by the publisher
         r = world.request("publisher", "/api/3/action/resource_create", method="POST",
                           data={"package_id": pkg["id"], "name": "Tệp " + name,
-                                "format": "CSV"},
+                                "format": "vmfmt-" + state},
                           files={"upload": (name + ".csv", CSV.encode("utf-8"), "text/csv")})
         assert r.status_code == 200, r.text
         res = r.json()["result"]
@@ -256,18 +251,14 @@ def _build(url: str, people: Any, act: Callable[..., Any]) -> World:
                             {"id": "ten_truong", "type": "text"}],
                     records=[{"ma_truong": "T01", "ten_truong": "Trường mầm non Hoa Sen"},
                              {"ma_truong": "T02", "ten_truong": "Trường tiểu học Tân Phú"}])
-        for step in steps[state]:
-            if isinstance(step, tuple):
-                action, user, reason = step
-                act(user, "workflow_" + action, id=pkg["id"], reason=reason)
-            else:
-                act(actor[step], "workflow_" + step, id=pkg["id"])
+        bring_to_state(people, act, pkg["id"], state)
         shown = act(people.sysadmin, "package_show", id=pkg["id"])
         assert shown["workflow_state"] == state
         assert shown["private"] is (state != "published")
         world.datasets[state] = Dataset(state=state, id=pkg["id"], name=name,
                                         title=TITLES[state], resource_id=res["id"],
-                                        download_url=res["url"])
+                                        download_url=res["url"], tag="vm-the-" + state,
+                                        format="vmfmt-" + state)
     return world
 
 
@@ -574,6 +565,56 @@ def _dcat_dataset(ext: str):
 
 for _ext in ("rdf", "ttl"):
     ENDPOINTS[f"dcat_dataset_{_ext}"] = (_full, _dcat_dataset(_ext))
+
+
+# --- tags, formats, members (issue 12) -----------------------------------------------------------
+
+
+@endpoint("api_tag_list", _public)
+def _(world, role):
+    status, result, text = world.api(role, "tag_list")
+    assert status == 200, text
+    return _listing(world, role, text, "tag_list")
+
+
+@endpoint("api_tag_autocomplete", _public)
+def _(world, role):
+    status, result, text = world.api(role, "tag_autocomplete", q="vm-the", limit=20)
+    assert status == 200, text
+    obs = _listing(world, role, text, "tag_autocomplete")
+    status, text = _page(world, role, "/api/util/tag/autocomplete", incomplete="vm-the")
+    assert status == 200, status
+    obs.scan(world, text, "/api/util/tag/autocomplete")
+    return obs
+
+
+@endpoint("api_tag_show", _full)
+def _(world, role):
+    def call(ds):
+        status, result, text = world.api(role, "tag_show", id=ds.tag, include_datasets="true")
+        assert status in (200, 403, 404), (status, text)
+        return status == 200, text, ds.tag
+
+    return _per_dataset(world, role, call, "tag_show")
+
+
+@endpoint("api_format_autocomplete", _public)
+def _(world, role):
+    status, result, text = world.api(role, "format_autocomplete", q="vmfmt", limit=20)
+    assert status == 200, text
+    obs = _listing(world, role, text, "format_autocomplete")
+    status, text = _page(world, role, "/api/util/resource/format_autocomplete",
+                         incomplete="vmfmt")
+    assert status == 200, status
+    obs.scan(world, text, "/api/util/resource/format_autocomplete")
+    return obs
+
+
+@endpoint("api_member_list", _members)
+def _(world, role):
+    status, result, text = world.api(role, "member_list", id=world.org, object_type="package")
+    assert status == 200, text
+    return _listing(world, role, text, "member_list")
 
 
 # --- activity streams ---------------------------------------------------------------------------
