@@ -359,7 +359,12 @@ def _search(world: World, role: str, include_private: bool) -> Observation:
                 for s, ds in world.datasets.items()}
     obs.totals.append(("count", result["count"]))
     for f in FACETS:
-        for item in result["search_facets"].get(f, {}).get("items", []):
+        items = result["search_facets"].get(f, {}).get("items", [])
+        if f == "res_format":
+            # each dataset has a format of its own: their counts add up
+            obs.totals.append(("facet res_format (sum)", sum(i["count"] for i in items)))
+            continue
+        for item in items:
             obs.totals.append((f"facet {f}={item['name']}", item["count"]))
     # the same search restricted to one dataset: count and facets must be 0
     for state, ds in world.datasets.items():
