@@ -157,17 +157,15 @@ def _unknown_action() -> Optional[str]:
     return name
 
 
-_NOT_ACTIONS: dict[str, bool] = {}
+_ORIGINALS: dict[str, Any] = {}
 
 
 def _is_action(name: str, fn: Any) -> bool:
-    if name not in _NOT_ACTIONS:
+    if not _ORIGINALS:
         from . import plugin as guard_plugin
 
-        originals = registry.actions(guard_plugin.GuardPlugin)
-        original = originals.get(name, fn)
-        _NOT_ACTIONS[name] = not registry.takes_context_and_data(original)
-    return not _NOT_ACTIONS[name]
+        _ORIGINALS.update(registry.actions(guard_plugin.GuardPlugin))
+    return registry.takes_context_and_data(_ORIGINALS.get(name, fn))
 
 
 def _api_error(status: int, error: dict[str, Any]) -> Response:
