@@ -190,9 +190,11 @@ def test_harvest_sources_and_objects_are_the_agencys(app, people, draft, source)
                              ("/api/3/action/harvest_object_list", {"source_id": src["id"]}),
                              ("/api/3/action/package_search",
                               {"fq": "dataset_type:harvest"}),
+                             ("/api/3/action/package_list", {}),
                              ("/harvest/", {}), ("/harvest/object/" + object_id, {})):
             text = _get(app, path, user, **params).get_data(as_text=True)
             assert "khoa-bi-mat-123" not in text and "bi_mat" not in text, (path, user)
+            assert '"cong-cu"' not in text, (path, user)
             assert pkg["id"] not in text, (path, user)
     for user in (people.publisher, people.verifier):
         shown = _get(app, "/api/3/action/harvest_source_show", user, id=src["id"])

@@ -10,6 +10,9 @@ portal: the permission labels (the search index for tags and formats,
 - resource formats: ``format_autocomplete`` (``/api/util/resource/
   format_autocomplete``);
 - ``member_list`` of an organization listed its private datasets' ids;
+- ``package_list`` (public datasets, whatever their labels) listed the names
+  of harvest sources, which only their agency and the verifier may read (a
+  standard client such as ``ckanapi dump`` then met refusals);
 - activities that are not about a dataset itself but carry its ids
   ("new resource view"...) are shown by CKAN to anyone who can see the
   stream: they are shown only to those who may read the dataset.
@@ -128,6 +131,21 @@ def member_list(up: Callable[..., Any], context: Any, data_dict: dict[str, Any])
     return [row for row in result if row[1] != "package" or row[0] in readable]
 
 
+@tk.chained_action
+@tk.side_effect_free
+def package_list(up: Callable[..., Any], context: Any, data_dict: dict[str, Any]) -> Any:
+    from .labels import HARVEST_SOURCE_TYPE
+
+    result = up(context, data_dict)
+    internal = dict(model.Session.query(model.Package.id, model.Package.name).filter(
+        model.Package.type == HARVEST_SOURCE_TYPE, model.Package.state == "active"))
+    if not internal:
+        return result
+    readable = set(readable_package_ids(context, internal))
+    hidden = {name for pid, name in internal.items() if pid not in readable}
+    return [name for name in result if name not in hidden]
+
+
 def readable_package_ids(context: Any, ids: Iterable[str]) -> list[str]:
     """The ids of ``ids`` the caller may read: public datasets at once, the
     others through ``package_show``'s auth (the permission labels)."""
@@ -194,7 +212,7 @@ def get_actions() -> dict[str, Any]:
     out: dict[str, Any] = {
         "tag_list": tag_list, "tag_search": tag_search, "tag_autocomplete": tag_autocomplete,
         "tag_show": tag_show, "format_autocomplete": format_autocomplete,
-        "member_list": member_list,
+        "member_list": member_list, "package_list": package_list,
     }
     if plugin_loaded("activity"):
         out.update({name: _activity_list(name) for name in ACTIVITY_LISTS})
