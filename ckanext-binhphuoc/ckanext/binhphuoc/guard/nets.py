@@ -128,9 +128,18 @@ def scrubbed_auth(name: str, original: Callable[..., Any]) -> Callable[..., Any]
     return auth
 
 
+#: names CKAN registers as actions that are none (set each time CKAN builds
+#: its action registry, i.e. whenever the plugins change)
+NOT_ACTIONS: set[str] = set()
+
+
 def get_actions(plugin: Any) -> dict[str, Any]:
-    return {name: action_net(name, fn) for name, fn in registry.actions(type(plugin)).items()
-            if registry.takes_context_and_data(fn)}
+    originals = registry.actions(type(plugin))
+    NOT_ACTIONS.clear()
+    NOT_ACTIONS.update(name for name, fn in originals.items()
+                       if not registry.takes_context_and_data(fn))
+    return {name: action_net(name, fn) for name, fn in originals.items()
+            if name not in NOT_ACTIONS}
 
 
 def get_auth_functions(plugin: Any) -> dict[str, Any]:

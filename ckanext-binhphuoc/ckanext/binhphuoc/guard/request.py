@@ -22,7 +22,7 @@ from typing import Any, Iterator, Optional
 from flask import Response, request
 from ckan.plugins import toolkit as tk
 
-from . import registry
+from . import nets
 
 MAX_DEPTH = 64
 API_ENDPOINT = "api.action"
@@ -149,23 +149,10 @@ def _unknown_action() -> Optional[str]:
     from ckan.logic import get_action
 
     try:
-        fn = get_action(name)
+        get_action(name)  # builds CKAN's registry, and so nets.NOT_ACTIONS
     except KeyError:
         return None  # CKAN answers "Action name not known" itself
-    if _is_action(name, fn):
-        return None
-    return name
-
-
-_ORIGINALS: dict[str, Any] = {}
-
-
-def _is_action(name: str, fn: Any) -> bool:
-    if not _ORIGINALS:
-        from . import plugin as guard_plugin
-
-        _ORIGINALS.update(registry.actions(guard_plugin.GuardPlugin))
-    return registry.takes_context_and_data(_ORIGINALS.get(name, fn))
+    return name if name in nets.NOT_ACTIONS else None
 
 
 def _api_error(status: int, error: dict[str, Any]) -> Response:
