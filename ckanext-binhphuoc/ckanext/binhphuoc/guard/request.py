@@ -28,7 +28,7 @@ MAX_DEPTH = 64
 API_ENDPOINT = "api.action"
 
 
-def _strings(value: Any, depth: int = 0) -> Iterator[tuple[str, Any]]:
+def _strings(value: Any) -> Iterator[tuple[str, Any]]:
     """(key, string) pairs of a parsed JSON value; raises _TooDeep."""
     stack = [("", value, 0)]
     while stack:
