@@ -9,6 +9,7 @@ Chained functions are left out: they wrap a name that is already here.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 from typing import Any, Callable, Optional
@@ -19,13 +20,19 @@ from ckan.authz import get_local_functions
 CORE = ("get", "create", "update", "delete", "patch")
 
 
+@functools.lru_cache(maxsize=None)
+def _core(root: str, module_name: str) -> dict[str, Callable[..., Any]]:
+    """The functions of one of CKAN's core action or auth modules (read once:
+    the guard asks about each of ~200 names while CKAN builds its registry)."""
+    module = importlib.import_module("." + module_name, root)
+    return dict(get_local_functions(module))
+
+
 def _gather(root: str, interface: Any, method: str, chained_flag: str,
             skip: Optional[type]) -> dict[str, Callable[..., Any]]:
     out: dict[str, Callable[..., Any]] = {}
     for module_name in CORE:
-        module = importlib.import_module("." + module_name, root)
-        for name, fn in get_local_functions(module):
-            out[name] = fn
+        out.update(_core(root, module_name))
     for plugin in p.PluginImplementations(interface):
         if skip is not None and isinstance(plugin, skip):
             continue
@@ -43,8 +50,7 @@ def actions(skip: Optional[type]) -> dict[str, Callable[..., Any]]:
 def core_action(name: str) -> Optional[Callable[..., Any]]:
     """CKAN's own action of that name, None if it has none."""
     for module_name in CORE:
-        module = importlib.import_module("." + module_name, "ckan.logic.action")
-        fn = dict(get_local_functions(module)).get(name)
+        fn = _core("ckan.logic.action", module_name).get(name)
         if fn is not None:
             return fn
     return None
@@ -52,8 +58,7 @@ def core_action(name: str) -> Optional[Callable[..., Any]]:
 
 def is_core_get_action(name: str) -> bool:
     """CKAN marks every action of ckan/logic/action/get.py side-effect free."""
-    module = importlib.import_module(".get", "ckan.logic.action")
-    return name in dict(get_local_functions(module))
+    return name in _core("ckan.logic.action", "get")
 
 
 def auth_functions(skip: Optional[type]) -> dict[str, Callable[..., Any]]:
@@ -62,8 +67,7 @@ def auth_functions(skip: Optional[type]) -> dict[str, Callable[..., Any]]:
 
 
 def is_core_get_auth(name: str) -> bool:
-    module = importlib.import_module(".get", "ckan.logic.auth")
-    return name in dict(get_local_functions(module))
+    return name in _core("ckan.logic.auth", "get")
 
 
 def takes_context_and_data(fn: Any) -> bool:

@@ -77,15 +77,23 @@ def tag_list(up: Callable[..., Any], context: Any, data_dict: dict[str, Any]) ->
     return [t for t in result if _name(t) in visible]
 
 
+def _readable_tags(up: Callable[..., Any], context: Any,
+                   data_dict: dict[str, Any]) -> tuple[list[Any], int]:
+    """The tags the original answers (asked for more than the caller's
+    limit) that belong to datasets the caller may read, and that limit."""
+    wide, limit = _widen(data_dict, 10)
+    result = up(context, wide)
+    tags = result.get("results", []) if isinstance(result, dict) else result
+    visible = visible_values(context, TAGS)
+    return [t for t in tags if _name(t) in visible], limit
+
+
 @tk.chained_action
 @tk.side_effect_free
 def tag_search(up: Callable[..., Any], context: Any, data_dict: dict[str, Any]) -> Any:
     if data_dict.get("vocabulary_id"):
         return up(context, data_dict)
-    wide, limit = _widen(data_dict, 10)
-    result = up(context, wide)
-    visible = visible_values(context, TAGS)
-    tags = [t for t in result.get("results", []) if _name(t) in visible]
+    tags, limit = _readable_tags(up, context, data_dict)
     return {"count": len(tags), "results": tags[:limit]}
 
 
@@ -94,9 +102,8 @@ def tag_search(up: Callable[..., Any], context: Any, data_dict: dict[str, Any]) 
 def tag_autocomplete(up: Callable[..., Any], context: Any, data_dict: dict[str, Any]) -> Any:
     if data_dict.get("vocabulary_id"):
         return up(context, data_dict)
-    wide, limit = _widen(data_dict, 10)
-    visible = visible_values(context, TAGS)
-    return [t for t in up(context, wide) if _name(t) in visible][:limit]
+    tags, limit = _readable_tags(up, context, data_dict)
+    return tags[:limit]
 
 
 @tk.chained_action
