@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from tests import servers
+
 from tests.harvest.mariadb import (  # noqa: F401 (fixtures)
     mariadb_server,
     mariadb_url,
@@ -23,8 +25,8 @@ from tests.harvest.mariadb import (  # noqa: F401 (fixtures)
 )
 from tests.workflow.conftest import WORKFLOW_PLUGINS, people, workflow_marks  # noqa: F401 (fixture)
 
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:55432/postgres"
-PG_SOURCE_DB = "agency_src_3"
+PG_ADMIN_URL = servers.PG_ADMIN_URL
+PG_SOURCE_DB = "agency_src_3" + servers.DB_SUFFIX
 
 HARVEST_PLUGINS = WORKFLOW_PLUGINS + " harvest binhphuoc_sql_harvester"
 
@@ -44,7 +46,7 @@ def harvest_queue_marks(redis_db: str) -> list[Any]:
     return [
         pytest.mark.ckan_config("ckan.harvest.mq.type", "redis"),
         pytest.mark.ckan_config("ckan.harvest.mq.hostname", "127.0.0.1"),
-        pytest.mark.ckan_config("ckan.harvest.mq.port", "56379"),
+        pytest.mark.ckan_config("ckan.harvest.mq.port", servers.REDIS_PORT),
         pytest.mark.ckan_config("ckan.harvest.mq.redis_db", redis_db),
     ]
 
@@ -120,7 +122,7 @@ def postgres_source():
     drop()
     with admin.connect() as conn:
         conn.execute(sa.text("CREATE DATABASE %s OWNER ckan" % PG_SOURCE_DB))
-    url = "postgresql://ckan@127.0.0.1:55432/%s" % PG_SOURCE_DB
+    url = servers.pg_url(PG_SOURCE_DB)
     engine = sa.create_engine(url)
     yield SourceDB("postgres", url, engine)
     engine.dispose()

@@ -24,12 +24,14 @@ from pathlib import Path
 
 import pytest
 
+from tests import servers
+
 from tests.e2e.conftest import LiveServer
 
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:55432/postgres"
-REMOTE_DB = "ckan_remote4"
+PG_ADMIN_URL = servers.PG_ADMIN_URL
+REMOTE_DB = "ckan_remote4" + servers.DB_SUFFIX
 REMOTE_OVERRIDES = {
-    "sqlalchemy.url": "postgresql://ckan@127.0.0.1:55432/%s" % REMOTE_DB,
+    "sqlalchemy.url": servers.pg_url(REMOTE_DB),
     "solr_url": "pgsearch://%s" % REMOTE_DB,
     "ckan.plugins": "binhphuoc_pgsearch",
     "ckan.site_id": "binhphuoc-remote4",

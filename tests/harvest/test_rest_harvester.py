@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from tests import servers
+
 from ckanext.binhphuoc.harvest import rest
 
 from .api_server import (API_KEY, CLIENT_ID, CLIENT_SECRET, HEADER_KEY,  # noqa: F401
@@ -382,7 +384,7 @@ HARVEST_MARKS = workflow_marks() + [
                             WORKFLOW_PLUGINS + " harvest binhphuoc_rest_harvester"),
     pytest.mark.ckan_config("ckan.harvest.mq.type", "redis"),
     pytest.mark.ckan_config("ckan.harvest.mq.hostname", "127.0.0.1"),
-    pytest.mark.ckan_config("ckan.harvest.mq.port", "56379"),
+    pytest.mark.ckan_config("ckan.harvest.mq.port", servers.REDIS_PORT),
     pytest.mark.ckan_config("ckan.harvest.mq.redis_db", "6"),
     pytest.mark.ckan_config("ckan.site_url", "http://cong-du-lieu.test"),
 ]

@@ -3,6 +3,8 @@ transport: ckanext-dcat's catalog endpoints and ckanext-harvest's source list.""
 from __future__ import annotations
 
 import pytest
+
+from tests import servers
 import rdflib
 
 from ckan.tests import factories, helpers
@@ -12,7 +14,7 @@ pytestmark = [
     pytest.mark.ckan_config("ckan.plugins", PLUGINS),
     pytest.mark.ckan_config("ckan.harvest.mq.type", "redis"),
     pytest.mark.ckan_config("ckan.harvest.mq.hostname", "127.0.0.1"),
-    pytest.mark.ckan_config("ckan.harvest.mq.port", "56379"),
+    pytest.mark.ckan_config("ckan.harvest.mq.port", servers.REDIS_PORT),
     pytest.mark.ckan_config("ckan.harvest.mq.redis_db", "1"),
 ]
 

@@ -8,6 +8,8 @@ import uuid
 
 import pytest
 
+from tests import servers
+
 from tests.schema.conftest import VALID_DATASET
 
 from .conftest import WORKFLOW_PLUGINS, workflow_marks
@@ -16,7 +18,7 @@ pytestmark = workflow_marks() + [
     pytest.mark.ckan_config("ckan.plugins", WORKFLOW_PLUGINS + " harvest ckan_harvester"),
     pytest.mark.ckan_config("ckan.harvest.mq.type", "redis"),
     pytest.mark.ckan_config("ckan.harvest.mq.hostname", "127.0.0.1"),
-    pytest.mark.ckan_config("ckan.harvest.mq.port", "56379"),
+    pytest.mark.ckan_config("ckan.harvest.mq.port", servers.REDIS_PORT),
 ]
 
 
