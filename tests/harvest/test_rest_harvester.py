@@ -259,7 +259,7 @@ TIMED = {"ma": {"path": "$.code"}, "luc": {"path": "$.updated", "type": "timesta
     ({"records_path": "$[["}, "records_path: not a valid JSONPath"),
     ({"columns": {}}, "columns: {} should be non-empty"),
     ({"columns": {"ma": {"path": "$.code", "type": "varchar"}}},
-     "columns.ma.type: must be one of text, int8"),
+     "columns.ma.type: must be one of text, int4, int8"),
     ({"columns": {"ma": {"type": "text"}}}, "columns.ma: 'path' is a required property"),
     ({"columns": {"bad name": {"path": "$.x"}}}, "columns: 'bad name' does not match"),
     ({"pagination": {"type": "pages"}}, "pagination.type: must be one of page, offset"),

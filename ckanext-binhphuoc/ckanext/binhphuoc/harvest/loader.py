@@ -55,17 +55,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..datatypes import datastore_type
+
 log = logging.getLogger(__name__)
-
-#: DataStore column types a Column may name (PostgreSQL type names).
-DATASTORE_TYPES = frozenset(
-    {"text", "int4", "int8", "numeric", "float8", "bool", "date", "timestamp", "json"})
-
-_TYPE_ALIASES = {
-    "int": "int4", "integer": "int4", "bigint": "int8", "float": "float8",
-    "double precision": "float8", "boolean": "bool", "decimal": "numeric",
-    "timestamp without time zone": "timestamp", "varchar": "text", "string": "text",
-}
 
 #: COPY text format escapes (NUL cannot be stored in PostgreSQL text).
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x00": ""})
@@ -105,11 +97,11 @@ class Column:
     @property
     def pg_type(self) -> str:
         """The normalised DataStore type name."""
-        t = self.type.strip().lower()
-        t = _TYPE_ALIASES.get(t, t)
-        if t not in DATASTORE_TYPES:
-            raise ValueError("unsupported DataStore type %r for column %r" % (self.type, self.name))
-        return t
+        try:
+            return datastore_type(self.type)
+        except ValueError:
+            raise ValueError("unsupported DataStore type %r for column %r"
+                             % (self.type, self.name)) from None
 
     def field(self) -> dict[str, Any]:
         """The ``datastore_create`` field dict of the column."""

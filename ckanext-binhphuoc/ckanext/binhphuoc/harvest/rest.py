@@ -103,12 +103,12 @@ from ckan.plugins.core import SingletonPlugin
 from ckanext.harvest.harvesters.base import HarvesterBase
 from ckanext.harvest.model import HarvestObject, HarvestObjectExtra
 
+from ..datatypes import DATASTORE_TYPES, yes_no
 from .common import ConfigError, previous_extras
 
 log = logging.getLogger(__name__)
 
 SOURCE_TYPE = "rest_api"
-DATASTORE_TYPES = ("text", "int8", "numeric", "float8", "bool", "date", "timestamp", "json")
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 USER_AGENT = "ckanext-binhphuoc-rest-harvester/1.0"
 _ID_NAMESPACE = uuid.UUID("5b0f3c0e-8f43-4d5a-9d1e-7a1c2f0e4b61")
@@ -616,7 +616,7 @@ def _convert(value: Any, kind: str, where: str) -> Any:
             return value if isinstance(value, str) else (
                 json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list))
                 else str(value))
-        if kind == "int8":
+        if kind in ("int4", "int8"):
             if isinstance(value, bool):
                 raise ValueError
             if isinstance(value, float) and not value.is_integer():
@@ -633,12 +633,10 @@ def _convert(value: Any, kind: str, where: str) -> Any:
         if kind == "bool":
             if isinstance(value, bool):
                 return value
-            text = str(value).strip().lower()
-            if text in ("true", "1", "yes", "t", "co", "có"):
-                return True
-            if text in ("false", "0", "no", "f", "khong", "không"):
-                return False
-            raise ValueError
+            answer = yes_no(value)
+            if answer is None:
+                raise ValueError
+            return answer
         if kind == "date":
             return datetime.date.fromisoformat(str(value)[:10]).isoformat()
         if kind == "timestamp":

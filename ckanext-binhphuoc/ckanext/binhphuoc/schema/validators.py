@@ -18,6 +18,7 @@ from ckan.plugins import toolkit as tk
 from ckanext.scheming.validation import scheming_validator
 
 from ckanext.binhphuoc import codelists
+from ckanext.binhphuoc.datatypes import yes_no
 
 _ = tk._
 
@@ -79,12 +80,10 @@ def as_bool(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         # a form checkbox posts its hidden "false" and, when ticked, "true"
         return any(as_bool(v) for v in value)
-    s = str(value).strip().lower()
-    if s in ("true", "1", "yes", "on", "t", "y", "có", "co"):
-        return True
-    if s in ("false", "0", "no", "off", "f", "n", "không", "khong"):
-        return False
-    raise Invalid(_("Must be true or false"))
+    answer = yes_no(value)
+    if answer is None:
+        raise Invalid(_("Must be true or false"))
+    return answer
 
 
 def as_date(value: Any) -> datetime.date | None:

@@ -1,0 +1,42 @@
+"""The bundle's one vocabulary of DataStore column types and yes/no words.
+
+Everything that names a DataStore type (the loader, the SQL and REST
+harvesters, typed uploads) or reads a yes/no value (the schema's validators,
+the REST harvester's bool columns, the request guard) asks this module.
+"""
+from __future__ import annotations
+
+#: DataStore column types a column may have (PostgreSQL type names).
+DATASTORE_TYPES: tuple[str, ...] = (
+    "text", "int4", "int8", "numeric", "float8", "bool", "date", "timestamp", "json")
+
+#: Other spellings accepted for them (SQL standard and common names).
+TYPE_ALIASES: dict[str, str] = {
+    "int": "int4", "integer": "int4", "bigint": "int8", "float": "float8",
+    "double precision": "float8", "boolean": "bool", "decimal": "numeric",
+    "timestamp without time zone": "timestamp", "varchar": "text", "string": "text",
+}
+
+#: Words read as yes / no (lower case, trimmed); the Vietnamese ones with and
+#: without diacritics.
+YES_WORDS = frozenset({"true", "1", "yes", "on", "t", "y", "có", "co"})
+NO_WORDS = frozenset({"false", "0", "no", "off", "f", "n", "không", "khong"})
+
+
+def datastore_type(name: str) -> str:
+    """The DataStore type a type name stands for; ValueError when none."""
+    t = name.strip().lower()
+    t = TYPE_ALIASES.get(t, t)
+    if t not in DATASTORE_TYPES:
+        raise ValueError("unsupported DataStore type %r" % name)
+    return t
+
+
+def yes_no(text: object) -> bool | None:
+    """True for a yes word, False for a no word, None for anything else."""
+    word = str(text).strip().lower()
+    if word in YES_WORDS:
+        return True
+    if word in NO_WORDS:
+        return False
+    return None
