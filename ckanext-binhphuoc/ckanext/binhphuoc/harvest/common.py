@@ -267,25 +267,27 @@ def refresh_held(harvest_object: Any, package_id: str) -> bool:
     table (a refresh of a published dataset held for review by the workflow,
     docs/workflow.md) rather than its live table. False without the workflow
     plugin or for a dataset that is not yet published."""
-    from ckan.plugins import plugin_loaded
-
-    if not plugin_loaded("binhphuoc_workflow"):
+    try:
+        held = tk.get_action("binhphuoc_workflow_refresh_held")
+    except KeyError:  # no workflow plugin
         return False
     # the workflow finds the source's policy through the object being imported
     if harvest_object.package_id != package_id and model.Package.get(package_id):
         harvest_object.package_id = package_id
         harvest_object.save()
-    from ..workflow import staged_data
-
-    return staged_data.refresh_held(package_id)
+    return bool(held(_site_context(), {"package_id": package_id}))
 
 
 def hold_refresh(package_id: str, fields: dict[str, Any]) -> None:
     """After a held (staged) load changed rows: the dataset's pending
     revision, with ``fields`` (``data_updated``) set in it."""
-    from ..workflow import staged_data
+    tk.get_action("binhphuoc_workflow_refresh_hold")(
+        _site_context(), {"package_id": package_id, "fields": fields})
 
-    staged_data.hold(package_id, fields)
+
+def _site_context() -> dict[str, Any]:
+    site = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    return {"user": site["name"], "ignore_auth": True}
 
 
 def is_withdrawn(dataset: dict[str, Any]) -> bool:

@@ -10,7 +10,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.config.declaration import Declaration, Key
 
-from . import actions, auth, labels, visibility
+from . import actions, auth, labels, refresh, visibility
 from . import model as wf_model
 from . import logic
 
@@ -50,11 +50,12 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
     def get_actions(self) -> dict[str, Any]:
         # visibility.py: activity labels follow each transition; the
         # DataStore's table list (_table_metadata) for sysadmins only
-        return visibility.wrap_actions(actions.get_actions())
+        return visibility.wrap_actions({**actions.get_actions(), **refresh.get_actions()})
 
     def get_auth_functions(self) -> dict[str, Any]:
         # visibility.py: a package_show refusal does not name the dataset's id
-        return {**auth.get_auth_functions(), **visibility.get_auth_functions()}
+        return {**auth.get_auth_functions(), **visibility.get_auth_functions(),
+                **refresh.get_auth_functions()}
 
     # IPackageController: the state in package_show (and so in the index)
     def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> dict[str, Any]:
