@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -70,13 +70,9 @@ def available_profiles() -> list[str]:
 
 def configured_profile_name() -> str:
     """The profile named by the CKAN config; the default outside a CKAN app."""
-    try:
-        from ckan.plugins import toolkit
+    from . import config
 
-        name = toolkit.config.get(CONFIG_KEY)
-    except Exception:  # no CKAN app/config loaded (scripts, plain unit tests)
-        name = None
-    return (str(name).strip() if name else "") or DEFAULT_PROFILE
+    return config.profile_name() or DEFAULT_PROFILE
 
 
 def get_profile(name: str | None = None) -> Profile:
@@ -99,7 +95,7 @@ def _bilingual(data: dict[str, Any], key: str, name: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(name: str) -> Profile:
     available = available_profiles()
     if not _NAME_RE.match(name) or name not in available:

@@ -9,7 +9,8 @@ caller's own SQL: that is its contract, and the statement is the caller's.)
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from ckan.plugins import toolkit as tk

@@ -12,7 +12,8 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import ckan.plugins as p
 from ckan.authz import get_local_functions
@@ -20,7 +21,7 @@ from ckan.authz import get_local_functions
 CORE = ("get", "create", "update", "delete", "patch")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _core(root: str, module_name: str) -> dict[str, Callable[..., Any]]:
     """The functions of one of CKAN's core action or auth modules (read once:
     the guard asks about each of ~200 names while CKAN builds its registry)."""
@@ -29,7 +30,7 @@ def _core(root: str, module_name: str) -> dict[str, Callable[..., Any]]:
 
 
 def _gather(root: str, interface: Any, method: str, chained_flag: str,
-            skip: Optional[type]) -> dict[str, Callable[..., Any]]:
+            skip: type | None) -> dict[str, Callable[..., Any]]:
     out: dict[str, Callable[..., Any]] = {}
     for module_name in CORE:
         out.update(_core(root, module_name))
@@ -42,12 +43,12 @@ def _gather(root: str, interface: Any, method: str, chained_flag: str,
     return out
 
 
-def actions(skip: Optional[type]) -> dict[str, Callable[..., Any]]:
+def actions(skip: type | None) -> dict[str, Callable[..., Any]]:
     """name -> action function (the last registered wins, as in CKAN)."""
     return _gather("ckan.logic.action", p.IActions, "get_actions", "chained_action", skip)
 
 
-def core_action(name: str) -> Optional[Callable[..., Any]]:
+def core_action(name: str) -> Callable[..., Any] | None:
     """CKAN's own action of that name, None if it has none."""
     for module_name in CORE:
         fn = _core("ckan.logic.action", module_name).get(name)
@@ -61,7 +62,7 @@ def is_core_get_action(name: str) -> bool:
     return name in _core("ckan.logic.action", "get")
 
 
-def auth_functions(skip: Optional[type]) -> dict[str, Callable[..., Any]]:
+def auth_functions(skip: type | None) -> dict[str, Callable[..., Any]]:
     return _gather("ckan.logic.auth", p.IAuthFunctions, "get_auth_functions",
                    "chained_auth_function", skip)
 

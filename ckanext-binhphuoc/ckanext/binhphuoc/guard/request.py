@@ -17,10 +17,11 @@ API, CKAN's error page in Vietnamese elsewhere), so nothing is written.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 
-from flask import Response, request
 from ckan.plugins import toolkit as tk
+from flask import Response, request
 
 from . import nets
 
@@ -49,7 +50,7 @@ class _TooDeep(Exception):
     pass
 
 
-def _json_body() -> Optional[Any]:
+def _json_body() -> Any | None:
     """The parsed JSON body, None when there is none; raises _TooDeep or
     ValueError (left to CKAN's own "JSON Error")."""
     if request.method not in ("POST", "PUT", "PATCH"):
@@ -142,7 +143,7 @@ def _problems() -> dict[str, list[str]]:
     return errors
 
 
-def _unknown_action() -> Optional[str]:
+def _unknown_action() -> str | None:
     if request.endpoint != API_ENDPOINT:
         return None
     name = (request.view_args or {}).get("logic_function") or ""
@@ -162,7 +163,7 @@ def _api_error(status: int, error: dict[str, Any]) -> Response:
                     mimetype="application/json")
 
 
-def check() -> Optional[Response]:
+def check() -> Response | None:
     """Flask before_request hook: None to go on, or the refusal."""
     errors = _problems()
     if errors:
@@ -187,14 +188,14 @@ PAGE_INPUT_ERRORS = (TypeError, KeyError, AttributeError, ValueError, IndexError
                      AssertionError, RecursionError)
 
 
-def _page_status(error: Exception) -> Optional[int]:
+def _page_status(error: Exception) -> int | None:
     """The status a view's uncaught error stands for, None for a real
     server error. CKAN's own views and those of the pinned extensions let the
     Action API's errors through on odd input (/dataset/changes_multiple
     without ids, the DataTables rows of a view the user may not read...)."""
-    from jinja2 import TemplateNotFound
     from ckan import logic
     from ckan.lib.search.common import SearchQueryError
+    from jinja2 import TemplateNotFound
 
     from .nets import is_unknown_format
 
@@ -223,9 +224,9 @@ def page_error(error: Exception) -> Any:
     error stands for. A real server error is raised on, to CKAN's 500 page."""
     import logging
 
+    from ckan import model
     from flask import current_app
     from werkzeug.exceptions import BadRequest, Forbidden, NotFound
-    from ckan import model
 
     status = _page_status(error)
     if status is None:
@@ -251,8 +252,8 @@ def page_error(error: Exception) -> Any:
 
 def register(app: Any) -> None:
     """Install the guard on CKAN's Flask app."""
-    from jinja2 import TemplateNotFound
     from ckan import logic
+    from jinja2 import TemplateNotFound
 
     app.before_request(check)
     from ckan.lib.search.common import SearchQueryError

@@ -91,7 +91,7 @@ def harvest_source_list(up: Callable[..., Any], context: Context,
 
 # ckanext-harvest's action calls no auth function (CKAN exempts plugins'
 # actions from its audit; a chained one has to say so itself)
-harvest_source_list.auth_audit_exempt = True  # type: ignore[attr-defined]
+harvest_source_list.auth_audit_exempt = True
 
 
 def get_auth_functions() -> dict[str, Any]:

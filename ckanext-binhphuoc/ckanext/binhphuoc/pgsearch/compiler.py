@@ -24,17 +24,16 @@ import math
 import re
 import threading
 from functools import reduce
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
+from ckan.lib.search.common import SearchQueryError
 from dateutil import parser as date_parser
 from dateutil.relativedelta import relativedelta
 from luqum import tree as lt
 from luqum.exceptions import ParseError
 from luqum.parser import parser as lucene_parser
 from sqlalchemy.dialects import postgresql as pg
-
-from ckan.lib.search.common import SearchQueryError
 
 from .solr_schema import Field, SolrSchema
 
@@ -81,10 +80,10 @@ def stored_doc():
     )
 
 
-def has_field(name: str):
+def has_field(name: str) -> Any:
     return sa.exists().where(
-        stored_table.c.index_id == doc_table.c.index_id,
-        stored_table.c.doc.has_key(name),  # noqa: W601
+        sa.and_(stored_table.c.index_id == doc_table.c.index_id,
+                stored_table.c.doc.has_key(name)),  # noqa: W601
     )
 
 # Longer values are indexed by their digest: a GIN entry has a size limit.
@@ -203,21 +202,21 @@ def _unit(name: str) -> str:
     return unit
 
 
-def parse_date(text: str, now: Optional[datetime.datetime] = None) -> datetime.datetime:
+def parse_date(text: str, now: datetime.datetime | None = None) -> datetime.datetime:
     """A Solr date (ISO-8601 UTC, or NOW) with optional date math."""
     match = _DATE_BASE.match(text.strip().upper())
     if not match:
         raise SearchQueryError(f"Invalid date {text!r}")
     base, math_part = match.groups()
     if base == "NOW":
-        value = now or datetime.datetime.now(datetime.timezone.utc)
+        value = now or datetime.datetime.now(datetime.UTC)
     else:
         try:
             value = date_parser.isoparse(base.rstrip("Z"))
         except ValueError:
             raise SearchQueryError(f"Invalid date {text!r}")
         if value.tzinfo is None:
-            value = value.replace(tzinfo=datetime.timezone.utc)
+            value = value.replace(tzinfo=datetime.UTC)
     pos = 0
     for m in _DATE_MATH.finditer(math_part):
         if m.start() != pos:
@@ -229,7 +228,8 @@ def parse_date(text: str, now: Optional[datetime.datetime] = None) -> datetime.d
             fields = ["microsecond", "second", "minute", "hour", "day", "month"]
             order = {"seconds": 1, "minutes": 2, "hours": 3, "days": 4,
                      "months": 5, "years": 6}.get(unit_name, 0)
-            reset = {f: (1 if f in ("day", "month") else 0) for f in fields[:order]}
+            reset: dict[str, Any] = {f: (1 if f in ("day", "month") else 0)
+                                     for f in fields[:order]}
             value = value.replace(**reset)
         else:
             delta = relativedelta(**{_unit(unit): int(amount)})
@@ -265,6 +265,12 @@ def _exact_tsquery(text: str):
 
 def _any_of(queries: list[Any]):
     return reduce(lambda a, b: a.op("||")(b), queries)
+
+
+def _matches(tsv: Any, queries: list[Any]) -> Any:
+    """How many of the queries the vector matches (an integer expression)."""
+    casts: list[Any] = [sa.cast(tsv.op("@@")(q), sa.Integer) for q in queries]
+    return reduce(lambda a, b: a + b, casts)
 
 
 def _all_of(queries: list[Any]):
@@ -337,7 +343,7 @@ class Compiler:
             f"WHERE {condition})"
         ).bindparams(*binds)
 
-    def _rank_term(self, query, positive: bool, text: Optional[str] = None):
+    def _rank_term(self, query, positive: bool, text: str | None = None):
         if self.rank and positive:
             self.rank_terms.append(query)
             exact = _exact_tsquery(text) if text else None
@@ -351,13 +357,9 @@ class Compiler:
         if not self.rank_terms:
             return None
         tsv = doc_table.c.tsv
-        score = sa.func.ts_rank(tsv, _any_of(self.rank_terms))
+        score: Any = sa.func.ts_rank(tsv, _any_of(self.rank_terms))
         if len(self.rank_terms) > 1:
-            matched = reduce(
-                lambda a, b: a + b,
-                [sa.cast(tsv.op("@@")(t), sa.Integer) for t in self.rank_terms],
-            )
-            score = score + matched
+            score = score + _matches(tsv, self.rank_terms)
         if self.exact_terms:
             score = score + sa.func.ts_rank(tsv, _any_of(self.exact_terms))
         return score
@@ -366,7 +368,7 @@ class Compiler:
     def lucene(self, text: str):
         return self.visit(parse_lucene(text), None, True)
 
-    def visit(self, node: lt.Item, field: Optional[str], positive: bool):
+    def visit(self, node: lt.Item, field: str | None, positive: bool):
         if isinstance(node, lt.SearchField):
             if node.name == "*":
                 if isinstance(node.expr, lt.Word) and node.expr.value == "*":
@@ -423,7 +425,7 @@ class Compiler:
             clauses.append(sa.not_(sa.or_(*must_not)))
         return sa.and_(*clauses) if len(clauses) != 1 else clauses[0]
 
-    def term(self, field_name: Optional[str], raw: str, phrase: bool,
+    def term(self, field_name: str | None, raw: str, phrase: bool,
              positive: bool):
         field = self._field(field_name or self.default_field)
         if not phrase and raw == "*":
@@ -515,7 +517,9 @@ class Compiler:
     _DISMAX_TOKEN = re.compile(r'([+-]?)(?:"([^"]*)"?|(\S+))')
 
     def dismax(self, text: str, mm: str = "2<-1 5<80%"):
-        must, must_not, optional = [], [], []
+        must: list[str] = []
+        must_not: list[str] = []
+        optional: list[str] = []
         for sign, phrase, word in self._DISMAX_TOKEN.findall(text):
             value = phrase if phrase else word
             if value.upper() in ("AND", "OR", "NOT") and not phrase:
@@ -545,10 +549,7 @@ class Compiler:
                 ]))
             else:
                 required_parts.append(_any_of(optional))
-                counted = reduce(
-                    lambda a, b: a + b,
-                    [sa.cast(tsv.op("@@")(q), sa.Integer) for q in optional],
-                ) >= required
+                counted = _matches(tsv, optional) >= required
         clauses = []
         if required_parts:
             # One tsquery: the GIN index on tsv can answer it.
@@ -585,14 +586,14 @@ def minimum_should_match(spec: str, n: int) -> int:
         required = amount(spec)
     else:
         required = n
-        conditions = []
+        conditions: list[tuple[int, str]] = []
         for part in spec.split():
-            threshold, _sep, value = part.partition("<")
+            above, _sep, rule = part.partition("<")
             try:
-                conditions.append((int(threshold), value))
+                conditions.append((int(above), rule))
             except ValueError:
                 raise SearchQueryError(f"Invalid mm parameter {spec!r}")
-        for threshold, value in sorted(conditions):
+        for threshold, rule in sorted(conditions):
             if n > threshold:
-                required = amount(value)
+                required = amount(rule)
     return max(1, min(n, required))

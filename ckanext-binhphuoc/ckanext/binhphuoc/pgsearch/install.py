@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Optional
+from typing import Any
 
 import ckan
-from ckan.common import config
 
-from . import transport
+from .. import config
+from . import documents, transport
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def active() -> bool:
 
     if plugins.plugin_loaded(PLUGIN_NAME):
         return True
-    return str(config.get("solr_url") or "").startswith(transport.URL)
+    return config.solr_url().startswith(transport.URL)
 
 
 def make_connection(decode_dates: bool = True):
@@ -58,7 +58,7 @@ def make_connection(decode_dates: bool = True):
     return _original["make_connection"](decode_dates)
 
 
-def check_solr_schema_version(schema_file: Optional[str] = None) -> bool:
+def check_solr_schema_version(schema_file: str | None = None) -> bool:
     if not active():
         return _original["check_solr_schema_version"](schema_file)
     if not transport.table_exists():
@@ -96,6 +96,6 @@ def _fresh_connections_after_fork() -> None:
 
     if model.meta.engine is not None:
         model.meta.engine.dispose(close=False)
-    if transport._fallback_engine is not None:
-        transport._fallback_engine.dispose(close=False)
+    if documents._fallback_engine is not None:
+        documents._fallback_engine.dispose(close=False)  # type: ignore[call-arg]  # SQLAlchemy 1.4.33+
     model.Session.registry.clear()

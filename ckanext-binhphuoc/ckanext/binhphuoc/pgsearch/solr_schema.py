@@ -93,7 +93,7 @@ class SolrSchema:
             if node.getAttribute("dest") == "text"
         }
 
-    @functools.lru_cache(maxsize=4096)
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 (one schema per process, never freed)
     def field(self, name: str) -> Field:
         if name in self.fields:
             return self.fields[name]

@@ -16,6 +16,7 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-12-06
 """
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0002"
@@ -28,7 +29,7 @@ VERIFIER_LABEL = "binhphuoc-verifier"
 
 def _exists(table: str) -> bool:
     bind = op.get_bind()
-    return bind.exec_driver_sql("SELECT to_regclass(%s) IS NOT NULL", (table,)).scalar()
+    return bool(bind.execute(sa.text("SELECT to_regclass(:t) IS NOT NULL"), {"t": table}).scalar())
 
 
 def upgrade():

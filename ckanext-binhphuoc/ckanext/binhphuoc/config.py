@@ -1,0 +1,145 @@
+"""Typed readers of every configuration option the bundle reads.
+
+The options of the bundle are declared once, in the ``config_declaration.yaml``
+of the plugin that owns them (loaded by ``tk.blanket.config_declarations``);
+their defaults are read from those files here too, so a module whose plugin
+is not loaded (a harvester without ``binhphuoc_harvest``, a script) still gets
+the declared default and no default is written a second time in the code.
+Options of CKAN core are read through CKAN's own declarations.
+"""
+from __future__ import annotations
+
+import functools
+import pathlib
+from typing import Any
+
+import yaml
+
+PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
+
+#: The declaration files of the bundle's plugins.
+DECLARATION_FILES = tuple(sorted(PACKAGE_DIR.glob("**/config_declaration.yaml")))
+
+
+@functools.cache
+def declared() -> dict[str, dict[str, Any]]:
+    """Every option the bundle declares: key → its declaration."""
+    out: dict[str, dict[str, Any]] = {}
+    for path in DECLARATION_FILES:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for group in data.get("groups") or []:
+            for option in group.get("options") or []:
+                out[option["key"]] = option
+    return out
+
+
+def _raw(key: str) -> Any:
+    """The configured value of ``key``, or its declared default (``None`` for
+    an option of CKAN core that is not set)."""
+    try:
+        from ckan.plugins import toolkit as tk
+
+        value = tk.config.get(key)
+    except Exception:  # no CKAN config loaded (scripts, plain unit tests)
+        value = None
+    if value is None or value == "":
+        option = declared().get(key)
+        if option is not None:
+            value = option.get("default")
+    return value
+
+
+def _text(key: str) -> str:
+    value = _raw(key)
+    return "" if value is None else str(value).strip()
+
+
+# --- the bundle's options --------------------------------------------------------
+
+def profile_name() -> str:
+    """``ckanext.binhphuoc.profile``: the province profile's name."""
+    return _text("ckanext.binhphuoc.profile")
+
+
+def default_license() -> str:
+    """``ckanext.binhphuoc.default_license``: licence of a dataset given none."""
+    return _text("ckanext.binhphuoc.default_license")
+
+
+def duplicate_threshold() -> float:
+    """``ckanext.binhphuoc.duplicate_threshold``: title similarity of a
+    possible duplicate (0..1)."""
+    return float(_raw("ckanext.binhphuoc.duplicate_threshold"))
+
+
+def verifier_org() -> str:
+    """``ckanext.binhphuoc.workflow.verifier_org``: the verifying department's
+    organization (name or id; empty when not set)."""
+    return _text("ckanext.binhphuoc.workflow.verifier_org")
+
+
+def harvest_sources_dir() -> str:
+    """``ckanext.binhphuoc.harvest.sources_dir``: folder of the source files."""
+    return _text("ckanext.binhphuoc.harvest.sources_dir")
+
+
+def harvest_default_schedule() -> str:
+    """``ckanext.binhphuoc.harvest.default_schedule``: cron expression of a
+    source without ``schedule``."""
+    return _text("ckanext.binhphuoc.harvest.default_schedule")
+
+
+def harvest_timezone() -> str:
+    """``ckanext.binhphuoc.harvest.timezone``: zone of the sources' schedules."""
+    return _text("ckanext.binhphuoc.harvest.timezone")
+
+
+def harvest_scheduler_interval() -> int:
+    """``ckanext.binhphuoc.harvest.scheduler_interval``: seconds between rounds."""
+    return int(_raw("ckanext.binhphuoc.harvest.scheduler_interval"))
+
+
+def harvest_maintenance_work_mem() -> str:
+    """``ckanext.binhphuoc.harvest.maintenance_work_mem``: PostgreSQL memory of
+    the harvester's index builds."""
+    return _text("ckanext.binhphuoc.harvest.maintenance_work_mem")
+
+
+def search_sortable_fields() -> set[str]:
+    """``ckanext.binhphuoc.search.sortable_fields``: extra fields
+    package_search may sort on."""
+    value = _raw("ckanext.binhphuoc.search.sortable_fields") or []
+    return set(value.split() if isinstance(value, str) else value)
+
+
+# --- options of CKAN core the bundle reads ---------------------------------------
+
+def site_url() -> str:
+    """``ckan.site_url`` without a trailing slash."""
+    return _text("ckan.site_url").rstrip("/")
+
+
+def site_title() -> str:
+    """``ckan.site_title`` (empty when not set)."""
+    return _text("ckan.site_title")
+
+
+def locale_default() -> str:
+    """``ckan.locale_default`` (``en`` when not set)."""
+    return _text("ckan.locale_default") or "en"
+
+
+def solr_url() -> str:
+    """``solr_url`` (``pgsearch://…`` when search is served by PostgreSQL)."""
+    return _text("solr_url")
+
+
+def solr_commit() -> bool:
+    """``ckan.search.solr_commit``."""
+    value = _raw("ckan.search.solr_commit")
+    return value if isinstance(value, bool) else str(value).lower() in ("true", "1", "yes", "on")
+
+
+def sqlalchemy_url() -> str:
+    """``sqlalchemy.url``: CKAN's database."""
+    return _text("sqlalchemy.url")
