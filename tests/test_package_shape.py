@@ -89,6 +89,55 @@ def test_no_import_cycle():
     assert cycle is None, "import cycle: " + " → ".join(cycle or [])
 
 
+#: The layers of docs/architecture.md, bottom first: a module may import
+#: modules of its own part and of lower layers only. A higher layer reaches a
+#: lower one's caller through an action (harvesters → workflow).
+LAYERS: list[set[str]] = [
+    {"config", "datatypes", "i18n_tools", "__init__"},
+    {"profile"},
+    {"codelists"},
+    {"cli"},
+    {"schema", "pgsearch"},
+    {"tables"},
+    {"workflow"},
+    {"harvest"},
+    {"guard"},
+]
+
+
+def _part(module: str) -> str:
+    rest = module[len(ROOT_NAME):].lstrip(".")
+    return rest.split(".")[0] or "__init__"
+
+
+def _layer(part: str) -> int:
+    for rank, parts in enumerate(LAYERS):
+        if part in parts:
+            return rank
+    raise AssertionError(f"{part}: give it a layer in LAYERS (and in docs/architecture.md)")
+
+
+def layer_violations(graph: dict[str, set[str]]) -> list[str]:
+    out = []
+    for module, deps in sorted(graph.items()):
+        part = _part(module)
+        for dep in sorted(deps):
+            dep_part = _part(dep)
+            if dep_part != part and _layer(dep_part) >= _layer(part):
+                out.append(f"{module} imports {dep}")
+    return out
+
+
+def test_layers():
+    assert layer_violations(import_graph()) == []
+
+
+def test_layer_check_finds_an_upward_import():
+    graph = {ROOT_NAME + ".schema.helpers": {ROOT_NAME + ".workflow.logic"}}
+    assert layer_violations(graph) == [
+        f"{ROOT_NAME}.schema.helpers imports {ROOT_NAME}.workflow.logic"]
+
+
 def test_cycle_finder_finds_a_cycle():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
