@@ -7,7 +7,6 @@ DataStore table named after the resource, the workflow's records)."""
 from __future__ import annotations
 
 import types
-import uuid
 
 SOURCE_ID = "2b0c6f3e-4a5d-4e8f-9a1b-3c4d5e6f7a80"
 
@@ -30,32 +29,39 @@ REST_IDS = (
 PORTAL_IDS = ("5a92b01f-32a3-5948-ac80-e77744a5f354", "e933d674-b640-5c83-b196-5d8880aa9949")
 
 
+def _ids(harvester, guid):
+    """The ids the harvester gives the dataset of ``guid`` and its resources."""
+    from ckanext.binhphuoc.harvest.base import Job
+
+    package_id, resource_id = harvester.ids(SOURCE_ID, guid)
+    job = Job(None, types.SimpleNamespace(id=SOURCE_ID), guid, {}, {}, package_id,
+              resource_id, {}, None)
+    return (package_id,) + tuple(r["id"] for r in harvester.resources(job, "t", "d"))
+
+
 def test_sql_database_ids_are_pinned():
-    from ckanext.binhphuoc.harvest import common, sql
+    from ckanext.binhphuoc.harvest import sql
 
     cfg = {"url": "sqlite:////tmp/x.sqlite3", "tables": ["public.truong_hoc"],
            "queries": {"si_so": "SELECT 1"}}
-    got = {}
-    for entry in sql._entries(cfg, SOURCE_ID):
-        package_id = common.stable_id(SOURCE_ID, entry["guid"])
-        got[entry["guid"]] = (package_id, common.stable_id(package_id, "data"),
-                              common.stable_id(package_id, "csv"),
-                              common.stable_id(package_id, "json"))
-    assert got == SQL_IDS
+    harvester = sql.SqlDatabaseHarvester()
+    assert {e["guid"]: _ids(harvester, e["guid"])
+            for e in sql._entries(cfg, SOURCE_ID)} == SQL_IDS
 
 
 def test_rest_api_ids_are_pinned():
     from ckanext.binhphuoc.harvest import rest
 
-    source = types.SimpleNamespace(id=SOURCE_ID)
-    package_id, resource_id = rest._ids(source, {"name": "truong-hoc-api"})
-    exports = tuple(str(uuid.uuid5(rest._ID_NAMESPACE, "%s:%s" % (package_id, fmt)))
-                    for fmt in ("csv", "json"))
-    assert (package_id, resource_id) + exports == REST_IDS
+    cfg = {"url": "https://x.example/api", "records_path": "$.data",
+           "columns": {"ma": {"path": "$.code"}}, "defaults": {"name": "truong-hoc-api"}}
+    (ep,) = rest.endpoints(rest.parse_config(cfg), "nguon")
+    assert _ids(rest.RestApiHarvester(), ep["name"]) == REST_IDS
 
 
 def test_ckan_vn_ids_are_pinned():
-    from ckanext.binhphuoc.harvest import common
+    from ckanext.binhphuoc.harvest.portal import map_dataset
 
-    package_id = common.stable_id(SOURCE_ID, "remote-123")
-    assert (package_id, common.stable_id(package_id, "res-1")) == PORTAL_IDS
+    remote = {"id": "remote-123", "name": "truong-hoc", "title": "Trường học",
+              "resources": [{"id": "res-1", "url": "https://x.example/a.csv"}]}
+    data = map_dataset(remote, {}, source_id=SOURCE_ID, owner_org=None)
+    assert (data["id"], data["resources"][0]["id"]) == PORTAL_IDS
