@@ -204,6 +204,8 @@ class Job:
         previous: the extras of the last completed object of the same guid.
         existing: the dataset as it is (None: not created yet).
         staged: the rows go to the staged table (a held refresh).
+        started: when the job began (the ``seconds`` figure).
+        reasons: the full-reload reasons asked so far (:meth:`TableHarvester.reload_reason`).
     """
 
     harvest_object: Any
