@@ -358,7 +358,7 @@ def test_fetch_asks_for_the_records_changed_since(api_server):
 
 
 def test_config_not_json():
-    with pytest.raises(ValueError, match="config is not valid JSON"):
+    with pytest.raises(ValueError, match="config: not valid JSON"):
         rest.RestApiHarvester().validate_config("{url: x")
 
 

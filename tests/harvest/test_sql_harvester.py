@@ -150,7 +150,7 @@ def _job_errors(job_id):
 
 
 def test_full_cycle_on_the_queue_then_nothing_changes(source_db, make_source, app, people):
-    from ckanext.binhphuoc.harvest.common import job_report
+    from ckanext.binhphuoc.harvest.report import job_report
 
     _create_source_tables(source_db)
     source = make_source(source_db)
@@ -204,7 +204,7 @@ def test_full_cycle_on_the_queue_then_nothing_changes(source_db, make_source, ap
     assert [(r["ma"], r["hoc_sinh"]) for r in _records(_datastore_resource(query)["id"])] == [
         ("T01", 512), ("T03", 980)]
     report = job_report(job["id"])
-    assert report["rows_loaded"] == 5 and report["added"] == 2
+    assert report.rows_loaded == 5 and report.added == 2
 
     # a second run with no change at the source changes nothing
     before = {d["id"]: d["metadata_modified"] for d in (ds, query)}
@@ -215,7 +215,7 @@ def test_full_cycle_on_the_queue_then_nothing_changes(source_db, make_source, ap
     assert after["metadata_modified"] == before[ds["id"]]
     assert len(after["resources"]) == 3
     assert [r["_id"] for r in _records(res["id"])] == [1, 2, 3]
-    assert job_report(job2["id"])["rows_loaded"] == 0
+    assert job_report(job2["id"]).rows_loaded == 0
     from ckan import model
     assert model.Session.query(model.Package).filter(
         model.Package.type == "dataset").count() == 2
@@ -242,8 +242,8 @@ def test_run_test_path_and_incremental_changes(source_db, make_source):
     records = {r["ma"]: r for r in _records(rid)}
     assert records["T02"]["ten"] == "Trường THCS Tân Bình (mới)"
     assert records["T02"]["_id"] == ids["T02"] and len(records) == 4
-    from ckanext.binhphuoc.harvest.common import job_report
-    assert job_report(job2["id"])["rows_loaded"] == 2
+    from ckanext.binhphuoc.harvest.report import job_report
+    assert job_report(job2["id"]).rows_loaded == 2
     assert _dataset(ds["id"])["data_updated"] == "2026-02-02"
 
     job3 = run_test(source)

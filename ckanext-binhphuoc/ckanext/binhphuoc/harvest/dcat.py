@@ -55,8 +55,8 @@ from ckanext.dcat.interfaces import IDCATRDFHarvester
 
 from ckanext.binhphuoc import codelists
 
-from . import common, portal
-from .common import N_, bilingual
+from . import datasets, portal
+from .base import N_, bilingual, previous_extras, set_extras
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def chained_validate_config(stock: Any) -> Any:
 # -- mapping ----------------------------------------------------------------
 
 def _extras(dataset: dict[str, Any]) -> dict[str, Any]:
-    return {e.get("key"): e.get("value") for e in dataset.get("extras") or []
+    return {str(e["key"]): e.get("value") for e in dataset.get("extras") or []
             if isinstance(e, dict) and e.get("key")}
 
 
@@ -180,42 +180,49 @@ def map_format(resource: dict[str, Any]) -> str:
     return given
 
 
-def map_dcat(dataset: dict[str, Any], cfg: dict[str, Any], *, source_id: str,
-             owner_org: str | None, guid: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """Our dataset dict of a DCAT dataset dict (as ckanext-dcat's parser gives
-    it) and the problems found, field → readable message (empty when none)."""
-    extras = _extras(dataset)
-    problems: dict[str, str] = {}
+def _language(value: Any) -> str | None:
+    """dct:language — EU language URIs (…/language/VIE) or ISO codes — as our code."""
+    try:
+        langs = json.loads(value)
+    except (TypeError, ValueError):
+        langs = value
+    codes = [ISO_639_3.get(_tail(v).lower(), _tail(v).lower()) for v in portal._as_list(langs)]
+    return next((c for c in codes if c in codelists.get("language")), None)
 
+
+def _sectors(themes: Any) -> list[str]:
+    """dcat:theme values as our sector codes."""
+    try:
+        themes = json.loads(themes) if isinstance(themes, str) else themes
+    except ValueError:
+        themes = [themes]
+    sectors = [c for t in portal._as_list(themes)
+               for c in (portal.map_code("sector", _tail(t)) or [])]
+    return list(dict.fromkeys(sectors))
+
+
+def _remote_extras(extras: dict[str, Any], problems: dict[str, str]) -> list[dict[str, Any]]:
+    """The extras of a DCAT dataset as the remote extras :func:`.portal.map_dataset`
+    reads (our field names and codes); a value that cannot be mapped is a problem."""
     remote_extras = [{"key": k, "value": v} for k, v in extras.items()
                      if k not in CONSUMED | {"temporal_start", "temporal_end", "language"}]
     # dct:temporal: dates of our schema (the profile gives date-times)
     for key in ("temporal_start", "temporal_end"):
         if extras.get(key):
             remote_extras.append({"key": key, "value": str(extras[key])[:10]})
-    # dct:language: EU language URIs (…/language/VIE) or ISO codes → our code
-    if extras.get("language"):
-        try:
-            langs = json.loads(extras["language"])
-        except (TypeError, ValueError):
-            langs = extras["language"]
-        codes = [ISO_639_3.get(_tail(v).lower(), _tail(v).lower())
-                 for v in portal._as_list(langs)]
-        code = next((c for c in codes if c in codelists.get("language")), None)
-        if code:
-            remote_extras.append({"key": "language", "value": code})
+    code = _language(extras["language"]) if extras.get("language") else None
+    if code:
+        remote_extras.append({"key": "language", "value": code})
     units = [extras.get("spatial_text"), _tail(extras.get("spatial_uri"))]
     spatial = [u.strip() for part in units if part
                for u in re.split(r"[;\n]", str(part)) if u.strip()]
     if spatial:
         remote_extras.append({"key": "spatial_coverage", "value": "; ".join(spatial)})
-
     # dcat:contactPoint is the dataset's own: over the source's defaults
     for key, field in (("contact_name", "focal_point_name"),
                        ("contact_email", "focal_point_email")):
         if extras.get(key):
             remote_extras.append({"key": field, "value": extras[key]})
-
     frequency = extras.get("frequency")
     if frequency:
         code = map_frequency(frequency)
@@ -226,17 +233,19 @@ def map_dcat(dataset: dict[str, Any], cfg: dict[str, Any], *, source_id: str,
                 N_("update_frequency (dct:accrualPeriodicity): {value!r} is not a frequency "
                    "of the code list (EU frequency URIs, e.g. {example})"),
                 value=frequency, example=codelists.get("update_frequency").items[4]["uri"])
+    sectors = _sectors(extras["theme"]) if extras.get("theme") else []
+    if sectors:
+        remote_extras.append({"key": "sector", "value": sectors})
+    return remote_extras
 
-    themes = extras.get("theme")
-    if themes:
-        try:
-            themes = json.loads(themes) if isinstance(themes, str) else themes
-        except ValueError:
-            themes = [themes]
-        sectors = [c for t in portal._as_list(themes)
-                   for c in (portal.map_code("sector", _tail(t)) or [])]
-        if sectors:
-            remote_extras.append({"key": "sector", "value": list(dict.fromkeys(sectors))})
+
+def map_dcat(dataset: dict[str, Any], cfg: dict[str, Any], *, source_id: str,
+             owner_org: str | None, guid: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """Our dataset dict of a DCAT dataset dict (as ckanext-dcat's parser gives
+    it) and the problems found, field → readable message (empty when none)."""
+    extras = _extras(dataset)
+    problems: dict[str, str] = {}
+    remote_extras = _remote_extras(extras, problems)
 
     remote_license = dataset.get("license_id") or next(
         (r.get("license") for r in dataset.get("resources") or [] if r.get("license")), None)
@@ -366,21 +375,21 @@ class DcatMappingPlugin(p.SingletonPlugin):
         name = dataset.get("name")
         mapped, problems = map_dcat(
             dataset, cfg, source_id=source.id, guid=harvest_object.guid,
-            owner_org=dataset.get("owner_org") or common.source_org(source))
+            owner_org=dataset.get("owner_org") or datasets.source_org(source))
         if existing_id:
             mapped["id"] = existing_id
             mapped["name"] = name or mapped["name"]
         else:
             # ckanext-dcat's name drops Vietnamese letters ("Đồng" -> "ng"): ours
-            mapped["name"] = common._unique_name(common.dataset_name(mapped["title"]))
+            mapped["name"] = datasets.unique_name(datasets.dataset_name(mapped["title"]))
         dataset.clear()
         dataset.update(mapped)
         if problems:
             dataset[ERRORS_KEY] = json.dumps(problems, ensure_ascii=False)
             return False
-        digest = common.content_hash({k: v for k, v in mapped.items() if k != "name"})
-        previous = common.previous_extras(source.id, harvest_object.guid)
-        common.set_extras(harvest_object, {"content_hash": digest})
+        digest = datasets.content_hash({k: v for k, v in mapped.items() if k != "name"})
+        previous = previous_extras(source.id, harvest_object.guid)
+        set_extras(harvest_object, {"content_hash": digest})
         return existing_id is not None and previous.get("content_hash") == digest
 
     def before_create(self, harvest_object: Any, dataset: dict[str, Any],
@@ -398,11 +407,9 @@ class DcatMappingPlugin(p.SingletonPlugin):
             dataset.clear()
         else:
             # keep what CKAN keeps on the resources (datastore_active, sizes…)
-            existing = common.find_dataset(existing_id) if existing_id else None
+            existing = datasets.find_dataset(existing_id) if existing_id else None
             if existing and dataset.get("resources") is not None:
-                old = {r["id"]: r for r in existing.get("resources") or []}
-                dataset["resources"] = [dict(old.get(r.get("id"), {}), **r)
-                                        for r in dataset["resources"]]
+                dataset["resources"] = datasets.kept_resources(dataset["resources"], existing)
 
     def update_package_schema_for_create(self, package_schema: dict[str, Any]
                                          ) -> dict[str, Any]:

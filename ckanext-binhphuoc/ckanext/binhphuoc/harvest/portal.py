@@ -24,7 +24,7 @@ Vietnamese schema (schemas/dataset.yaml):
 - ``data_updated``: the remote ``data_updated`` or the date of its
   ``metadata_modified``; ``duplicate_confirmed`` is set.
 
-Creating and updating goes through the bundle's own path (common.py): stable
+Creating and updating goes through the bundle's own path (datasets.py): stable
 local ids (from the source and the remote id, so two sources never share a
 dataset), the harvest object linked before the write so that the workflow
 plugin applies the source's ``workflow`` policy, an unchanged remote dataset
@@ -53,8 +53,9 @@ from urllib3.util.retry import Retry
 
 from ckanext.binhphuoc import codelists
 
-from . import common
-from .common import N_, ConfigError, bilingual, config_dict
+from . import datasets
+from .base import N_, ConfigError, SourceType, bilingual, config_dict, mark_current, \
+    previous_extras, set_extras
 
 log = logging.getLogger(__name__)
 
@@ -309,6 +310,57 @@ def map_dataset(package_dict: dict[str, Any], cfg: dict[str, Any], *, source_id:
     """The local dataset dict of a remote CKAN dataset (package_show form,
     after ckanext-harvest's default_tags/default_extras/groups handling)."""
     fields = set(schema_fields())
+    data, consumed, unmapped = _mapped_fields(package_dict, cfg, fields)
+    if "focal_point_name" not in data or "focal_point_email" not in data:
+        for who in ("maintainer", "author"):
+            if package_dict.get(who + "_email"):
+                data.setdefault("focal_point_name", package_dict.get(who) or "")
+                data.setdefault("focal_point_email", package_dict[who + "_email"])
+                break
+    when = _date(data.get("data_updated") or package_dict.get("metadata_modified"))
+    if when is not None:
+        data["data_updated"] = datasets.data_updated_value(when)
+    else:
+        data.pop("data_updated", None)
+
+    extras = [{"key": e["key"], "value": e.get("value")}
+              for e in package_dict.get("extras") or []
+              if isinstance(e, dict) and e.get("key") and e["key"] not in consumed
+              and e["key"] not in fields]
+    license_id = map_license(package_dict.get("license_id"))
+    if license_id is None:
+        license_id = (cfg.get("license_default")
+                      or tk.config.get("ckanext.binhphuoc.default_license") or "vn-odl-1.0")
+        if package_dict.get("license_id"):
+            extras.append({"key": "remote_license_id", "value": package_dict["license_id"]})
+    if unmapped:
+        extras.append({"key": "remote_spatial_unmapped", "value": "; ".join(unmapped)})
+
+    package_id = datasets.stable_id(source_id, package_dict["id"])
+    title = (package_dict.get("title") or "").strip() or package_dict.get("name") or ""
+    notes = (package_dict.get("notes") or "").strip() or data.get("notes") or title
+    data.update({
+        "id": package_id,
+        "name": package_dict.get("name") or datasets.dataset_name(title),
+        "title": title,
+        "notes": notes,
+        "owner_org": owner_org,
+        "license_id": license_id,
+        "tags": [{"name": t["name"]} for t in package_dict.get("tags") or []
+                 if isinstance(t, dict) and t.get("name")],
+        "resources": [_resource(package_id, r) for r in package_dict.get("resources") or []],
+        "extras": extras,
+        "duplicate_confirmed": True,
+    })
+    if package_dict.get("groups"):
+        data["groups"] = [{"id": g["id"]} for g in package_dict["groups"] if g.get("id")]
+    return data
+
+
+def _mapped_fields(package_dict: dict[str, Any], cfg: dict[str, Any], fields: set[str]
+                   ) -> tuple[dict[str, Any], set[str], list[str]]:
+    """Our fields from the source's defaults and the remote fields and
+    extras; the remote keys used, and the units that resolved to nothing."""
     aliases = dict(FIELD_ALIASES)
     aliases.update({_norm(k): v for k, v in (cfg.get("field_map") or {}).items()})
     spatial_keys = {_norm(k) for k in (cfg.get("spatial_fields") or SPATIAL_FIELDS)}
@@ -342,66 +394,24 @@ def map_dataset(package_dict: dict[str, Any], cfg: dict[str, Any], *, source_id:
                          key, value, CODED[field])
         elif field in COPIED:
             data[field] = _as_list(value) if field in LIST_FIELDS else value
-
-    if "focal_point_name" not in data or "focal_point_email" not in data:
-        for who in ("maintainer", "author"):
-            if package_dict.get(who + "_email"):
-                data.setdefault("focal_point_name", package_dict.get(who) or "")
-                data.setdefault("focal_point_email", package_dict[who + "_email"])
-                break
-
     if units:
         data["spatial_coverage"] = list(dict.fromkeys(units))
+    return data, consumed, unmapped
 
-    changed = data.get("data_updated") or package_dict.get("metadata_modified")
-    when = None
-    if changed:
-        try:
-            when = datetime.date.fromisoformat(str(changed)[:10])
-        except ValueError:
-            when = None
-    if when is not None:
-        data["data_updated"] = common.data_updated_value(when)
-    else:
-        data.pop("data_updated", None)
 
-    extras = [{"key": e["key"], "value": e.get("value")}
-              for e in package_dict.get("extras") or []
-              if isinstance(e, dict) and e.get("key") and e["key"] not in consumed
-              and e["key"] not in fields]
-    license_id = map_license(package_dict.get("license_id"))
-    if license_id is None:
-        license_id = (cfg.get("license_default")
-                      or tk.config.get("ckanext.binhphuoc.default_license") or "vn-odl-1.0")
-        if package_dict.get("license_id"):
-            extras.append({"key": "remote_license_id", "value": package_dict["license_id"]})
-    if unmapped:
-        extras.append({"key": "remote_spatial_unmapped", "value": "; ".join(unmapped)})
-
-    package_id = common.stable_id(source_id, package_dict["id"])
-    title = (package_dict.get("title") or "").strip() or package_dict.get("name") or ""
-    notes = (package_dict.get("notes") or "").strip() or data.get("notes") or title
-    data.update({
-        "id": package_id,
-        "name": package_dict.get("name") or common.dataset_name(title),
-        "title": title,
-        "notes": notes,
-        "owner_org": owner_org,
-        "license_id": license_id,
-        "tags": [{"name": t["name"]} for t in package_dict.get("tags") or []
-                 if isinstance(t, dict) and t.get("name")],
-        "resources": [_resource(package_id, r) for r in package_dict.get("resources") or []],
-        "extras": extras,
-        "duplicate_confirmed": True,
-    })
-    if package_dict.get("groups"):
-        data["groups"] = [{"id": g["id"]} for g in package_dict["groups"] if g.get("id")]
-    return data
+def _date(value: Any) -> datetime.date | None:
+    """The date a remote value (a date or timestamp) begins with, None when none."""
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
 
 
 def _resource(package_id: str, remote: dict[str, Any]) -> dict[str, Any]:
     out = {
-        "id": common.stable_id(package_id, str(remote.get("id") or remote.get("url"))),
+        "id": datasets.stable_id(package_id, str(remote.get("id") or remote.get("url"))),
         "url": remote.get("url") or "",
         "name": remote.get("name") or "",
         "description": remote.get("description") or "",
@@ -416,10 +426,17 @@ def _resource(package_id: str, remote: dict[str, Any]) -> dict[str, Any]:
 
 # -- harvester --------------------------------------------------------------
 
-class VietnamCkanHarvester(CKANHarvester):
+class VietnamCkanHarvester(SourceType, CKANHarvester):
     """ckanext-harvest's CKAN harvester with the mapping onto our schema."""
 
     p.implements(IHarvester)
+
+    source_type = SOURCE_TYPE
+    source_title = "Cổng dữ liệu CKAN khác (tỉnh cũ)"
+    source_description = (
+        "Thu thập bộ dữ liệu của một cổng CKAN khác (ví dụ cổng cũ của một tỉnh đã hợp "
+        "nhất), ánh xạ sang lược đồ của cổng và đơn vị hành chính hiện hành / Harvests "
+        "another CKAN portal onto our schema and current administrative units")
 
     def __new__(cls, *args: Any, **kwargs: Any):
         # SingletonPlugin keeps its instance in a class attribute, which a
@@ -430,27 +447,17 @@ class VietnamCkanHarvester(CKANHarvester):
             cls._instance = object.__new__(cls)
         return cls._instance
 
-    def info(self) -> dict[str, Any]:
-        return {
-            "name": SOURCE_TYPE,
-            "title": "Cổng dữ liệu CKAN khác (tỉnh cũ)",
-            "description": "Thu thập bộ dữ liệu của một cổng CKAN khác (ví dụ cổng cũ của "
-                           "một tỉnh đã hợp nhất), ánh xạ sang lược đồ của cổng và đơn vị "
-                           "hành chính hiện hành / Harvests another CKAN portal onto our "
-                           "schema and current administrative units",
-            "form_config_interface": "Text",
-        }
+    def parse_config(self, config: str | dict[str, Any] | None) -> dict[str, Any]:
+        return parse_config(config)
 
     def validate_config(self, config: str | None) -> str:
-        try:
-            parse_config(config)
-        except ConfigError as e:
-            raise ValueError(str(e))
+        self.checked_config(config)
         return super().validate_config(config) or ""
 
     def _set_config(self, config_str: str | None) -> None:
         super()._set_config(config_str)
-        self.config = self.config if isinstance(self.config, dict) else {}
+        config: Any = getattr(self, "config", None)
+        self.config = config if isinstance(config, dict) else {}
 
     def _get_content(self, url: str) -> str:
         """The remote answer, with a timeout, retries of failed connections and
@@ -483,41 +490,40 @@ class VietnamCkanHarvester(CKANHarvester):
                             harvest_object: Any) -> dict[str, Any]:
         source = harvest_object.source or harvest_object.job.source
         return map_dataset(package_dict, self.config or {}, source_id=source.id,
-                           owner_org=package_dict.get("owner_org") or common.source_org(source))
+                           owner_org=package_dict.get("owner_org") or datasets.source_org(source))
 
     def _create_or_update_package(self, package_dict: dict[str, Any], harvest_object: Any,
                                   package_dict_form: str = "package_show") -> Any:
         """Create or update the mapped dataset; "unchanged" when the mapped
         content is the one imported last time and the dataset is still there."""
         source_id = harvest_object.harvest_source_id or harvest_object.job.source.id
-        digest = common.content_hash(package_dict)
-        previous = common.previous_extras(source_id, harvest_object.guid)
-        existing = common.find_dataset(package_dict["id"])
-        common.set_extras(harvest_object, {"content_hash": digest})
+        digest = datasets.content_hash(package_dict)
+        previous = previous_extras(source_id, harvest_object.guid)
+        existing = datasets.find_dataset(package_dict["id"])
+        set_extras(harvest_object, {"content_hash": digest})
         if (existing is not None and existing.get("state") == "active"
                 and previous.get("content_hash") == digest):
             harvest_object.save()
             return "unchanged"
         try:
             if existing is None:
-                common.save_dataset(harvest_object, package_dict, None)
+                datasets.save_dataset(harvest_object, package_dict, None)
             else:
                 package_dict["name"] = existing["name"]
-                old = {r["id"]: r for r in existing.get("resources") or []}
-                package_dict["resources"] = [dict(old.get(r["id"], {}), **r)
-                                             for r in package_dict["resources"]]
+                package_dict["resources"] = datasets.kept_resources(
+                    package_dict["resources"], existing)
                 # linked first: the workflow applies the source's refresh policy
                 harvest_object.package_id = package_dict["id"]
                 harvest_object.save()
                 tk.get_action("package_update")(
-                    {"user": common.site_user_name(), "ignore_auth": True}, package_dict)
+                    datasets.site_context(), package_dict)
             model.Session.commit()
         except tk.ValidationError as e:
             model.Session.rollback()
             self._save_object_error(bilingual(
                 N_("The remote dataset {name} was not imported: {errors}"),
                 name=package_dict.get("name") or harvest_object.guid,
-                errors=common.validation_text(e)), harvest_object, "Import")
+                errors=datasets.validation_text(e)), harvest_object, "Import")
             return False
-        common.mark_current(harvest_object, package_dict["id"])
+        mark_current(harvest_object, package_dict["id"])
         return True

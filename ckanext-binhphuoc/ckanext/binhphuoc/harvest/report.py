@@ -4,8 +4,7 @@ portal's datasets and DataStore tables, how long it took, and what went wrong.
 The counts come from ckanext-harvest's own records — each HarvestObject's
 ``report_status`` (added / updated / not modified / errored / deleted) — and
 the figures our harvesters keep in HarvestObject extras (``rows_loaded``,
-``rows_total``, ``seconds``; :func:`common.job_report` sums
-the first ones). The errors are the job's gather errors (a source that cannot
+``rows_total``, ``seconds``: :data:`.base.FIGURES`). The errors are the job's gather errors (a source that cannot
 be reached, a timeout set by ``harvest_jobs_run``) and its objects' errors.
 
 Shown on the job page and the source's "last job" summary (template helper
@@ -18,9 +17,9 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+import sqlalchemy as sa
 from ckan import model
 
-from . import common
 
 #: How many error messages a report keeps (the job page lists all of them).
 MAX_ERRORS = 50
@@ -83,34 +82,61 @@ class JobReport:
         return data
 
 
+#: ckanext-harvest's report_status → the report's count.
+STATUSES = {"added": "added", "updated": "updated", "not modified": "unchanged",
+            "errored": "failed", "deleted": "deleted"}
+
+
 def job_report(job_id: str) -> JobReport | None:
     """The report of the harvest job ``job_id`` (None: no such job)."""
-    from ckanext.harvest.model import (HarvestGatherError, HarvestJob, HarvestObject,
-                                       HarvestObjectError, HarvestObjectExtra)
+    from ckanext.harvest.model import HarvestJob, HarvestObject
 
     job = model.Session.get(HarvestJob, job_id)
     if job is None:
         return None
-    counts = common.job_report(job_id)
-    report = JobReport(
-        job_id=job.id, source_id=job.source_id, status=job.status, created=job.created,
-        started=job.gather_started, finished=job.finished,
-        added=counts["added"], updated=counts["updated"], unchanged=counts["not modified"],
-        failed=counts["errored"], deleted=counts["deleted"],
-        rows_loaded=int(counts["rows_loaded"]), load_seconds=float(counts["seconds"]))
+    report = JobReport(job_id=job.id, source_id=job.source_id, status=job.status,
+                       created=job.created, started=job.gather_started, finished=job.finished)
+    counts = (model.Session.query(HarvestObject.report_status, sa.func.count())
+              .filter(HarvestObject.harvest_job_id == job_id)
+              .group_by(HarvestObject.report_status))
+    for status, count in counts:
+        if status in STATUSES:
+            setattr(report, STATUSES[status], count)
     report.objects = (model.Session.query(HarvestObject)
                       .filter(HarvestObject.harvest_job_id == job_id).count())
+    loads = _sums(job_id, ("rows_loaded", "seconds"))
+    report.rows_loaded = int(loads["rows_loaded"])
+    report.load_seconds = round(loads["seconds"], 3)
+    report.rows_total = int(_sums(job_id, ("rows_total",), complete=True)["rows_total"])
+    report.errors = _errors(job_id)
+    report.errors_total = len(report.errors)
+    report.errors = report.errors[:MAX_ERRORS]
+    return report
+
+
+def _sums(job_id: str, keys: tuple[str, ...], *, complete: bool = False) -> dict[str, float]:
+    """Sums of numeric HarvestObject extras of a job's objects (``complete``:
+    of its completed ones only)."""
+    from ckanext.harvest.model import HarvestObject, HarvestObjectExtra
 
     extras = (model.Session.query(HarvestObjectExtra.key, HarvestObjectExtra.value)
               .join(HarvestObject, HarvestObject.id == HarvestObjectExtra.harvest_object_id)
               .filter(HarvestObject.harvest_job_id == job_id)
-              .filter(HarvestObject.state == "COMPLETE")
-              .filter(HarvestObjectExtra.key == "rows_total"))
-    for _key, value in extras:
+              .filter(HarvestObjectExtra.key.in_(keys)))
+    if complete:
+        extras = extras.filter(HarvestObject.state == "COMPLETE")
+    sums = dict.fromkeys(keys, 0.0)
+    for key, value in extras:
         try:
-            report.rows_total += int(value)
+            sums[key] += float(value)
         except (TypeError, ValueError):
             continue
+    return sums
+
+
+def _errors(job_id: str) -> list[JobError]:
+    """The job's gather errors, then its objects' errors, oldest first."""
+    from ckanext.harvest.model import HarvestGatherError, HarvestObject, HarvestObjectError
 
     gather = (model.Session.query(HarvestGatherError.message)
               .filter(HarvestGatherError.harvest_job_id == job_id)
@@ -121,10 +147,8 @@ def job_report(job_id: str) -> JobReport | None:
                .filter(HarvestObject.harvest_job_id == job_id)
                .order_by(HarvestObjectError.created))
     errors = [JobError("Gather", (m or "").strip()) for (m,) in gather]
-    errors += [JobError(stage or "Import", (m or "").strip(), guid) for stage, m, guid in objects]
-    report.errors_total = len(errors)
-    report.errors = errors[:MAX_ERRORS]
-    return report
+    return errors + [JobError(stage or "Import", (m or "").strip(), guid)
+                     for stage, m, guid in objects]
 
 
 def source_jobs(source_id: str) -> list[Any]:
