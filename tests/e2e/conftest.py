@@ -142,6 +142,21 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
         pass
 
 
+def server_env(overrides: dict[str, str]) -> dict[str, str]:
+    """The environment of a CKAN subprocess: this one's, less CKAN_INI and the
+    CKAN_* variables that would win over the options ``overrides`` sets (a
+    server of its own database keeps it when the suite's database comes from
+    the environment)."""
+    from ckan.config.environment import CONFIG_FROM_ENV_VARS
+
+    env = dict(os.environ)
+    env.pop("CKAN_INI", None)
+    for option, variable in CONFIG_FROM_ENV_VARS.items():
+        if option in overrides:
+            env.pop(variable, None)
+    return env
+
+
 class LiveServer:
     """One ``ckan run`` subprocess. Stopped by its PID only."""
 
@@ -187,8 +202,7 @@ class LiveServer:
             ckan = ROOT / ".venv" / "bin" / "ckan"
         cmd = [str(ckan), "-c", str(self.ini), "run", "-H", "127.0.0.1", "-p", str(self.port),
                "--disable-reloader", "--threaded"]
-        env = dict(os.environ)
-        env.pop("CKAN_INI", None)
+        env = server_env(self.overrides)
         env["CKAN_SITE_URL"] = self.url  # an inherited CKAN_SITE_URL would win over the ini
         logf = open(self.log, "ab")
         try:

@@ -17,7 +17,6 @@ At teardown the server is stopped by its PID and the database dropped.
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +25,7 @@ import pytest
 
 from tests import servers
 
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, server_env
 
 PG_ADMIN_URL = servers.PG_ADMIN_URL
 REMOTE_DB = "ckan_remote4" + servers.DB_SUFFIX
@@ -50,8 +49,7 @@ def _ckan() -> str:
 
 
 def _run(ini: Path, *args: str) -> str:
-    env = dict(os.environ)
-    env.pop("CKAN_INI", None)
+    env = server_env(REMOTE_OVERRIDES)
     done = subprocess.run([_ckan(), "-c", str(ini), *args], env=env, capture_output=True,
                           text=True, timeout=300, stdin=subprocess.DEVNULL)
     if done.returncode != 0:
