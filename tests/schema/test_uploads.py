@@ -17,7 +17,7 @@ from .conftest import SCHEMA_PLUGINS, schema_marks
 JOBS_DB = "sqlite:///" + os.path.join(tempfile.mkdtemp(prefix="xloader-jobs-"), "jobs.db")
 
 pytestmark = [m for m in schema_marks() if m.args[:1] != ("ckan.plugins",)] + [
-    pytest.mark.ckan_config("ckan.plugins", SCHEMA_PLUGINS + " xloader"),
+    pytest.mark.ckan_config("ckan.plugins", SCHEMA_PLUGINS + " xloader datatables_view"),
     pytest.mark.ckan_config("ckanext.xloader.unidecode_headers", "false"),
     pytest.mark.ckan_config("ckanext.xloader.jobs_db.uri", JOBS_DB),
     pytest.mark.usefixtures("clean_queues"),
@@ -125,6 +125,47 @@ def test_uploaded_csv_gets_typed_columns_and_keeps_vietnamese_headers(upload):
     assert [r["Tên xã"] for r in filtered] == ["Phường Đồng Xoài"]
     searched = _search(resource_id=resource["id"], q={"Dân số": "152700:*"})
     assert [r["Tên xã"] for r in searched] == ["Phường Bình Phước"]
+
+
+def test_preview_sorts_and_filters_by_type(upload, app, call):
+    """datatables_view's ajax: ordering on "Dân số" is numeric; a column
+    search on it finds the number."""
+    import json
+
+    resource = upload(POPULATION_CSV, "dan-so.csv")
+    view = call("resource_view_create", resource_id=resource["id"],
+                view_type="datatables_view", title="Bảng")
+    columns = ["_id"] + list(_fields(resource["id"]))
+    form = {"draw": "1", "search[value]": "", "start": "0", "length": "10",
+            "order[0][column]": str(columns.index("Dân số")), "order[0][dir]": "desc"}
+    for i, name in enumerate(columns):
+        form["columns[%d][name]" % i] = name
+        form["columns[%d][search][value]" % i] = ""
+    rows = json.loads(app.post("/datatables/ajax/" + view["id"], data=form).body)["data"]
+    assert [r["Dân số"] for r in rows] == ["152700", "98700", "9500"]
+    form["columns[%d][search][value]" % columns.index("Dân số")] = "98700"
+    rows = json.loads(app.post("/datatables/ajax/" + view["id"], data=form).body)["data"]
+    assert [r["Tên xã"] for r in rows] == ["Phường Đồng Xoài"]
+
+
+def test_uploaded_xlsx_gets_typed_columns(upload):
+    import datetime
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Tên xã", "Dân số", "Diện tích", "Ngày cập nhật"])
+    sheet.append(["Phường Đồng Xoài", 98700, 41.5, datetime.datetime(2024, 3, 15)])
+    sheet.append(["Phường Bình Phước", 152700, 60.25, datetime.datetime(2024, 1, 2)])
+    content = io.BytesIO()
+    book.save(content)
+    resource = upload(content.getvalue(), "dan-so.xlsx")
+    assert _fields(resource["id"]) == {
+        "Tên xã": "text", "Dân số": "int8", "Diện tích": "numeric",
+        "Ngày cập nhật": "date"}
+    rows = _search(resource_id=resource["id"], sort="Dân số desc")
+    assert [r["Dân số"] for r in rows] == [152700, 98700]
 
 
 def test_a_value_that_is_not_a_number_keeps_the_column_text(upload):
