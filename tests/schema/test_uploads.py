@@ -191,3 +191,37 @@ def test_a_new_file_is_typed_again(upload):
     fields = _fields(resource["id"])
     assert (fields["Dân số"], fields["Ghi chú"]) == ("text", "int8")
     assert len(_search(resource_id=resource["id"])) == 3
+
+
+def _population_rows(n: int) -> str:
+    lines = ["Mã xã,Tên xã,Dân số,Diện tích (km²),Ngày cập nhật,Ghi chú"]
+    for i in range(n):
+        lines.append("%05d,Xã Đồng Tiến %d,%d,%d.%02d,2024-%02d-%02d,%s" % (
+            i * 7 % 100000, i, 1000 + i * 37 % 200000, i % 500, i % 100,
+            i % 12 + 1, i % 28 + 1, "ghi chú" if i % 10 == 0 else ""))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.skipif(not os.environ.get("BINHPHUOC_BENCH"),
+                    reason="a measurement: BINHPHUOC_BENCH=1 runs it")
+@pytest.mark.parametrize("guessing", ["untyped", "false", "true"])
+def test_speed_of_a_20000_row_csv(upload, monkeypatch, guessing):
+    """Rows per second of the whole xloader job: COPY and the typing pass
+    (use_type_guessing = false), or xloader's own type guessing (true);
+    "untyped" is COPY alone, as before typed uploads."""
+    import time
+
+    from ckan.plugins import toolkit as tk
+
+    from ckanext.binhphuoc import uploads
+
+    if guessing == "untyped":
+        monkeypatch.setattr(uploads, "type_columns", lambda resource_id: {})
+    monkeypatch.setitem(tk.config, "ckanext.xloader.use_type_guessing", guessing == "true")
+    n = 20000
+    start = time.perf_counter()
+    resource = upload(_population_rows(n), "dan-so-%s.csv" % guessing)
+    seconds = time.perf_counter() - start
+    print("\nuse_type_guessing=%s: %d rows in %.1f s = %.0f rows/s; types %s" % (
+        guessing, n, seconds, n / seconds, _fields(resource["id"])))
+    assert len(_search(resource_id=resource["id"], limit=1)) == 1
