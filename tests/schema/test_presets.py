@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 import yaml
@@ -25,7 +25,7 @@ def _fields(schema: str) -> Iterator[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("schema", SCHEMAS)
-def test_code_list_fields_only_name_their_list(schema):
+def test_code_list_fields_only_name_their_list(schema: str) -> None:
     coded = [f for f in _fields(schema) if "codelist" in f]
     assert coded
     for field in coded:
@@ -39,7 +39,7 @@ def test_code_list_fields_only_name_their_list(schema):
 @pytest.mark.usefixtures("with_plugins")
 @pytest.mark.ckan_config("ckan.plugins", "binhphuoc_schema scheming_datasets")
 @pytest.mark.ckan_config("scheming.dataset_schemas", "ckanext.binhphuoc.schemas:dataset.yaml")
-def test_preset_expands_to_scheming_select_and_multiple_select():
+def test_preset_expands_to_scheming_select_and_multiple_select() -> None:
     from ckan.plugins import toolkit as tk
 
     schema = tk.h.scheming_get_dataset_schema("dataset")
@@ -57,7 +57,7 @@ def test_preset_expands_to_scheming_select_and_multiple_select():
 class TestForm:
     pytestmark = schema_marks()
 
-    def test_select_and_multiple_select(self, app):
+    def test_select_and_multiple_select(self, app: Any) -> None:
         from ckan.tests import factories
 
         user = factories.SysadminWithToken()
@@ -67,7 +67,8 @@ class TestForm:
         # importance has a default but no pre-selected option in a new form
         assert '<option value="khac" selected' not in html
 
-    def test_display_of_single_and_multiple_codes(self, app, call, dataset_dict):
+    def test_display_of_single_and_multiple_codes(self, app: Any, call: Callable,
+                                                  dataset_dict: Callable) -> None:
         pkg = call("package_create", **dataset_dict(
             name="ds-preset", sector=["giao_duc", "y_te"]))
         html = app.get("/dataset/" + pkg["name"]).body

@@ -102,7 +102,7 @@ def _search(**params: Any) -> list[dict[str, Any]]:
     return tk.get_action("datastore_search")({"ignore_auth": True}, params)["records"]
 
 
-def test_uploaded_csv_gets_typed_columns_and_keeps_vietnamese_headers(upload):
+def test_uploaded_csv_gets_typed_columns_and_keeps_vietnamese_headers(upload: Callable) -> None:
     resource = upload(POPULATION_CSV, "dan-so.csv")
     assert resource["datastore_active"] is True
     assert _fields(resource["id"]) == {
@@ -127,7 +127,7 @@ def test_uploaded_csv_gets_typed_columns_and_keeps_vietnamese_headers(upload):
     assert [r["Tên xã"] for r in searched] == ["Phường Bình Phước"]
 
 
-def test_preview_sorts_and_filters_by_type(upload, app, call):
+def test_preview_sorts_and_filters_by_type(upload: Callable, app: Any, call: Callable) -> None:
     """datatables_view's ajax: ordering on "Dân số" is numeric; a column
     search on it finds the number."""
     import json
@@ -148,7 +148,7 @@ def test_preview_sorts_and_filters_by_type(upload, app, call):
     assert [r["Tên xã"] for r in rows] == ["Phường Đồng Xoài"]
 
 
-def test_uploaded_xlsx_gets_typed_columns(upload):
+def test_uploaded_xlsx_gets_typed_columns(upload: Callable) -> None:
     import datetime
 
     import openpyxl
@@ -168,7 +168,7 @@ def test_uploaded_xlsx_gets_typed_columns(upload):
     assert [r["Dân số"] for r in rows] == [152700, 98700]
 
 
-def test_a_value_that_is_not_a_number_keeps_the_column_text(upload):
+def test_a_value_that_is_not_a_number_keeps_the_column_text(upload: Callable) -> None:
     csv = "Tên xã,Dân số,Ngày\nA,98700,31/02/2024\nB,không rõ,01/03/2024\nC,152700,\n"
     resource = upload(csv, "dan-so-loi.csv")
     assert _fields(resource["id"]) == {"Tên xã": "text", "Dân số": "text", "Ngày": "text"}
@@ -176,14 +176,14 @@ def test_a_value_that_is_not_a_number_keeps_the_column_text(upload):
     assert [r["Dân số"] for r in rows] == ["98700", "không rõ", "152700"]
 
 
-def test_vietnamese_thousands_dots_stay_text_decimal_dots_are_numbers(upload):
+def test_vietnamese_thousands_dots_stay_text_decimal_dots_are_numbers(upload: Callable) -> None:
     csv = "Huyện,Dân số,Tỷ lệ\nA,98.700,12.5\nB,152.700,7.25\n"
     resource = upload(csv, "ty-le.csv")
     assert _fields(resource["id"])["Dân số"] == "text"    # 98.7 or 98700?
     assert _fields(resource["id"])["Tỷ lệ"] == "numeric"
 
 
-def test_a_new_file_is_typed_again(upload):
+def test_a_new_file_is_typed_again(upload: Callable) -> None:
     resource = upload(POPULATION_CSV, "dan-so.csv")
     assert _fields(resource["id"])["Dân số"] == "int8"
     changed = POPULATION_CSV.replace("9500", "chưa có").replace("N/A", "5")
@@ -205,7 +205,8 @@ def _population_rows(n: int) -> str:
 @pytest.mark.skipif(not os.environ.get("BINHPHUOC_BENCH"),
                     reason="a measurement: BINHPHUOC_BENCH=1 runs it")
 @pytest.mark.parametrize("guessing", ["untyped", "false", "true"])
-def test_speed_of_a_20000_row_csv(upload, monkeypatch, guessing):
+def test_speed_of_a_20000_row_csv(upload: Callable, monkeypatch: pytest.MonkeyPatch,
+                                  guessing: str) -> None:
     """Rows per second of the whole xloader job: COPY and the typing pass
     (use_type_guessing = false), or xloader's own type guessing (true);
     "untyped" is COPY alone, as before typed uploads."""

@@ -26,9 +26,9 @@ Empty cells are NULL and do not count. A column stays text when:
   (decimal comma), ``98.700`` (a thousands dot, or 98.7?). A column is
   numeric with decimal dots only when one of its dotted values cannot be a
   thousands group (``12.5``, ``1234.5``); otherwise it is kept as written;
-* dates are neither ISO (year first) nor day/month/year, the Vietnamese
-  order (``03/15/2024`` is not a date here; ``31/02/2024`` keeps the
-  column as text too).
+* a date is neither ISO (year first) nor day/month/year, the Vietnamese
+  order (a column may mix the two; ``03/15/2024`` is not a date here, and
+  ``31/02/2024`` keeps the column as text too).
 
 Headers are not touched (``ckanext.xloader.unidecode_headers = false`` keeps
 the Vietnamese ones). A column whose Data Dictionary names a type

@@ -184,7 +184,8 @@ def binhphuoc_codelist(field: dict[str, Any], schema: dict[str, Any]) -> Callabl
         first = scheming_required(field, schema)
     steps = (first, binhphuoc_code(field, schema))
 
-    def validator(key, data, errors, context):
+    def validator(key: tuple, data: dict[tuple, Any], errors: dict[tuple, list[str]],
+                  context: dict[str, Any]) -> None:
         for step in steps:
             convert(step, key, data, errors, context)
 
