@@ -1,10 +1,12 @@
 """binhphuoc_schema: Vietnamese dataset/resource/agency/topic schemas (with
 ckanext-scheming), code lists, validators, facets, citation, SHA-256 of
-uploads and the duplicate check. Load it BEFORE scheming_datasets in
-``ckan.plugins`` so its templates come first."""
+uploads, typed columns of uploaded tables (with ckanext-xloader) and the
+duplicate check. Load it BEFORE scheming_datasets in ``ckan.plugins`` so its
+templates come first."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from typing import Any
 
@@ -16,6 +18,12 @@ from ckan.lib.plugins import DefaultTranslation
 
 from . import actions, auth, cli, helpers, indexing, validators, views
 
+try:
+    from ckanext.xloader.interfaces import IXloader
+except ImportError:  # a site without ckanext-xloader
+    IXloader = None
+
+log = logging.getLogger(__name__)
 PACKAGE_DIR = os.path.dirname(os.path.dirname(__file__))
 
 
@@ -32,6 +40,8 @@ class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.ITranslation)
     p.implements(p.IBlueprint)
     p.implements(p.IClick)
+    if IXloader is not None:
+        p.implements(IXloader, inherit=True)
 
     # IClick
     def get_commands(self) -> list[Any]:
@@ -116,6 +126,16 @@ class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
     def after_dataset_search(self, search_results: dict[str, Any],
                              search_params: dict[str, Any]) -> dict[str, Any]:
         return indexing.after_dataset_search(search_results)
+
+    # IXloader: an uploaded table's columns get number/date types
+    def after_upload(self, context: Any, resource_dict: dict[str, Any],
+                     dataset_dict: dict[str, Any]) -> None:
+        from ckanext.binhphuoc import uploads
+
+        try:
+            uploads.type_columns(resource_dict["id"])
+        except Exception:  # the data is loaded (as text): never fail the load
+            log.exception("typed upload: %s keeps its text columns", resource_dict["id"])
 
     # IResourceController: SHA-256 of uploaded files (R30)
     def before_resource_create(self, context: Any, resource: dict[str, Any]) -> None:

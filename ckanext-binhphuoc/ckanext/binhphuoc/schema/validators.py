@@ -13,9 +13,9 @@ import json
 import re
 from typing import Any, Callable
 
-from ckan.lib.navl.dictization_functions import Invalid, StopOnError, missing
+from ckan.lib.navl.dictization_functions import Invalid, StopOnError, convert, missing
 from ckan.plugins import toolkit as tk
-from ckanext.scheming.validation import scheming_validator
+from ckanext.scheming.validation import scheming_required, scheming_validator
 
 from ckanext.binhphuoc import codelists
 from ckanext.binhphuoc.datatypes import yes_no
@@ -164,6 +164,45 @@ def binhphuoc_codes(field: dict[str, Any], schema: dict[str, Any]) -> Callable:
         _store_list(key, data, value, items)
 
     return validator
+
+
+@scheming_validator
+def binhphuoc_codelist(field: dict[str, Any], schema: dict[str, Any]) -> Callable:
+    """Validators of the preset ``binhphuoc_codelist`` (schemas/presets.yaml).
+
+    ``multiple: true``: ``binhphuoc_codes``. Otherwise ``binhphuoc_code``
+    after ``binhphuoc_default(<codelist_default>)`` when the field has a
+    default, after ``scheming_required`` when not. The steps run as navl runs
+    a field's validators: an error does not stop the next step, a stop ends
+    the field's validation (so validators listed after this one are skipped
+    too)."""
+    if field.get("multiple"):
+        return binhphuoc_codes(field, schema)
+    if "codelist_default" in field:
+        first = binhphuoc_default(str(field["codelist_default"]))
+    else:
+        first = scheming_required(field, schema)
+    steps = (first, binhphuoc_code(field, schema))
+
+    def validator(key: tuple, data: dict[tuple, Any], errors: dict[tuple, list[str]],
+                  context: dict[str, Any]) -> None:
+        for step in steps:
+            convert(step, key, data, errors, context)
+
+    return validator
+
+
+@scheming_validator
+def binhphuoc_codelist_output(field: dict[str, Any], schema: dict[str, Any]) -> Callable:
+    """Output validator of the preset ``binhphuoc_codelist``: a multiple
+    field's stored JSON list as a list; a single code as stored."""
+    if field.get("multiple"):
+        return binhphuoc_json_list
+    return _as_stored
+
+
+def _as_stored(value: Any) -> Any:
+    return value
 
 
 def binhphuoc_admin_units(key, data, errors, context):
