@@ -1,4 +1,4 @@
-"""Typed columns of uploaded tables (ckanext/binhphuoc/uploads.py): a CSV
+"""Typed columns of uploaded tables (ckanext/binhphuoc/schema/uploads.py): a CSV
 uploaded through resource_create is loaded by the real ckanext-xloader job,
 run here in-process, into the real DataStore; its columns get number and
 date types and keep their Vietnamese headers."""
@@ -214,7 +214,7 @@ def test_speed_of_a_20000_row_csv(upload: Callable, monkeypatch: pytest.MonkeyPa
 
     from ckan.plugins import toolkit as tk
 
-    from ckanext.binhphuoc import uploads
+    from ckanext.binhphuoc.schema import uploads
 
     if guessing == "untyped":
         monkeypatch.setattr(uploads, "type_columns", lambda resource_id: {})

@@ -6,6 +6,8 @@ the REST harvester's bool columns, the request guard) asks this module.
 """
 from __future__ import annotations
 
+import json
+
 #: DataStore column types a column may have (PostgreSQL type names).
 DATASTORE_TYPES: tuple[str, ...] = (
     "text", "int4", "int8", "numeric", "float8", "bool", "date", "timestamp", "json")
@@ -40,3 +42,17 @@ def yes_no(text: object) -> bool | None:
     if word in NO_WORDS:
         return False
     return None
+
+
+def json_list(value: object) -> list:
+    """A list stored as JSON text (or given as a list) as a list: empty for
+    nothing, a single value for text that is not a JSON list."""
+    if isinstance(value, list):
+        return value
+    if value is None or value == "":
+        return []
+    try:
+        parsed = json.loads(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return [value]
+    return parsed if isinstance(parsed, list) else [parsed]

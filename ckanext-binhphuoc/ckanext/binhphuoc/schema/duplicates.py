@@ -20,6 +20,9 @@ import sqlalchemy as sa
 from ckan import model
 from ckan.plugins import toolkit as tk
 
+from .. import config
+from ..datatypes import json_list
+
 _QUERY = sa.text(
     """
     SELECT p.id, p.name, p.title, g.title AS organization,
@@ -37,7 +40,7 @@ _QUERY = sa.text(
 
 
 def threshold() -> float:
-    return float(tk.config.get("ckanext.binhphuoc.duplicate_threshold"))
+    return config.duplicate_threshold()
 
 
 def find(title: str, user: str | None = None, exclude_id: str | None = None,
@@ -89,10 +92,8 @@ def shown(context: Any, pkg_dict: dict[str, Any]) -> list[str] | None:
     (``ignore_auth``: the search index, activity snapshots, which anyone may
     later read), those anyone may read; for everyone else None (the field
     left out)."""
-    from .validators import binhphuoc_json_list
-
     def ids(value: Any) -> list[str]:
-        return [i for i in binhphuoc_json_list(value) if isinstance(i, str)]
+        return [i for i in json_list(value) if isinstance(i, str)]
 
     user = context.get("user") or ""
     if context.get("ignore_auth"):

@@ -130,7 +130,7 @@ class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
     # IXloader: an uploaded table's columns get number/date types
     def after_upload(self, context: Any, resource_dict: dict[str, Any],
                      dataset_dict: dict[str, Any]) -> None:
-        from ckanext.binhphuoc import uploads
+        from . import uploads
 
         try:
             uploads.type_columns(resource_dict["id"])

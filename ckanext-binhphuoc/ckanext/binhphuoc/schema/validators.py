@@ -18,7 +18,7 @@ from ckan.plugins import toolkit as tk
 from ckanext.scheming.validation import scheming_required, scheming_validator
 
 from ckanext.binhphuoc import codelists
-from ckanext.binhphuoc.datatypes import yes_no
+from ckanext.binhphuoc.datatypes import json_list, yes_no
 
 _ = tk._
 
@@ -230,15 +230,9 @@ def binhphuoc_text_list(key, data, errors, context):
 
 def binhphuoc_json_list(value: Any) -> Any:
     """Output: the stored JSON list as a list."""
-    if isinstance(value, list):
-        return value
     if _empty(value):
         return []
-    try:
-        parsed = json.loads(value)
-    except (TypeError, ValueError):
-        return [value]
-    return parsed if isinstance(parsed, list) else [parsed]
+    return json_list(value)
 
 
 def binhphuoc_default(default_value: str) -> Callable:
