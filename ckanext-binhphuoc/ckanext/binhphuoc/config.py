@@ -119,6 +119,16 @@ def site_url() -> str:
     return _text("ckan.site_url").rstrip("/")
 
 
+def site_description() -> str:
+    """``ckan.site_description`` (empty when not set)."""
+    return _text("ckan.site_description")
+
+
+def licenses_group_url() -> str:
+    """``licenses_group_url``: the licence list (empty: CKAN's default)."""
+    return _text("licenses_group_url")
+
+
 def site_title() -> str:
     """``ckan.site_title`` (empty when not set)."""
     return _text("ckan.site_title")

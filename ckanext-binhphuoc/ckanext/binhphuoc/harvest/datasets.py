@@ -20,6 +20,8 @@ from ckan import model
 from ckan.plugins import toolkit as tk
 from slugify import slugify
 
+from .. import config
+
 #: Namespace of the stable ids of harvested datasets and resources.
 ID_NAMESPACE = uuid.UUID("6b1f0e1c-5a52-4c1b-9d43-8f1d3b2a7c10")
 
@@ -96,8 +98,7 @@ def datastore_resources(package_id: str, resource_id: str, title: str, descripti
     DataStore table itself and its CSV and JSON exports (the DataStore's
     dump endpoint, so they always match the table); the exports' ids from
     ``namespace``."""
-    dump = "%s/datastore/dump/%s" % (tk.config.get("ckan.site_url", "").rstrip("/"),
-                                     resource_id)
+    dump = "%s/datastore/dump/%s" % (config.site_url(), resource_id)
     return [
         {"id": resource_id, "name": title, "description": description,
          "url": "_datastore_only_resource", "url_type": "datastore", "format": "DataStore"},

@@ -52,6 +52,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from ckanext.binhphuoc import codelists
+from ckanext.binhphuoc import config as options
 
 from . import datasets
 from .base import N_, ConfigError, SourceType, bilingual, config_dict, mark_current, \
@@ -329,8 +330,7 @@ def map_dataset(package_dict: dict[str, Any], cfg: dict[str, Any], *, source_id:
               and e["key"] not in fields]
     license_id = map_license(package_dict.get("license_id"))
     if license_id is None:
-        license_id = (cfg.get("license_default")
-                      or tk.config.get("ckanext.binhphuoc.default_license") or "vn-odl-1.0")
+        license_id = cfg.get("license_default") or options.default_license()
         if package_dict.get("license_id"):
             extras.append({"key": "remote_license_id", "value": package_dict["license_id"]})
     if unmapped:

@@ -33,8 +33,9 @@ from croniter import croniter
 
 from ckan.plugins import toolkit as tk
 
+from .. import config as options
+
 SCHEMA_PATH = os.path.join(os.path.dirname(__file__), "source_file.schema.json")
-DEFAULT_SCHEDULE = "0 2 1 1,4,7,10 *"  # quarterly (BĐ2 §4.5): 02:00 on 1 Jan/Apr/Jul/Oct
 OWN_TYPES = {"sql_database": "binhphuoc_sql_harvester",
              "rest_api": "binhphuoc_rest_harvester"}
 # Extras of the harvest source dataset written by `harvest sync`
@@ -70,7 +71,8 @@ class SiteFacts:
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
     # type -> callable(config JSON) raising on a bad config (validate_config)
     validators: dict[str, Callable[[str], Any]] = field(default_factory=dict)
-    default_schedule: str = DEFAULT_SCHEDULE
+    # quarterly (BĐ2 §4.5) unless configured: harvest/config_declaration.yaml
+    default_schedule: str = field(default_factory=options.harvest_default_schedule)
 
 
 @dataclass
@@ -511,5 +513,4 @@ def site_facts(environ: Mapping[str, str] | None = None) -> SiteFacts:
     return SiteFacts(
         types=types, agencies={name: id_ for name, id_ in orgs},
         environ=os.environ if environ is None else environ, validators=validators,
-        default_schedule=tk.config.get("ckanext.binhphuoc.harvest.default_schedule")
-        or DEFAULT_SCHEDULE)
+        default_schedule=options.harvest_default_schedule())

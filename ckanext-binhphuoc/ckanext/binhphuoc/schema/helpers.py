@@ -6,7 +6,7 @@ from typing import Any
 
 from ckan.plugins import toolkit as tk
 
-from ckanext.binhphuoc import codelists
+from ckanext.binhphuoc import codelists, config
 from ckanext.binhphuoc.profile import get_profile
 
 from .validators import as_date, binhphuoc_json_list, is_open_format
@@ -77,8 +77,7 @@ def binhphuoc_citation(pkg: dict[str, Any], today: datetime.date | None = None) 
 def binhphuoc_license(pkg: dict[str, Any]) -> dict[str, Any]:
     """The dataset's licence: id, title, url, and its terms when it is the
     province's own."""
-    license_id = pkg.get("license_id") or tk.config.get(
-        "ckanext.binhphuoc.default_license")
+    license_id = pkg.get("license_id") or config.default_license()
     item = codelists.get("license").item(license_id) or {}
     label = item.get("label") or {}
     return {

@@ -56,15 +56,16 @@ class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
         tk.add_template_directory(config, os.path.join(PACKAGE_DIR, "templates"))
         # The licence list (R10) ships with the code lists unless the site
         # names its own.
-        if not config.get("licenses_group_url"):
+        from ckanext.binhphuoc import config as options
+        if not options.licenses_group_url():
             from ckanext.binhphuoc import codelists
             config["licenses_group_url"] = "file://" + codelists.licenses_path()
         # The province profile names the portal unless the site does.
         from ckanext.binhphuoc.profile import get_profile
-        profile = get_profile(config.get("ckanext.binhphuoc.profile") or None)
-        if config.get("ckan.site_title") in (None, "", "CKAN"):
+        profile = get_profile()
+        if options.site_title() in ("", "CKAN"):
             config["ckan.site_title"] = profile.text("portal_title", "vi")
-        if not config.get("ckan.site_description"):
+        if not options.site_description():
             config["ckan.site_description"] = "Dữ liệu mở của các cơ quan nhà nước tỉnh " + \
                 profile.text("province_name", "vi")
         # CKAN caches the licence register on first use; a register read

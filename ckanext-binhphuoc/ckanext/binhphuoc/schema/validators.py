@@ -17,7 +17,7 @@ from ckan.lib.navl.dictization_functions import Invalid, StopOnError, convert, m
 from ckan.plugins import toolkit as tk
 from ckanext.scheming.validation import scheming_required, scheming_validator
 
-from ckanext.binhphuoc import codelists
+from ckanext.binhphuoc import codelists, config
 from ckanext.binhphuoc.datatypes import json_list, yes_no
 
 _ = tk._
@@ -406,7 +406,7 @@ def binhphuoc_sha256(value: Any) -> Any:
 
 def binhphuoc_default_license(key, data, errors, context):
     if _empty(data.get(key)):
-        data[key] = tk.config.get("ckanext.binhphuoc.default_license")
+        data[key] = config.default_license()
 
 
 def binhphuoc_license(value: Any) -> Any:
