@@ -9,19 +9,19 @@
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
 import os
 import time
-from typing import Any, Iterator
+from typing import Any
 
 import click
 
 from ckan.plugins import toolkit as tk
 
 from ckanext.binhphuoc.cli import binhphuoc
+from ckanext.binhphuoc.cli import site_locale as _site_locale
 
 from . import scheduler as sched
 from .sources import EXTRA_ENABLED, EXTRA_FILE, Problem, Source, _name_line, load_sources, \
@@ -33,21 +33,6 @@ log = logging.getLogger(__name__)
 def sources_dir(given: str | None = None) -> str:
     path = given or tk.config.get("ckanext.binhphuoc.harvest.sources_dir") or "harvesters"
     return os.path.normpath(os.path.abspath(path))
-
-
-@contextlib.contextmanager
-def _site_locale() -> Iterator[None]:
-    """Messages in the site's language (ckan.locale_default): CKAN's CLI runs
-    without a request, where gettext falls back to English."""
-    from flask import has_request_context
-
-    ctx = click.get_current_context(silent=True)
-    app = ctx.meta.get("flask_app") if ctx is not None else None
-    if app is None or has_request_context():
-        yield
-        return
-    with app.test_request_context():
-        yield
 
 
 @binhphuoc.group(short_help="declarative harvest sources (harvesters/*.yaml) and schedules")
