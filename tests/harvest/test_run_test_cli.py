@@ -22,6 +22,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -199,7 +200,8 @@ def _gather_queue_length() -> int:
 
 
 @pytest.mark.usefixtures("purge_gather_queue")
-def test_run_test_runs_its_job_once_and_never_beside_another_job(source, run_test_ini):
+def test_run_test_runs_its_job_once_and_never_beside_another_job(
+        source: dict[str, Any], run_test_ini: Path) -> None:
     """With `make run`'s harvest consumers up, a job run-test also put on the
     gather queue ran twice at once (two processes loading one table)."""
     from ckan.tests import helpers

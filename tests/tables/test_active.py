@@ -6,6 +6,9 @@ harvested one source), and, for resources damaged before, after
 ``ckan binhphuoc datastore repair``."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 from .conftest import as_site, columns, rows, table_marks
@@ -30,7 +33,8 @@ def _view_types(rid: str) -> list[str]:
     return [v["view_type"] for v in helpers.call_action("resource_view_list", id=rid)]
 
 
-def test_a_harvested_table_gets_its_preview_and_datastore_active(harvested):
+def test_a_harvested_table_gets_its_preview_and_datastore_active(
+        harvested: dict[str, Any]) -> None:
     from ckanext.binhphuoc.harvest.loader import load
 
     rid, dataset_id = harvested["resource_id"], harvested["dataset"]["id"]
@@ -47,7 +51,8 @@ def test_a_harvested_table_gets_its_preview_and_datastore_active(harvested):
     assert _view_types(rid) == ["datatables_view"]
 
 
-def test_a_stale_dataset_dict_does_not_turn_datastore_active_off(harvested):
+def test_a_stale_dataset_dict_does_not_turn_datastore_active_off(
+        harvested: dict[str, Any]) -> None:
     """A harvester read the dataset (no table yet), another process created
     the table meanwhile, then the first one saved its copy."""
     from ckan.tests import helpers
@@ -79,7 +84,7 @@ def _damage(rid: str) -> None:
 
 
 @pytest.fixture
-def repair(cli):
+def repair(cli: Any) -> Callable[..., str]:
     from ckanext.binhphuoc.cli import binhphuoc
 
     def run(*args: str) -> str:
@@ -90,7 +95,8 @@ def repair(cli):
     return run
 
 
-def test_repair_command_fixes_every_resource_with_a_table(harvested, repair):
+def test_repair_command_fixes_every_resource_with_a_table(
+        harvested: dict[str, Any], repair: Callable[..., str]) -> None:
     from ckan.tests import factories, helpers
 
     from ckanext.binhphuoc.harvest.loader import load

@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from .conftest import columns, rows, table_marks
 
+if TYPE_CHECKING:
+    from ckanext.binhphuoc.harvest.loader import LoadResult
+
 pytestmark = table_marks()
 
 
-def _records(rid: str) -> list[dict]:
+def _records(rid: str) -> list[dict[str, Any]]:
     from ckan.tests import helpers
 
     return helpers.call_action("datastore_search", resource_id=rid, sort="_id",
@@ -35,7 +40,7 @@ def _public_tables() -> list[str]:
 
 @pytest.mark.parametrize("existing", [False, True], ids=["first-load", "reload"])
 def test_two_loads_of_one_resource_at_once_run_one_after_the_other(
-        harvested, in_thread, existing):
+        harvested: dict[str, Any], in_thread: Any, existing: bool) -> None:
     from ckan.tests import helpers
 
     from ckanext.binhphuoc.harvest.loader import load
@@ -47,8 +52,8 @@ def test_two_loads_of_one_resource_at_once_run_one_after_the_other(
     seen: dict[str, list[float]] = {"a": [], "b": []}
     sizes = {"a": 3000, "b": 2000}
 
-    def run(label: str):
-        def go():
+    def run(label: str) -> Callable[[], LoadResult]:
+        def go() -> LoadResult:
             start.wait(30)
             return load(rid, columns(), rows(sizes[label], "dòng " + label, seen=seen[label],
                                               pause=0.002), key=["ma"])
@@ -80,7 +85,8 @@ def test_two_loads_of_one_resource_at_once_run_one_after_the_other(
     assert [v["view_type"] for v in views] == ["datatables_view"]
 
 
-def test_a_load_waits_for_the_lock_held_by_another_session(harvested, in_thread):
+def test_a_load_waits_for_the_lock_held_by_another_session(harvested: dict[str, Any],
+                                                          in_thread: Any) -> None:
     from ckanext.binhphuoc.harvest.loader import load
     from ckanext.binhphuoc.tables.locks import resource_lock
 

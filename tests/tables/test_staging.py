@@ -5,6 +5,7 @@ meanwhile waits for the lock."""
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ def _names(rid: str) -> list[str]:
         "datastore_search", resource_id=rid, sort="_id", limit=1000)["records"]]
 
 
-def test_staged_table_is_listed_published_and_discarded(harvested):
+def test_staged_table_is_listed_published_and_discarded(harvested: dict[str, Any]) -> None:
     from ckanext.binhphuoc.harvest.loader import load
     from ckanext.binhphuoc.tables import staging
 
@@ -45,7 +46,8 @@ def test_staged_table_is_listed_published_and_discarded(harvested):
     assert not staging.refresh_discarded(rid)
 
 
-def test_publish_and_discard_refuse_while_a_load_runs(harvested, in_thread):
+def test_publish_and_discard_refuse_while_a_load_runs(harvested: dict[str, Any],
+                                                     in_thread: Any) -> None:
     from ckanext.binhphuoc.harvest.loader import load
     from ckanext.binhphuoc.tables import staging
 
