@@ -62,7 +62,8 @@ def repair(dry_run: bool) -> None:
             click.echo("%s  %s (%s): %s" % (
                 tk._("would fix") if dry_run else tk._("fixed"), item.resource_id,
                 item.package_name, "; ".join(done)))
-        click.echo(tk._("%(n)d resource(s) with a DataStore table %(done)s")
-                   % {"n": len(fixed),
-                      "done": tk._("to fix (dry run: nothing changed)") if dry_run
-                      else tk._("fixed")})
+        if dry_run:
+            click.echo(tk._("%d resource(s) with a DataStore table to fix "
+                            "(dry run: nothing changed)") % len(fixed))
+        else:
+            click.echo(tk._("%d resource(s) with a DataStore table fixed") % len(fixed))

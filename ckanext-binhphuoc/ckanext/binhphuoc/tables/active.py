@@ -25,6 +25,7 @@ is no view. Hence:
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -33,6 +34,8 @@ from ckan.plugins import plugin_loaded
 from ckan.plugins import toolkit as tk
 
 from .db import engine, existing_tables, public_tables
+
+log = logging.getLogger(__name__)
 
 #: Resource ids per catalogue query.
 _CHUNK = 500
@@ -78,7 +81,12 @@ def keep_flags(pkg: model.Package) -> None:
                  if (r.extras or {}).get("datastore_active") is not True]
     if not unflagged:
         return
-    tables = with_tables(r.id for r in unflagged)
+    try:
+        tables = with_tables(r.id for r in unflagged)
+    except Exception:  # noqa: BLE001 — the DataStore down must not block a dataset's update
+        log.warning("datastore_active of the resources of %s not checked", pkg.id,
+                    exc_info=True)
+        return
     for res in unflagged:
         if res.id in tables:
             res.extras = dict(res.extras or {}, datastore_active=True)
@@ -113,8 +121,11 @@ def ensure_active(resource_id: str, *, views: bool = False,
     res = model.Resource.get(resource_id)
     if res is None or res.state != "active":
         return None
+    # as stored now (another process may have written it since this session read it)
+    extras = model.Session.query(model.Resource.extras).filter(
+        model.Resource.id == resource_id).scalar() or {}
     fixed = Fixed(resource_id, res.package.name if res.package else res.package_id,
-                  flag_set=(res.extras or {}).get("datastore_active") is not True)
+                  flag_set=extras.get("datastore_active") is not True)
     if fixed.flag_set and not dry_run:
         _set_flag(resource_id)
     if not (views or fixed.flag_set):
