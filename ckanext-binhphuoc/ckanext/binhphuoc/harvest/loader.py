@@ -77,8 +77,6 @@ __all__ = ["Column", "LoadInProgress", "LoadResult", "PipedCopy", "STAGING_SCHEM
            "table_exists"]
 
 
-
-
 @dataclasses.dataclass
 class Column:
     """A column of a DataStore table and its data dictionary entry.
@@ -151,7 +149,6 @@ class LoadResult:
 
 class _Unchanged(Exception):
     """Internal: the streamed rows equal the previous load's (roll back)."""
-
 
 
 def _reload_reason(conn: Any, resource_id: str, wanted: list[tuple[str, str]],
