@@ -85,7 +85,8 @@ def _damage(rid: str) -> None:
 
 @pytest.fixture
 def repair(cli: Any) -> Callable[..., str]:
-    from ckanext.binhphuoc.cli import binhphuoc
+    from ckanext.binhphuoc.cli import binhphuoc  # `ckan binhphuoc` (IClick)
+    import ckanext.binhphuoc.tables.cli  # noqa: F401 — attaches `datastore`
 
     def run(*args: str) -> str:
         result = cli.invoke(binhphuoc, ["datastore", "repair", *args])

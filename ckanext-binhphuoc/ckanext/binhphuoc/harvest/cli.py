@@ -17,15 +17,22 @@ import time
 from typing import Any
 
 import click
-
 from ckan.plugins import toolkit as tk
 
 from ckanext.binhphuoc.cli import binhphuoc
 from ckanext.binhphuoc.cli import site_locale as _site_locale
+from ckanext.binhphuoc.tables import cli as _tables_cli  # noqa: F401 — `datastore repair`
 
 from . import scheduler as sched
-from .sources import EXTRA_ENABLED, EXTRA_FILE, Problem, Source, _name_line, load_sources, \
-    site_facts
+from .sources import (
+    EXTRA_ENABLED,
+    EXTRA_FILE,
+    Problem,
+    Source,
+    _name_line,
+    load_sources,
+    site_facts,
+)
 
 log = logging.getLogger(__name__)
 
@@ -212,8 +219,8 @@ def _missing(sources: list[Source], current: dict[str, dict[str, Any]], site: di
         if deactivate:
             if not dry_run:
                 tk.get_action("harvest_source_delete")({"user": site["name"]}, {"id": cur["id"]})
-            click.echo("%s  %s  (%s)" % (tk._("would be deactivated") if dry_run else tk._("deactivated"),
-                                        name, tk._(
+            done = tk._("would be deactivated") if dry_run else tk._("deactivated")
+            click.echo("%s  %s  (%s)" % (done, name, tk._(
                 "its file %s is gone; its datasets stay") % cur["file"]))
         else:
             click.echo("%s  %s  (%s)" % (tk._("missing"), name, tk._(
@@ -398,7 +405,8 @@ def _echo_report(source: str, result: Any) -> None:
     click.echo(tk._("rows loaded: %(loaded)d; rows in the DataStore tables: %(total)d")
                % {"loaded": result.rows_loaded, "total": result.rows_total})
     click.echo(tk._("time: %(wall)s (loading: %(load)s)")
-               % {"wall": format_seconds(result.seconds), "load": format_seconds(result.load_seconds)})
+               % {"wall": format_seconds(result.seconds),
+                  "load": format_seconds(result.load_seconds)})
     if result.errors:
         click.echo(tk._("errors (%d):") % result.errors_total)
         for error in result.errors:

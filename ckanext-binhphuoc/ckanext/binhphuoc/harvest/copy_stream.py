@@ -31,7 +31,7 @@ def _copy_text(value: Any) -> str:
         return "t" if value else "f"
     if isinstance(value, datetime.datetime) and value.tzinfo is not None:
         # DataStore timestamps carry no zone: stored in UTC
-        text = value.astimezone(datetime.timezone.utc).replace(tzinfo=None).isoformat()
+        text = value.astimezone(datetime.UTC).replace(tzinfo=None).isoformat()
     elif isinstance(value, (datetime.date, datetime.time)):
         text = value.isoformat()
     elif isinstance(value, (dict, list)):

@@ -103,7 +103,7 @@ def _missing_search_indexes(resource_id: str,
         have = {r[0] for r in conn.execute(sa.text(
             "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'"
             " AND tablename = :t"), {"t": resource_id})}
-    return [stmt for name, stmt in zip(names, statements) if name not in have]
+    return [stmt for name, stmt in zip(names, statements, strict=True) if name not in have]
 
 
 def complete_search(resource_id: str, fields: list[dict[str, Any]], oid: int) -> None:

@@ -58,14 +58,34 @@ import sqlalchemy as sa
 
 from ..datatypes import datastore_type
 from ..tables.active import ensure_active
-from ..tables.db import engine, has_unique_key, primary_key, row_count, table_columns, \
-    table_exists, table_oid
+from ..tables.db import (
+    engine,
+    has_unique_key,
+    primary_key,
+    row_count,
+    table_columns,
+    table_exists,
+    table_oid,
+)
 from ..tables.db import quote as _q
 from ..tables.db import ref as _ref
 from ..tables.locks import LoadInProgress, resource_lock
-from ..tables.staging import STAGING_SCHEMA, StagedSwap, begin_publish_staged, \
-    discard_staged, drop_retired, forget_discarded, refresh_discarded, stage, staged_exists, \
-    staged_name, staged_ref, staged_tables, swap, was_discarded
+from ..tables.staging import (
+    STAGING_SCHEMA,
+    StagedSwap,
+    begin_publish_staged,
+    discard_staged,
+    drop_retired,
+    forget_discarded,
+    refresh_discarded,
+    stage,
+    staged_exists,
+    staged_name,
+    staged_ref,
+    staged_tables,
+    swap,
+    was_discarded,
+)
 from .copy_stream import PipedCopy, _CopyStream, copy_rows
 from .full_text import FULL_TEXT, complete_search, maintenance_work_mem
 
@@ -279,7 +299,7 @@ def _build_fresh(conn: Any, resource_id: str, fields: list[dict[str, Any]],
     context: dict[str, Any] = {"connection": conn}
     names = ", ".join(_q(f["id"]) for f in fields)
     conn.execute(sa.text("DROP TABLE IF EXISTS public.%s" % _q(new)))
-    backend.create_table(context, {"resource_id": new, "fields": fields}, {})  # type: ignore
+    backend.create_table(context, {"resource_id": new, "fields": fields}, {})
     if copy_from is not None:
         cols = "_id, _full_text, " + names
         conn.execute(sa.text("INSERT INTO public.%s (%s) SELECT %s FROM %s"
@@ -305,7 +325,7 @@ def _build_fresh(conn: Any, resource_id: str, fields: list[dict[str, Any]],
     backend._create_fulltext_trigger(conn, new)  # noqa: SLF001
     maintenance_work_mem(conn)
     if search_indexes:
-        backend.create_indexes(context, {"resource_id": new,  # type: ignore
+        backend.create_indexes(context, {"resource_id": new,
                                          "primary_key": key or None})
     else:
         _key_index(conn, new, key)

@@ -17,8 +17,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import yaml
 import ckan.plugins as p
+import yaml
 from ckan.config.declaration import Declaration, Key
 from ckan.plugins import toolkit as tk
 

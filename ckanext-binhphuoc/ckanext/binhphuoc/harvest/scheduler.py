@@ -29,15 +29,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
-from croniter import croniter
-
 from ckan.plugins import toolkit as tk
+from croniter import croniter
 
 from .sources import EXTRA_ENABLED, EXTRA_FILE
 
 log = logging.getLogger(__name__)
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 

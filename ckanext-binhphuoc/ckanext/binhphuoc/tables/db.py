@@ -119,4 +119,4 @@ def index_renames(old_id: str, new_id: str, fields: list[dict[str, Any]],
                 resource_id, ", ".join(backend.identifier(k) for k in key)))
         return out
 
-    return list(zip(names(new_id), names(old_id)))
+    return list(zip(names(new_id), names(old_id), strict=True))

@@ -26,8 +26,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .db import engine, index_renames, primary_key, quote, ref, row_count, table_columns, \
-    table_exists, unique_key
+from .db import (
+    engine,
+    index_renames,
+    primary_key,
+    quote,
+    ref,
+    row_count,
+    table_columns,
+    table_exists,
+    unique_key,
+)
 from .locks import LoadInProgress, try_lock
 
 log = logging.getLogger(__name__)
