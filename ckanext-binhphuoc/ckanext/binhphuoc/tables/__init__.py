@@ -8,5 +8,6 @@ Imports neither :mod:`ckanext.binhphuoc.harvest` nor
 - :mod:`.staging`: staged tables (refreshes held for review) and the swap
   that replaces a live table;
 - :mod:`.active`: ``datastore_active`` and the default views of resources
-  that have a DataStore table.
+  that have a DataStore table;
+- :mod:`.cli`: ``ckan binhphuoc datastore repair``.
 """
