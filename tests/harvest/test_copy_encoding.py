@@ -8,7 +8,7 @@ import decimal
 import enum
 import uuid
 
-from ckanext.binhphuoc.harvest.loader import _CopyStream, _copy_text
+from ckanext.binhphuoc.harvest.copy_stream import _CopyStream, _copy_text
 
 
 class Name(str):

@@ -152,11 +152,11 @@ def _state(rid):
 
 def test_rows_are_readable_before_their_full_text_and_an_interrupted_completion_is_finished_next_time(
         resource_id, monkeypatch):
-    from ckanext.binhphuoc.harvest import loader
+    from ckanext.binhphuoc.harvest import full_text
 
     columns = [Column("ma", "text"), Column("ten", "text")]
     rows = [("A%d" % n, "Trường số %d" % n) for n in range(1, 121)]
-    monkeypatch.setattr(loader, "_FILL_CHUNK", 50)
+    monkeypatch.setattr(full_text, "_FILL_CHUNK", 50)
     first = load(resource_id, columns, rows, key=["ma"])
     assert _state(resource_id) == (0, True, 3, False)   # _full_text, ma, ten
 
@@ -165,13 +165,13 @@ def test_rows_are_readable_before_their_full_text_and_an_interrupted_completion_
         pass
 
     calls = []
-    real = loader._ensure_primary_key
+    real = full_text._ensure_primary_key
 
     def dies(resource_id, oid):
         calls.append(1)
         raise Killed()
 
-    monkeypatch.setattr(loader, "_ensure_primary_key", dies)
+    monkeypatch.setattr(full_text, "_ensure_primary_key", dies)
     changed = [(ma, ten + " mới") for ma, ten in rows]
     result = load(resource_id, columns, changed, key=["ma"], previous_digest=first.digest)
     assert calls and result.changed and result.rows_total == 120
@@ -183,7 +183,7 @@ def test_rows_are_readable_before_their_full_text_and_an_interrupted_completion_
     assert _state(resource_id) == (120, False, 0, True)
 
     # the next run finds the source unchanged: it still completes the table
-    monkeypatch.setattr(loader, "_ensure_primary_key", real)
+    monkeypatch.setattr(full_text, "_ensure_primary_key", real)
     again = load(resource_id, columns, changed, key=["ma"], previous_digest=result.digest)
     assert not again.changed
     assert _state(resource_id) == (0, True, 3, False)

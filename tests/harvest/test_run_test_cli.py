@@ -22,6 +22,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,7 +99,9 @@ def source(sqlite_source, people):
 
 
 @pytest.fixture
-def purge_gather_queue():
+def purge_gather_queue(ckan_config):
+    """The gather queue emptied afterwards (while the test's queue settings,
+    set by ``ckan_config``, still apply)."""
     from ckanext.harvest import queue
 
     yield
@@ -188,3 +191,40 @@ def test_harvester_run_test_through_bin_ckan(source, run_test_ini):
     (job,) = _jobs(source["id"])
     assert job["status"] == "Finished" and _nonzero(job["stats"]) == {"added": 2}, job
     _check_harvested()
+
+
+def _gather_queue_length() -> int:
+    from ckanext.harvest import queue
+
+    return queue.get_connection().llen(queue.get_gather_routing_key())
+
+
+@pytest.mark.usefixtures("purge_gather_queue")
+def test_run_test_runs_its_job_once_and_never_beside_another_job(
+        source: dict[str, Any], run_test_ini: Path) -> None:
+    """With `make run`'s harvest consumers up, a job run-test also put on the
+    gather queue ran twice at once (two processes loading one table)."""
+    from ckan.tests import helpers
+    from ckanext.harvest.model import HarvestJob
+
+    queued = _gather_queue_length()
+    result = ckan(CKAN, run_test_ini, "harvester", "run-test", SOURCE)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _gather_queue_length() == queued   # run in this process only
+    _fresh()
+    (job,) = _jobs(source["id"])
+    assert job["status"] == "Finished" and _nonzero(job["stats"]) == {"added": 2}
+
+    # a job of the source is running (the scheduler queued it): no second one,
+    # no question asked, the command fails saying why
+    running = HarvestJob(source_id=source["id"], status="Running")
+    running.save()
+    result = ckan(CKAN, run_test_ini, "harvester", "run-test", SOURCE)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "already has a job that is not finished (%s, Running)" % running.id in result.stderr
+    assert "Abort it?" not in result.stdout
+    _fresh()
+    assert len(_jobs(source["id"])) == 2 and _gather_queue_length() == queued
+    table = helpers.call_action("package_show", id="%s-truong-hoc" % SOURCE)
+    res = next(r for r in table["resources"] if r.get("url_type") == "datastore")
+    assert res["datastore_active"] is True

@@ -1,7 +1,11 @@
 """The bundle's CLI group, `ckan binhphuoc …`. Each plugin adds its commands
 to this one group (and returns it from IClick), so they share one namespace:
-`ckan binhphuoc checksums`, later `ckan binhphuoc harvest sync`, …"""
+`ckan binhphuoc checksums`, `ckan binhphuoc harvest sync`,
+`ckan binhphuoc datastore repair` (tables/cli.py), …"""
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
 
 import click
 
@@ -9,3 +13,18 @@ import click
 @click.group(name="binhphuoc", short_help="Cổng dữ liệu mở: commands of the bundle")
 def binhphuoc() -> None:
     pass
+
+
+@contextlib.contextmanager
+def site_locale() -> Iterator[None]:
+    """Messages in the site's language (ckan.locale_default): CKAN's CLI runs
+    without a request, where gettext falls back to English."""
+    from flask import has_request_context
+
+    ctx = click.get_current_context(silent=True)
+    app = ctx.meta.get("flask_app") if ctx is not None else None
+    if app is None or has_request_context():
+        yield
+        return
+    with app.test_request_context():
+        yield

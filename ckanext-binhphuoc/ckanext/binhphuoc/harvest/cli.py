@@ -9,23 +9,30 @@
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
 import os
 import time
-from typing import Any, Iterator
+from typing import Any
 
 import click
-
 from ckan.plugins import toolkit as tk
 
 from ckanext.binhphuoc.cli import binhphuoc
+from ckanext.binhphuoc.cli import site_locale as _site_locale
+from ckanext.binhphuoc.tables import cli as _tables_cli  # noqa: F401 — `datastore repair`
 
 from . import scheduler as sched
-from .sources import EXTRA_ENABLED, EXTRA_FILE, Problem, Source, _name_line, load_sources, \
-    site_facts
+from .sources import (
+    EXTRA_ENABLED,
+    EXTRA_FILE,
+    Problem,
+    Source,
+    _name_line,
+    load_sources,
+    site_facts,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,21 +40,6 @@ log = logging.getLogger(__name__)
 def sources_dir(given: str | None = None) -> str:
     path = given or tk.config.get("ckanext.binhphuoc.harvest.sources_dir") or "harvesters"
     return os.path.normpath(os.path.abspath(path))
-
-
-@contextlib.contextmanager
-def _site_locale() -> Iterator[None]:
-    """Messages in the site's language (ckan.locale_default): CKAN's CLI runs
-    without a request, where gettext falls back to English."""
-    from flask import has_request_context
-
-    ctx = click.get_current_context(silent=True)
-    app = ctx.meta.get("flask_app") if ctx is not None else None
-    if app is None or has_request_context():
-        yield
-        return
-    with app.test_request_context():
-        yield
 
 
 @binhphuoc.group(short_help="declarative harvest sources (harvesters/*.yaml) and schedules")
@@ -227,8 +219,8 @@ def _missing(sources: list[Source], current: dict[str, dict[str, Any]], site: di
         if deactivate:
             if not dry_run:
                 tk.get_action("harvest_source_delete")({"user": site["name"]}, {"id": cur["id"]})
-            click.echo("%s  %s  (%s)" % (tk._("would be deactivated") if dry_run else tk._("deactivated"),
-                                        name, tk._(
+            done = tk._("would be deactivated") if dry_run else tk._("deactivated")
+            click.echo("%s  %s  (%s)" % (done, name, tk._(
                 "its file %s is gone; its datasets stay") % cur["file"]))
         else:
             click.echo("%s  %s  (%s)" % (tk._("missing"), name, tk._(
@@ -413,7 +405,8 @@ def _echo_report(source: str, result: Any) -> None:
     click.echo(tk._("rows loaded: %(loaded)d; rows in the DataStore tables: %(total)d")
                % {"loaded": result.rows_loaded, "total": result.rows_total})
     click.echo(tk._("time: %(wall)s (loading: %(load)s)")
-               % {"wall": format_seconds(result.seconds), "load": format_seconds(result.load_seconds)})
+               % {"wall": format_seconds(result.seconds),
+                  "load": format_seconds(result.load_seconds)})
     if result.errors:
         click.echo(tk._("errors (%d):") % result.errors_total)
         for error in result.errors:

@@ -6,14 +6,19 @@ plugins binhphuoc_sql_harvester and binhphuoc_rest_harvester (or any other
 IHarvester, e.g. ckan_harvester). The job report (harvest/report.py) shows on
 ckanext-harvest's job and source pages through the template helper
 ``binhphuoc_harvest_report``.
+
+It also keeps ``datastore_active`` true on the resources whose DataStore
+table exists, whatever a dataset update sends (tables/active.py: a stale
+dataset dict of a harvester or of the workflow wrote it false), and makes
+``harvester run-test`` run its job once (scheduler.harvest_job_create).
 """
 from __future__ import annotations
 
 import os
 from typing import Any
 
-import yaml
 import ckan.plugins as p
+import yaml
 from ckan.config.declaration import Declaration, Key
 from ckan.plugins import toolkit as tk
 
@@ -25,6 +30,7 @@ class HarvestSourcesPlugin(p.SingletonPlugin):
     p.implements(p.ITemplateHelpers)
     p.implements(p.IAuthFunctions)
     p.implements(p.IActions)
+    p.implements(p.IPackageController, inherit=True)
 
     # IAuthFunctions / IActions: harvest sources, jobs and objects are the
     # agency's and the verifying department's (access.py)
@@ -33,8 +39,24 @@ class HarvestSourcesPlugin(p.SingletonPlugin):
         return access.get_auth_functions() if p.plugin_loaded("harvest") else {}
 
     def get_actions(self) -> dict[str, Any]:
-        from . import access
-        return access.get_actions() if p.plugin_loaded("harvest") else {}
+        from . import access, scheduler
+        if not p.plugin_loaded("harvest"):
+            return {}
+        return dict(access.get_actions(), harvest_job_create=scheduler.harvest_job_create)
+
+    # IPackageController: before the commit of package_create/update (and so
+    # of resource_create/update/patch), a stale datastore_active is set right
+    def create(self, entity: Any) -> None:
+        self._keep_datastore_active(entity)
+
+    def edit(self, entity: Any) -> None:
+        self._keep_datastore_active(entity)
+
+    @staticmethod
+    def _keep_datastore_active(pkg: Any) -> None:
+        if p.plugin_loaded("datastore"):
+            from ..tables import active
+            active.keep_flags(pkg)
 
     # IConfigurer: the bundle's templates (the job report on the harvest
     # pages), when binhphuoc_schema, which adds them, is not loaded

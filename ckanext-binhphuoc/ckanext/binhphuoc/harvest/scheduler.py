@@ -11,6 +11,13 @@ job's creation is now or past; a source that never ran is due at once (as
 ckanext-harvest does for its own frequencies). A source with a job that is
 New or Running is never given a second one. Runs missed while the scheduler
 was down are caught up by one job, not one per missed slot.
+
+ckanext-harvest's ``ckan harvester run-test SOURCE`` (the README's "run one
+now") creates its job with ``harvest_job_create``, which also puts it on the
+gather queue, then runs it in its own process: with the harvest consumers of
+``make run`` up, the job ran twice at once, two processes loading the same
+tables. :func:`harvest_job_create` (chained) makes that job the command's
+alone (not queued), and refuses it while the source has an unfinished job.
 """
 from __future__ import annotations
 
@@ -21,15 +28,15 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from croniter import croniter
-
+import click
 from ckan.plugins import toolkit as tk
+from croniter import croniter
 
 from .sources import EXTRA_ENABLED, EXTRA_FILE
 
 log = logging.getLogger(__name__)
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
@@ -168,3 +175,33 @@ def run_due(now: dt.datetime | None = None, dry_run: bool = False,
         log.info("harvest source %s: job %s queued (schedule %s)", d.name, job["id"],
                  d.schedule)
     return decisions
+
+
+def _in_run_test() -> bool:
+    """Whether this is ckanext-harvest's command ``harvester run-test``."""
+    ctx = click.get_current_context(silent=True)
+    return (ctx is not None and ctx.command.name == "run-test"
+            and ctx.parent is not None and ctx.parent.command.name == "harvester")
+
+
+@tk.chained_action
+def harvest_job_create(up: Any, context: Any, data_dict: dict[str, Any]) -> Any:
+    """Within ``harvester run-test``: refuse while the source has a job that
+    is New or Running (no second run of it, no question to answer), and
+    create the job without putting it on the gather queue, since the command
+    runs it itself. Elsewhere ckanext-harvest's action as it is."""
+    if not _in_run_test():
+        return up(context, data_dict)
+    from ckan import model
+
+    source_id = data_dict.get("source_id")
+    _latest, open_jobs = _jobs(source_id) if source_id else (None, [])
+    if open_jobs:
+        job = open_jobs[0]
+        pkg = model.Package.get(source_id)
+        raise click.ClickException(tk._(
+            "the source %(source)s already has a job that is not finished (%(job)s, "
+            "%(status)s): no second job is started. Wait for it to end, or, if it is "
+            "stale, end it with `ckan harvester job-abort %(source)s`")
+            % {"source": pkg.name if pkg else source_id, "job": job.id, "status": job.status})
+    return up(context, dict(data_dict, run=False))

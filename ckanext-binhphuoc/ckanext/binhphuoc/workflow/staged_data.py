@@ -51,11 +51,11 @@ def discard(pkg: model.Package, revision: Optional[dict[str, Any]]) -> list[str]
     caller's transaction is rolled back, nothing changed)."""
     if not plugin_loaded("datastore"):
         return []
-    from ..harvest import loader
+    from ..tables import staging
 
     try:
-        return loader.discard_staged(_resource_ids(pkg, revision))
-    except loader.LoadInProgress:
+        return staging.discard_staged(_resource_ids(pkg, revision))
+    except staging.LoadInProgress:
         model.Session.rollback()
         raise _busy()
 
@@ -65,11 +65,11 @@ def begin_publish(pkg: model.Package, revision: Optional[dict[str, Any]]) -> Any
     open (``commit()`` / ``rollback()``); None when there are none."""
     if not plugin_loaded("datastore"):
         return None
-    from ..harvest import loader
+    from ..tables import staging
 
     try:
-        return loader.begin_publish_staged(_resource_ids(pkg, revision))
-    except loader.LoadInProgress:
+        return staging.begin_publish_staged(_resource_ids(pkg, revision))
+    except staging.LoadInProgress:
         model.Session.rollback()
         raise _busy()
 
@@ -81,17 +81,17 @@ def staged_rows(pkg: model.Package, revision: Optional[dict[str, Any]]) -> list[
         return []
     import sqlalchemy as sa
 
-    from ..harvest import loader
+    from ..tables import db, staging
 
-    staged = loader.staged_tables(_resource_ids(pkg, revision))
+    staged = staging.staged_tables(_resource_ids(pkg, revision))
     out = []
     if staged:
-        with loader._engine().connect() as conn:  # noqa: SLF001
+        with db.engine().connect() as conn:
             for rid, rows in staged.items():
                 published = None
-                if loader.table_exists(conn, rid):
+                if db.table_exists(conn, rid):
                     published = int(conn.execute(sa.text(
-                        "SELECT count(*) FROM %s" % loader._q(rid))).scalar() or 0)  # noqa: SLF001
+                        "SELECT count(*) FROM %s" % db.quote(rid))).scalar() or 0)
                 out.append({"resource_id": rid, "published_rows": published,
                             "revision_rows": rows})
     return out
