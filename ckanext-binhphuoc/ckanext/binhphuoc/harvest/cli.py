@@ -23,6 +23,7 @@ from ckanext.binhphuoc.cli import binhphuoc
 from ckanext.binhphuoc.cli import site_locale as _site_locale
 from ckanext.binhphuoc.tables import cli as _tables_cli  # noqa: F401 — `datastore repair`
 
+from .. import config as options
 from . import scheduler as sched
 from .sources import (
     EXTRA_ENABLED,
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 
 
 def sources_dir(given: str | None = None) -> str:
-    path = given or tk.config.get("ckanext.binhphuoc.harvest.sources_dir") or "harvesters"
+    path = given or options.harvest_sources_dir()
     return os.path.normpath(os.path.abspath(path))
 
 
@@ -316,7 +317,7 @@ def scheduler(interval: int | None, once: bool) -> None:
     sources that are due. Errors are logged and the loop goes on."""
     from ckan import model
 
-    interval = interval or tk.config.get("ckanext.binhphuoc.harvest.scheduler_interval") or 60
+    interval = interval or options.harvest_scheduler_interval()
     interval = max(1, int(interval))
     click.echo("harvest scheduler: every %ds, time zone %s" % (interval, sched.timezone()))
     while True:

@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .. import config as options
 from ..tables.db import engine, primary_key, quote, table_oid
 
 log = logging.getLogger(__name__)
@@ -30,9 +31,8 @@ FULL_TEXT = ("(SELECT to_tsvector(string_agg(value, ' ')) FROM json_each_text(ro
 def maintenance_work_mem(conn: Any) -> None:
     """More memory for this transaction's index builds (GIN builds are
     several times faster with it than with PostgreSQL's 64 MB default)."""
-    import ckan.plugins.toolkit as tk
 
-    value = str(tk.config.get("ckanext.binhphuoc.harvest.maintenance_work_mem") or "256MB")
+    value = options.harvest_maintenance_work_mem()
     conn.execute(sa.text("SELECT set_config('maintenance_work_mem', :v, true)"), {"v": value})
 
 

@@ -18,14 +18,12 @@ import os
 from typing import Any
 
 import ckan.plugins as p
-import yaml
-from ckan.config.declaration import Declaration, Key
 from ckan.plugins import toolkit as tk
 
 
+@tk.blanket.config_declarations
 class HarvestSourcesPlugin(p.SingletonPlugin):
     p.implements(p.IClick)
-    p.implements(p.IConfigDeclaration)
     p.implements(p.IConfigurer)
     p.implements(p.ITemplateHelpers)
     p.implements(p.IAuthFunctions)
@@ -76,8 +74,3 @@ class HarvestSourcesPlugin(p.SingletonPlugin):
         from . import cli
         return cli.get_commands()
 
-    # IConfigDeclaration
-    def declare_config_options(self, declaration: Declaration, key: Key) -> None:
-        path = os.path.join(os.path.dirname(__file__), "config_declaration.yaml")
-        with open(path, encoding="utf-8") as f:
-            declaration.load_dict(yaml.safe_load(f))

@@ -41,10 +41,10 @@ import re
 from importlib import resources as importlib_resources
 from typing import Any
 
+import ckan.plugins as p
 import requests
 import yaml
 from ckan import model
-import ckan.plugins as p
 from ckan.plugins import toolkit as tk
 from ckanext.harvest.harvesters.ckanharvester import CKANHarvester, ContentFetchError
 from ckanext.harvest.interfaces import IHarvester
@@ -55,8 +55,16 @@ from ckanext.binhphuoc import codelists
 from ckanext.binhphuoc import config as options
 
 from . import datasets
-from .base import N_, ConfigError, SourceType, bilingual, config_dict, mark_current, \
-    previous_extras, set_extras
+from .base import (
+    N_,
+    ConfigError,
+    SourceType,
+    bilingual,
+    config_dict,
+    mark_current,
+    previous_extras,
+    set_extras,
+)
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,6 @@ from typing import Any
 import sqlalchemy as sa
 from ckan import model
 
-
 #: How many error messages a report keeps (the job page lists all of them).
 MAX_ERRORS = 50
 

@@ -32,16 +32,16 @@ import click
 from ckan.plugins import toolkit as tk
 from croniter import croniter
 
+from .. import config as options
 from .sources import EXTRA_ENABLED, EXTRA_FILE
 
 log = logging.getLogger(__name__)
 
 UTC = dt.UTC
-DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
 def timezone() -> ZoneInfo:
-    return ZoneInfo(tk.config.get("ckanext.binhphuoc.harvest.timezone") or DEFAULT_TIMEZONE)
+    return ZoneInfo(options.harvest_timezone())
 
 
 def next_run(schedule: str, after: dt.datetime, tz: dt.tzinfo) -> dt.datetime:

@@ -29,9 +29,8 @@ from urllib.parse import urlsplit
 import jsonschema
 import sqlparse
 import yaml
-from croniter import croniter
-
 from ckan.plugins import toolkit as tk
+from croniter import croniter
 
 from .. import config as options
 

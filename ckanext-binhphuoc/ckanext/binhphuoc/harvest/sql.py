@@ -41,8 +41,16 @@ from ckan.plugins import toolkit as tk
 from ckanext.harvest.model import HarvestObject, HarvestObjectExtra
 
 from . import datasets, sql_sources
-from .base import N_, ConfigError, Job, Table, TableHarvester, bilingual, mark_current, \
-    object_extras
+from .base import (
+    N_,
+    ConfigError,
+    Job,
+    Table,
+    TableHarvester,
+    bilingual,
+    mark_current,
+    object_extras,
+)
 from .datasets import iso, parse_iso
 from .loader import Column
 from .sql_rows import SAMPLE_ROWS, _infer, _PgCopyRows, _Rows, describe

@@ -10,10 +10,8 @@ import logging
 import os
 from typing import Any
 
-import yaml
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
-from ckan.config.declaration import Declaration, Key
 from ckan.lib.plugins import DefaultTranslation
 
 from . import actions, auth, cli, helpers, indexing, validators, views
@@ -27,9 +25,9 @@ log = logging.getLogger(__name__)
 PACKAGE_DIR = os.path.dirname(os.path.dirname(__file__))
 
 
+@tk.blanket.config_declarations
 class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
-    p.implements(p.IConfigDeclaration)
     p.implements(p.IValidators)
     p.implements(p.ITemplateHelpers)
     p.implements(p.IActions)
@@ -73,14 +71,6 @@ class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
         from ckan import model
         if "_license_register" in vars(model.Package):
             del model.Package._license_register
-
-    # IConfigDeclaration: this plugin's options and the bundle-wide ones
-    def declare_config_options(self, declaration: Declaration, key: Key) -> None:
-        for path in (os.path.join(os.path.dirname(__file__), "config_declaration.yaml"),
-                     os.path.join(PACKAGE_DIR, "config_declaration.yaml")):
-            if os.path.exists(path):
-                with open(path, encoding="utf-8") as f:
-                    declaration.load_dict(yaml.safe_load(f))
 
     # ITranslation: one catalog for the whole bundle
     def i18n_directory(self) -> str:
