@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -92,7 +93,7 @@ class CodeList:
         return [{"value": str(i["value"]), "label": dict(i["label"])} for i in self.items]
 
 
-@lru_cache(maxsize=None)
+@cache
 def get(name: str) -> CodeList:
     """The code list ``name`` (file ``schemas/codelists/<name>.yaml``)."""
     if name not in names():
@@ -104,7 +105,7 @@ def get(name: str) -> CodeList:
     return CodeList(data)
 
 
-@lru_cache(maxsize=None)
+@cache
 def licenses() -> list[dict[str, Any]]:
     """licenses.json as CKAN reads it (a list of licence dicts)."""
     return json.loads(codelists_dir().joinpath("licenses.json").read_text(encoding="utf-8"))
@@ -285,7 +286,7 @@ class AdminUnits:
     def _by_name(self, codes: Iterable[str]) -> list[str]:
         return sorted(codes, key=lambda c: (fold(self._communes[c][1]), c))
 
-    def _profile_units(self, profile: "Profile") -> list[str]:
+    def _profile_units(self, profile: Profile) -> list[str]:
         """Canonical codes of the profile's own units, in choice order."""
         current = profile.current_province_code
         out = [current]
@@ -307,7 +308,7 @@ class AdminUnits:
                 out.extend(LEGACY_PREFIX + w for w in self.legacy_wards_of(d))
         return out
 
-    def choices(self, profile: "Profile | str | None" = None) -> list[dict[str, Any]]:
+    def choices(self, profile: Profile | str | None = None) -> list[dict[str, Any]]:
         """Options for the ``spatial_coverage`` select, [{"value", "label": {vi, en}}]:
 
         the profile's current province and its communes (those that came from
@@ -322,7 +323,7 @@ class AdminUnits:
             for c in _choices_cached(self, profile.name)
         ]
 
-    def _choices(self, profile: "Profile") -> list[dict[str, Any]]:
+    def _choices(self, profile: Profile) -> list[dict[str, Any]]:
         codes = self._profile_units(profile)
         own_legacy = set(profile.legacy_province_codes)
         codes += [p for p in self.provinces() if p != profile.current_province_code]
@@ -330,7 +331,7 @@ class AdminUnits:
         return [{"value": c, "label": self.labels(c)} for c in codes]
 
     def search(
-        self, q: str, limit: int = 20, profile: "Profile | str | None" = None
+        self, q: str, limit: int = 20, profile: Profile | str | None = None
     ) -> list[dict[str, Any]]:
         """Units whose name contains ``q`` (case and diacritics ignored), for an
         autocomplete: [{"value", "label": {vi, en}, "era", "level"}].
@@ -390,7 +391,7 @@ def _short(unit: Unit) -> str:
     return unit.name
 
 
-def _as_profile(profile: "Profile | str | None") -> "Profile":
+def _as_profile(profile: Profile | str | None) -> Profile:
     from ckanext.binhphuoc.profile import Profile, get_profile
 
     if isinstance(profile, Profile):
@@ -405,7 +406,7 @@ def _choices_cached(units: AdminUnits, profile_name: str) -> tuple[dict[str, Any
     return tuple(units._choices(get_profile(profile_name)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def admin_units() -> AdminUnits:
     """The administrative units of schemas/codelists/admin_units.json."""
     text = codelists_dir().joinpath("admin_units.json").read_text(encoding="utf-8")

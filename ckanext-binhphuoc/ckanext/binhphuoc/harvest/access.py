@@ -6,7 +6,8 @@ object (the package id, table, column schema and SQL of unpublished
 harvested datasets).
 
 The chained auth functions below replace ckanext-harvest's answer (they
-do not call it) where it let everyone through. One rule decides: whoever may read the source's dataset (``package_show``
+do not call it) where it let everyone through. One rule decides: whoever
+may read the source's dataset (``package_show``
 of the source, whose permission labels are the agency's and the verifying
 department's: workflow/labels.py) may read its jobs and objects. Running,
 changing and deleting stay with ckanext-harvest's own checks (the agency's
@@ -14,14 +15,15 @@ editors and sysadmins).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.types import AuthResult, Context
 
 
-def _may_read_source(context: Context, source_id: Optional[str]) -> bool:
+def _may_read_source(context: Context, source_id: str | None) -> bool:
     if not isinstance(source_id, str) or not source_id:
         return False
     try:
@@ -38,7 +40,7 @@ def _refused() -> AuthResult:
         "jobs and objects")}
 
 
-def _object_source(data_dict: dict[str, Any]) -> Optional[str]:
+def _object_source(data_dict: dict[str, Any]) -> str | None:
     from ckanext.harvest.model import HarvestObject
 
     ref = data_dict.get("id")

@@ -27,7 +27,8 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, ContextManager
+from contextlib import AbstractContextManager
+from typing import Any
 
 from ckan import model
 from ckan.plugins import toolkit as tk
@@ -281,7 +282,7 @@ class TableHarvester(SourceType, HarvesterBase):
         """The dataset dict of the job's table (package_create/update)."""
         raise NotImplementedError
 
-    def table(self, job: Job) -> ContextManager[Table]:
+    def table(self, job: Job) -> AbstractContextManager[Table]:
         """The columns and rows of the job's table, open while they load."""
         raise NotImplementedError
 

@@ -4,7 +4,8 @@ portal's datasets and DataStore tables, how long it took, and what went wrong.
 The counts come from ckanext-harvest's own records — each HarvestObject's
 ``report_status`` (added / updated / not modified / errored / deleted) — and
 the figures our harvesters keep in HarvestObject extras (``rows_loaded``,
-``rows_total``, ``seconds``: :data:`.base.FIGURES`). The errors are the job's gather errors (a source that cannot
+``rows_total``, ``seconds``: :data:`.base.FIGURES`). The errors are the
+job's gather errors (a source that cannot
 be reached, a timeout set by ``harvest_jobs_run``) and its objects' errors.
 
 Shown on the job page and the source's "last job" summary (template helper

@@ -86,7 +86,8 @@ import logging
 import os
 import time
 import uuid
-from typing import Any, ContextManager
+from contextlib import AbstractContextManager
+from typing import Any
 
 from ckan import model
 from ckan.plugins import toolkit as tk
@@ -230,7 +231,7 @@ class RestApiHarvester(TableHarvester):
             notes=origin, owner_org=datasets.source_org(job.source),
             resources=self.resources(job, defaults["title"], origin))
 
-    def table(self, job: Job) -> ContextManager[Table]:
+    def table(self, job: Job) -> AbstractContextManager[Table]:
         ep, fetched = job.config, job.content
         by_time = incremental_by_time(ep)
         since = fetched.get("since") or None

@@ -243,7 +243,7 @@ def _instant(text: str) -> datetime.datetime:
     has an offset)."""
     value = datetime.datetime.fromisoformat(text)
     if value.tzinfo is not None:
-        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(datetime.UTC).replace(tzinfo=None)
     return value
 
 

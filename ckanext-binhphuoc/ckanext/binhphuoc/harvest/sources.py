@@ -22,8 +22,9 @@ import copy
 import json
 import os
 import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -510,6 +511,6 @@ def site_facts(environ: Mapping[str, str] | None = None) -> SiteFacts:
     orgs = model.Session.query(model.Group.name, model.Group.id).filter(
         model.Group.is_organization.is_(True), model.Group.state == "active")
     return SiteFacts(
-        types=types, agencies={name: id_ for name, id_ in orgs},
+        types=types, agencies=dict(orgs),
         environ=os.environ if environ is None else environ, validators=validators,
         default_schedule=options.harvest_default_schedule())

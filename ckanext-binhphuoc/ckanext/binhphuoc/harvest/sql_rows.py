@@ -172,9 +172,10 @@ def _mysql_comments(conn: sa.engine.Connection, schema: str | None,
         "SELECT table_type, table_comment FROM information_schema.tables WHERE " + where),
         params).first()
     table = row[1] if row is not None and "VIEW" not in (row[0] or "") else None
-    columns = {c: t for c, t in conn.execute(sa.text(
+    rows: Any = conn.execute(sa.text(
         "SELECT column_name, column_comment FROM information_schema.columns WHERE " + where),
-        params)}
+        params).all()
+    columns: dict[str, Any] = dict(rows)
     return (table or None), columns
 
 

@@ -94,7 +94,8 @@ def binhphuoc_admin_unit_show(context: Context, data_dict: dict[str, Any]) -> di
 
 
 @tk.side_effect_free
-def binhphuoc_admin_unit_search(context: Context, data_dict: dict[str, Any]) -> list[dict[str, Any]]:
+def binhphuoc_admin_unit_search(context: Context,
+                                data_dict: dict[str, Any]) -> list[dict[str, Any]]:
     """Units whose name contains ``q`` (diacritics- and case-insensitive),
     the portal's own province first.
 
@@ -119,7 +120,8 @@ def binhphuoc_admin_unit_search(context: Context, data_dict: dict[str, Any]) -> 
 
 
 @tk.side_effect_free
-def binhphuoc_dataset_duplicate_list(context: Context, data_dict: dict[str, Any]) -> list[dict[str, Any]]:
+def binhphuoc_dataset_duplicate_list(context: Context,
+                                     data_dict: dict[str, Any]) -> list[dict[str, Any]]:
     """Datasets of any agency whose title closely matches ``title`` (R4).
 
     Args:

@@ -88,7 +88,8 @@ def binhphuoc_license(pkg: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def binhphuoc_update_status(pkg: dict[str, Any], today: datetime.date | None = None) -> dict[str, Any]:
+def binhphuoc_update_status(pkg: dict[str, Any],
+                            today: datetime.date | None = None) -> dict[str, Any]:
     """on_time | overdue | not_scheduled | unknown, with the due date."""
     today = today or datetime.date.today()
     due = as_date(pkg.get("next_update_due"))

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from ckan.plugins import toolkit as tk
@@ -97,21 +98,19 @@ def after_dataset_search(results: dict[str, Any]) -> dict[str, Any]:
             result.pop("duplicate_candidates", None)  # indexed before issue 12
     facets = results.get("search_facets") or {}
     lang = _lang()
+    label: Callable[[Any, str], str]
     for field, facet in facets.items():
         if field in CODED_FIELDS:
-            cl = codelists.get(CODED_FIELDS[field])
-            label = lambda v: cl.label(v, lang)  # noqa: E731
+            label = codelists.get(CODED_FIELDS[field]).label
         elif field in UNIT_FACETS:
-            units = codelists.admin_units()
-            label = lambda v: units.label(v, lang)  # noqa: E731
+            label = codelists.admin_units().label
         elif field == "license_id":
-            cl = codelists.get("license")
-            label = lambda v: cl.label(v, lang)  # noqa: E731
+            label = codelists.get("license").label
         else:
             continue
         for item in facet.get("items", []):
             try:
-                item["display_name"] = label(item["name"]) or item["name"]
+                item["display_name"] = label(item["name"], lang) or item["name"]
             except (KeyError, ValueError):
                 pass
     return results

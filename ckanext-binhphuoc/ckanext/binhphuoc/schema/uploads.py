@@ -95,7 +95,7 @@ def _ident(name: str) -> str:
 
 def _value(column: str) -> str:
     """A cell of ``column`` as SQL: trimmed, NULL when empty."""
-    return "NULLIF(btrim({}), '')".format(_ident(column))
+    return f"NULLIF(btrim({_ident(column)}), '')"
 
 
 def text_columns(resource_id: str) -> list[str]:
@@ -116,7 +116,7 @@ def guess_kinds(raw: Any, resource_id: str, columns: list[str]) -> dict[str, Kin
     scan of the table; ``raw`` is a DB-API connection to the DataStore)."""
     if not columns:
         return {}
-    tests = ["coalesce({}, false)".format(kind.test.format(v=_value(column)))
+    tests = [f"coalesce({kind.test.format(v=_value(column))}, false)"
              for column in columns for kind in KINDS]
     with raw.cursor() as cur:
         cur.execute("SELECT {} FROM {}".format(", ".join(tests), _ident(resource_id)))
@@ -134,8 +134,8 @@ def guess_kinds(raw: Any, resource_id: str, columns: list[str]) -> dict[str, Kin
 def _alter_sql(resource_id: str, kinds: dict[str, Kind]) -> str:
     return "SET LOCAL lock_timeout = '{}'; ALTER TABLE {} {}".format(
         LOCK_TIMEOUT, _ident(resource_id), ", ".join(
-            "ALTER COLUMN {} TYPE {} USING {}".format(
-                _ident(column), kind.type, kind.cast.format(v=_value(column)))
+            f"ALTER COLUMN {_ident(column)} TYPE {kind.type} "
+            f"USING {kind.cast.format(v=_value(column))}"
             for column, kind in kinds.items()))
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ckan.lib.navl.dictization_functions import Invalid, StopOnError, convert, missing
 from ckan.plugins import toolkit as tk
@@ -59,7 +60,7 @@ def as_list(value: Any) -> list[str]:
             if not isinstance(items, list):
                 raise Invalid(_("Not a valid list"))
         else:
-            items = [v for v in text.split(",")]
+            items = text.split(",")
     else:
         raise Invalid(_("Not a valid list"))
     out = []

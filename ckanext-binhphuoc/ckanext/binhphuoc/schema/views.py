@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from importlib import resources
 
-from flask import Blueprint
 from ckan.plugins import toolkit as tk
+from flask import Blueprint
 
 bp = Blueprint("binhphuoc_schema", __name__)
 
