@@ -26,28 +26,20 @@ PACKAGE_DIR = os.path.dirname(os.path.dirname(__file__))
 
 
 @tk.blanket.config_declarations
+@tk.blanket.validators(validators.get_validators)
+@tk.blanket.helpers(helpers.get_helpers)
+@tk.blanket.actions(actions.get_actions)
+@tk.blanket.auth_functions(auth.get_auth_functions)
+@tk.blanket.blueprints(views.get_blueprints)
+@tk.blanket.cli(cli.get_commands)
 class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
-    p.implements(p.IValidators)
-    p.implements(p.ITemplateHelpers)
-    p.implements(p.IActions)
-    p.implements(p.IAuthFunctions)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IResourceController, inherit=True)
     p.implements(p.ITranslation)
-    p.implements(p.IBlueprint)
-    p.implements(p.IClick)
     if IXloader is not None:
         p.implements(IXloader, inherit=True)
-
-    # IClick
-    def get_commands(self) -> list[Any]:
-        return cli.get_commands()
-
-    # IBlueprint
-    def get_blueprint(self) -> Any:
-        return views.get_blueprints()
 
     # IConfigurer
     def update_config(self, config: Any) -> None:
@@ -82,18 +74,6 @@ class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
     def i18n_locales(self) -> list[str]:
         return ["vi"]
 
-    # IValidators / ITemplateHelpers / IActions / IAuthFunctions
-    def get_validators(self) -> dict[str, Any]:
-        return validators.get_validators()
-
-    def get_helpers(self) -> dict[str, Any]:
-        return helpers.get_helpers()
-
-    def get_actions(self) -> dict[str, Any]:
-        return actions.get_actions()
-
-    def get_auth_functions(self) -> dict[str, Any]:
-        return auth.get_auth_functions()
 
     # IFacets
     def dataset_facets(self, facets_dict: Any, package_type: str) -> Any:
