@@ -10,7 +10,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.config.declaration import Declaration, Key
 
-from . import actions, auth, labels, refresh, visibility
+from . import actions, auth, labels, refresh, transitions, visibility
 from . import model as wf_model
 from . import logic
 
@@ -50,7 +50,9 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
     def get_actions(self) -> dict[str, Any]:
         # visibility.py: activity labels follow each transition; the
         # DataStore's table list (_table_metadata) for sysadmins only
-        return visibility.wrap_actions({**actions.get_actions(), **refresh.get_actions()})
+        # the deprecated workflow_* names: the same (wrapped) functions
+        return transitions.with_aliases(
+            visibility.wrap_actions({**actions.get_actions(), **refresh.get_actions()}))
 
     def get_auth_functions(self) -> dict[str, Any]:
         # visibility.py: a package_show refusal does not name the dataset's id

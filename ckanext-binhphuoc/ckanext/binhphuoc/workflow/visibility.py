@@ -29,7 +29,7 @@ from ckan.lib.plugins import get_permission_labels
 from ckan.plugins import plugin_loaded
 from ckan.plugins import toolkit as tk
 
-from . import listings, logic
+from . import listings, transitions
 from .labels import agency_and_verifier_labels
 
 log = logging.getLogger(__name__)
@@ -109,8 +109,8 @@ def wrap_actions(actions: dict[str, Any]) -> dict[str, Any]:
     when the DataStore is loaded."""
     out = dict(actions)
     out.update(listings.get_actions())
-    for name in logic.TRANSITIONS:
-        key = "workflow_" + name
+    for verb in transitions.VERBS.values():
+        key = verb.action
         if key in out:
             out[key] = _after_transition(out[key])
     if plugin_loaded("datastore"):

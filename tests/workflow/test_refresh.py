@@ -74,13 +74,13 @@ def test_harvested_dataset_flow(people, act, harvest_db, policy, refresh_applied
     pkg = _import(source, pid, data)
     shown = act(people.sysadmin, "package_show", id=pid)
     assert shown["workflow_state"] == "submitted" and shown["private"] is True
-    act(people.owner, "workflow_approve", id=pid)
-    act(people.verifier, "workflow_publish", id=pid)
+    act(people.owner, "binhphuoc_workflow_approve", id=pid)
+    act(people.verifier, "binhphuoc_workflow_publish", id=pid)
     refreshed = dict(data, objective="Bản làm mới")
     _import(source, pid, refreshed, update=True)
     public = act(None, "package_show", id=pid)
     assert public["objective"] == ("Bản làm mới" if refresh_applied else "Bản đầu")
-    revision = act(people.owner, "workflow_revision_show", id=pid)
+    revision = act(people.owner, "binhphuoc_workflow_revision_show", id=pid)
     assert (revision["revision_state"] is None) == refresh_applied
     # a person editing a harvested dataset never bypasses review
     act(people.publisher, "package_patch", id=pid, objective="Người dùng sửa")
