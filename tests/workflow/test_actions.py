@@ -190,3 +190,35 @@ def test_invalid_revision_is_refused_and_nothing_kept(people, act, new_dataset):
     with pytest.raises(tk.NotAuthorized):
         act(people.other, "package_patch", id=pkg["id"], objective="Sở khác sửa")
     assert act(people.owner, "binhphuoc_workflow_revision_show", id=pkg["id"])["revision_state"] is None
+
+
+def test_deprecated_names_still_work(people, act, new_dataset):
+    """Each former ``workflow_*`` name (one release): the same function as
+    its ``binhphuoc_workflow_*`` name, its auth function too, and a dataset
+    goes through the whole flow with the old names."""
+    from ckan.plugins import plugin_loaded
+
+    from ckanext.binhphuoc.workflow import auth, plugin, transitions
+
+    assert plugin_loaded("binhphuoc_workflow")
+    registered = plugin.WorkflowPlugin().get_actions()
+    auths = auth.get_auth_functions()
+    for old, new in transitions.aliases().items():
+        assert registered[old] is registered[new], old
+        assert auths[old] is auths[new], old
+    pkg = new_dataset()
+    act(people.publisher, "workflow_submit", id=pkg["id"])
+    assert [t["name"] for t in act(people.owner, "workflow_task_list")] == [pkg["name"]]
+    act(people.owner, "workflow_reject", id=pkg["id"], reason="Thiếu đơn vị tính")
+    act(people.publisher, "workflow_submit", id=pkg["id"])
+    act(people.owner, "workflow_approve", id=pkg["id"])
+    act(people.verifier, "workflow_publish", id=pkg["id"])
+    act(people.publisher, "package_patch", id=pkg["id"], objective="Mục tiêu đã sửa")
+    assert act(people.owner, "workflow_revision_show", id=pkg["id"])["revision_state"] == \
+        "submitted"
+    act(people.verifier, "workflow_withdraw", id=pkg["id"], reason="Số liệu sai lệch")
+    history = act(people.owner, "workflow_history_list", id=pkg["id"])
+    assert [h["action"] for h in history] == [
+        "create", "submit", "reject", "submit", "approve", "publish", "revise", "withdraw"]
+    with pytest.raises(tk.NotAuthorized):
+        act(people.other, "workflow_submit", id=pkg["id"])

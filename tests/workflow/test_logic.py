@@ -1,6 +1,6 @@
-"""Two reviewers acting on the same dataset at the same moment: exactly one
-transition happens, the other gets a clear conflict error, and the history
-has no duplicate (issue 4)."""
+"""The transition logic (logic.py): two reviewers acting on the same
+dataset at the same moment — exactly one transition happens, the other gets a
+clear conflict error, and the history has no duplicate (issue 4)."""
 from __future__ import annotations
 
 import threading

@@ -1,6 +1,9 @@
-"""Harvested datasets (issue 4 item 7): they enter as submitted; a source
-with the policy "auto_publish_refreshes" publishes its refreshes at once once
-the first publication was approved; otherwise a refresh is a revision."""
+"""Harvested datasets and the refresh policy (refresh.py; issue 4 item 7):
+they enter as submitted; a source with the policy "auto_publish_refreshes"
+publishes its refreshes at once once the first publication was approved;
+otherwise a refresh is a revision — the same answer as the harvesters get
+from ``binhphuoc_workflow_refresh_held``. The held rows themselves:
+tests/harvest/test_held_refresh.py."""
 from __future__ import annotations
 
 import json
@@ -85,3 +88,23 @@ def test_harvested_dataset_flow(people, act, harvest_db, policy, refresh_applied
     # a person editing a harvested dataset never bypasses review
     act(people.publisher, "package_patch", id=pid, objective="Người dùng sửa")
     assert act(None, "package_show", id=pid)["objective"] == public["objective"]
+
+
+def test_refresh_held_answers_the_policy(people, act, new_dataset, harvest_db):
+    """Not harvested now: nothing is published at once — a refresh of a
+    published dataset would be held, one of an unpublished dataset is not
+    (it is private anyway). Sysadmins (the site user) only."""
+    from ckan.plugins import toolkit as tk
+
+    from .conftest import bring_to_state
+
+    draft = new_dataset()
+    published = new_dataset()
+    bring_to_state(people, act, published["id"], "published")
+    answers = {pkg["name"]: act(people.sysadmin, "binhphuoc_workflow_refresh_held",
+                                package_id=pkg["id"]) for pkg in (draft, published)}
+    assert answers == {draft["name"]: False, published["name"]: True}
+    assert act(people.sysadmin, "binhphuoc_workflow_refresh_held",
+               package_id="khong-ton-tai") is False
+    with pytest.raises(tk.NotAuthorized):
+        act(people.owner, "binhphuoc_workflow_refresh_held", package_id=published["id"])

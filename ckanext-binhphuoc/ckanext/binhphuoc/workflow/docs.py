@@ -63,11 +63,16 @@ def aliases_table() -> str:
 
 
 def rules_table() -> str:
-    """docs/workflow.md's table of every rule."""
+    """docs/workflow.md's table of every rule, with the button's Vietnamese
+    label."""
+    from .notify import translations
+
+    vi = translations("vi").gettext
     rows = ["| action | from → to (who) | button | reason |", "|---|---|---|---|"]
     for t in TRANSITIONS + REVISION_TRANSITIONS:
-        rows.append("| `%s` | %s | %s | %s |" % (
-            t.verb.action, _rule(t), t.verb.button, "yes" if t.verb.needs_reason else "—"))
+        rows.append("| `%s` | %s | %s (%s) | %s |" % (
+            t.verb.action, _rule(t), vi(t.verb.button), t.verb.button,
+            "required" if t.verb.needs_reason else "—"))
     return "\n".join(rows)
 
 
