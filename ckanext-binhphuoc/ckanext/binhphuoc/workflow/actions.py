@@ -240,7 +240,7 @@ def _revise(context: Context, pkg: model.Package, data_dict: dict[str, Any],
     return shown
 
 
-def _resource_change(name: str):
+def _resource_change(name: str) -> Callable[..., Any]:
     """Resource changes of a published dataset join its pending revision
     (R13); the public keeps the published resources until it is applied."""
 

@@ -41,15 +41,25 @@ def may_see_workflow(user: Optional[model.User], pkg: model.Package) -> bool:
     return True
 
 
-def badge(pkg_dict: Any) -> Optional[dict[str, str]]:
-    """``{"state", "label", "css"}`` of the dataset's workflow state, or None
-    when the current user may not see it (anonymous, other agencies)."""
+def _seen(pkg_dict: Any) -> Optional[tuple[model.User, model.Package,
+                                            Optional[dict[str, Any]], str]]:
+    """The current user, the dataset, its state row and state — None when
+    the user may not see its workflow."""
     pkg = _package(pkg_dict)
     user = _current_user()
     if pkg is None or user is None or not may_see_workflow(user, pkg):
         return None
     row = wf_model.get_row(pkg.id)
-    state = row["state"] if row else wf_model.default_state(pkg)
+    return user, pkg, row, row["state"] if row else wf_model.default_state(pkg)
+
+
+def badge(pkg_dict: Any) -> Optional[dict[str, str]]:
+    """``{"state", "label", "css"}`` of the dataset's workflow state, or None
+    when the current user may not see it (anonymous, other agencies)."""
+    seen = _seen(pkg_dict)
+    if seen is None:
+        return None
+    _user, pkg, row, state = seen
     out = {"state": state, "label": state_label(state), "css": state_css(state)}
     if row and row.get("revision_state"):
         out["revision_label"] = revision_label(row["revision_state"])
@@ -79,12 +89,10 @@ def button(pkg: model.Package, name: str) -> dict[str, Any]:
 def panel(pkg_dict: Any) -> Optional[dict[str, Any]]:
     """Everything the dataset page shows of the workflow, or None for those
     who may not see it."""
-    pkg = _package(pkg_dict)
-    user = _current_user()
-    if pkg is None or user is None or not may_see_workflow(user, pkg):
+    seen = _seen(pkg_dict)
+    if seen is None:
         return None
-    row = wf_model.get_row(pkg.id)
-    state = row["state"] if row else wf_model.default_state(pkg)
+    user, pkg, row, state = seen
     revision = row.get("revision_state") if row else None
     return {
         "id": pkg.id, "name": pkg.name, "state": state,

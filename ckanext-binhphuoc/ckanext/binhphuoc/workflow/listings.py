@@ -88,22 +88,24 @@ def _readable_tags(up: Callable[..., Any], context: Any,
     return [t for t in tags if _name(t) in visible], limit
 
 
-@tk.chained_action
-@tk.side_effect_free
-def tag_search(up: Callable[..., Any], context: Any, data_dict: dict[str, Any]) -> Any:
-    if data_dict.get("vocabulary_id"):
-        return up(context, data_dict)
-    tags, limit = _readable_tags(up, context, data_dict)
-    return {"count": len(tags), "results": tags[:limit]}
+def _tag_listing(answer: Callable[[list[Any], int], Any]) -> Callable[..., Any]:
+    """A chained tag_search or tag_autocomplete: the original's answer
+    without the tags of datasets the caller may not read, as ``answer``
+    shapes it from those tags and the caller's limit."""
+
+    @tk.chained_action
+    @tk.side_effect_free
+    def action(up: Callable[..., Any], context: Any, data_dict: dict[str, Any]) -> Any:
+        if data_dict.get("vocabulary_id"):
+            return up(context, data_dict)
+        tags, limit = _readable_tags(up, context, data_dict)
+        return answer(tags, limit)
+
+    return action
 
 
-@tk.chained_action
-@tk.side_effect_free
-def tag_autocomplete(up: Callable[..., Any], context: Any, data_dict: dict[str, Any]) -> Any:
-    if data_dict.get("vocabulary_id"):
-        return up(context, data_dict)
-    tags, limit = _readable_tags(up, context, data_dict)
-    return tags[:limit]
+tag_search = _tag_listing(lambda tags, limit: {"count": len(tags), "results": tags[:limit]})
+tag_autocomplete = _tag_listing(lambda tags, limit: tags[:limit])
 
 
 @tk.chained_action
