@@ -126,7 +126,8 @@ def _labelled_changes(pkg_dict: Any, revision: dict[str, Any],
 
 
 def history(pkg: model.Package, user: model.User) -> list[dict[str, Any]]:
-    """workflow_history_list, newest first, with display names and labels."""
+    """binhphuoc_workflow_history_list, newest first, with display names and
+    labels."""
     try:
         events = tk.get_action("binhphuoc_workflow_history_list")(
             {"user": user.name}, {"id": pkg.id})

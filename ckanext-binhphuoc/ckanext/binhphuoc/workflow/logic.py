@@ -85,8 +85,8 @@ def transition(context: dict[str, Any], name: str, data_dict: dict[str, Any]) ->
             tk._("The dataset was changed meanwhile: it is now \"{state}\"").format(
                 state=state_label(current))]})
     revision = pending_revision_state(row)
+    _refuse_unless_permitted(name, user, pkg, current, revision)
     rule = transitions.rule_for(name, current, revision)
-    _refuse_unless_permitted(rule, name, user, pkg, current, revision)
     assert rule is not None
     if rule.revision:
         return _revision_transition(context, rule, pkg, row, user, reason)
@@ -105,15 +105,16 @@ def transition(context: dict[str, Any], name: str, data_dict: dict[str, Any]) ->
     return _finish(pkg, name, current, rule.target, user, reason)
 
 
-def _refuse_unless_permitted(rule: Optional[transitions.Transition], name: str,
-                             user: Optional[model.User], pkg: model.Package, state: str,
-                             revision: Optional[str]) -> None:
-    """A wrong state → a ``workflow_state`` error; a wrong role →
-    NotAuthorized (the transaction rolled back either way)."""
-    on_revision = rule.revision if rule is not None else revision is not None
-    if rule is not None and transitions.holds_role(rule, user, pkg):
+def _refuse_unless_permitted(name: str, user: Optional[model.User], pkg: model.Package,
+                             state: str, revision: Optional[str]) -> None:
+    """Unless transitions.permitted: a wrong state → a ``workflow_state``
+    error; a wrong role → NotAuthorized (the transaction rolled back either
+    way)."""
+    if transitions.permitted(user, pkg, name, state, revision):
         return
     model.Session.rollback()
+    rule = transitions.rule_for(name, state, revision)
+    on_revision = rule.revision if rule is not None else revision is not None
     label = revision_label(revision) if on_revision else state_label(state)
     if rule is None and on_revision:
         raise tk.ValidationError({"workflow_state": [

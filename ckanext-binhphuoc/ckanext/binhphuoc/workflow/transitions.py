@@ -157,6 +157,7 @@ REVISION_TRANSITIONS: tuple[Transition, ...] = (
     Transition("publish", (VERIFIER,), ("approved",), "applied", revision=True),
 )
 
+
 def _verifier(user: Optional[model.User], pkg: model.Package) -> bool:
     return roles.is_verifier(user)
 
