@@ -2,7 +2,8 @@
 until the workflow publishes them."""
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from ckan import model
 from ckan.plugins import toolkit as tk
@@ -58,8 +59,8 @@ def binhphuoc_workflow_history_list(context: Context, data_dict: dict[str, Any]
     return out
 
 
-def task_actions(user: Optional[model.User], pkg: model.Package,
-                 row: Optional[dict[str, Any]]) -> list[str]:
+def task_actions(user: model.User | None, pkg: model.Package,
+                 row: dict[str, Any] | None) -> list[str]:
     """What ``user`` may do on ``pkg`` (transitions.available, as the page's
     buttons) when it waits for them — some of it is a task (a withdrawal
     alone is not: a published dataset waits for nobody); else []."""
@@ -126,10 +127,7 @@ def package_create(up: Action, context: Context, data_dict: dict[str, Any]) -> A
             "department publishes it")]})
     data_dict = dict(data_dict, private=True)
     result = up(context, data_dict)
-    if not context.get("return_id_only"):
-        package_id = result["id"]
-    else:
-        package_id = result
+    package_id = result if context.get("return_id_only") else result["id"]
     harvested = refresh.harvest_policy(package_id) is not None
     first = "submitted" if harvested else "draft"
     wf_model.insert_state(package_id, first)

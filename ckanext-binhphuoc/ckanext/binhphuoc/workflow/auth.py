@@ -10,7 +10,8 @@ Each is registered under its ``binhphuoc_workflow_*`` name and under the
 former ``workflow_*`` name (deprecated, for one release)."""
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from ckan import model
 from ckan.plugins import toolkit as tk
@@ -22,12 +23,12 @@ from . import model as wf_model
 AuthFunction = Callable[[Context, dict[str, Any]], AuthResult]
 
 
-def _package(data_dict: dict[str, Any]) -> Optional[model.Package]:
+def _package(data_dict: dict[str, Any]) -> model.Package | None:
     ref = data_dict.get("id") or data_dict.get("name")
     return model.Package.get(ref) if isinstance(ref, str) and ref else None
 
 
-def may_run(name: str, user: Optional[model.User], pkg: model.Package,
+def may_run(name: str, user: model.User | None, pkg: model.Package,
             expected_state: Any = None) -> bool:
     """The auth decision of verb ``name`` on ``pkg`` now (see the module
     docstring)."""

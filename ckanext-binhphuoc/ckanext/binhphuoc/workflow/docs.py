@@ -27,7 +27,7 @@ def action_doc(verb: Verb) -> str:
     reason = ("reason: why (required, at most %d characters)\n        " % REASON_MAX
               if verb.needs_reason else "")
     rules = "\n        ".join("- " + _rule(t) for t in rules_of(verb.name))
-    return """{doc}
+    return f"""{verb.doc}
 
     From → to (who), "revision": the pending revision of a published dataset
     (docs/workflow.md):
@@ -42,7 +42,7 @@ def action_doc(verb: Verb) -> str:
     Returns:
         ``{{"id", "name", "from_state", "workflow_state", "reason"}}``, and
         ``revision_state`` when it acted on a pending revision
-    """.format(doc=verb.doc, rules=rules, reason=reason)
+    """
 
 
 def api_table() -> str:

@@ -3,7 +3,7 @@ may press now, the history — each only for those who may see the workflow
 (the dataset's agency, the reviewers, sysadmins)."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from ckan import model
 from ckan.plugins import toolkit as tk
@@ -13,14 +13,14 @@ from . import model as wf_model
 from .transitions import revision_label, state_css, state_label
 
 
-def _current_user() -> Optional[model.User]:
+def _current_user() -> model.User | None:
     user = tk.current_user
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     return roles.user_obj(user.name)
 
 
-def _package(pkg_dict: Any) -> Optional[model.Package]:
+def _package(pkg_dict: Any) -> model.Package | None:
     if not isinstance(pkg_dict, dict):
         return None
     pkg = model.Package.get(pkg_dict.get("id") or pkg_dict.get("name") or "")
@@ -29,7 +29,7 @@ def _package(pkg_dict: Any) -> Optional[model.Package]:
     return pkg
 
 
-def may_see_workflow(user: Optional[model.User], pkg: model.Package) -> bool:
+def may_see_workflow(user: model.User | None, pkg: model.Package) -> bool:
     """The dataset's agency (any member), the reviewers and sysadmins."""
     if user is None:
         return False
@@ -41,8 +41,7 @@ def may_see_workflow(user: Optional[model.User], pkg: model.Package) -> bool:
     return True
 
 
-def _seen(pkg_dict: Any) -> Optional[tuple[model.User, model.Package,
-                                            Optional[dict[str, Any]], str]]:
+def _seen(pkg_dict: Any) -> tuple[model.User, model.Package, dict[str, Any] | None, str] | None:
     """The current user, the dataset, its state row and state — None when
     the user may not see its workflow."""
     pkg = _package(pkg_dict)
@@ -53,7 +52,7 @@ def _seen(pkg_dict: Any) -> Optional[tuple[model.User, model.Package,
     return user, pkg, row, row["state"] if row else wf_model.default_state(pkg)
 
 
-def badge(pkg_dict: Any) -> Optional[dict[str, str]]:
+def badge(pkg_dict: Any) -> dict[str, str] | None:
     """``{"state", "label", "css"}`` of the dataset's workflow state, or None
     when the current user may not see it (anonymous, other agencies)."""
     seen = _seen(pkg_dict)
@@ -66,8 +65,8 @@ def badge(pkg_dict: Any) -> Optional[dict[str, str]]:
     return out
 
 
-def actions_for(user: Optional[model.User], pkg: model.Package,
-                row: Optional[dict[str, Any]] = None) -> list[str]:
+def actions_for(user: model.User | None, pkg: model.Package,
+                row: dict[str, Any] | None = None) -> list[str]:
     """The transitions ``user`` may run on ``pkg`` now, in the order of the
     flow: the page's buttons (transitions.available, as the task list)."""
     if user is None:
@@ -86,7 +85,7 @@ def button(pkg: model.Package, name: str) -> dict[str, Any]:
             "url": tk.url_for("binhphuoc_workflow.transition", id=pkg.name, action=name)}
 
 
-def panel(pkg_dict: Any) -> Optional[dict[str, Any]]:
+def panel(pkg_dict: Any) -> dict[str, Any] | None:
     """Everything the dataset page shows of the workflow, or None for those
     who may not see it."""
     seen = _seen(pkg_dict)

@@ -20,7 +20,8 @@ portal: the permission labels (the search index for tags and formats,
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ckan import model
 from ckan.plugins import plugin_loaded
@@ -167,7 +168,7 @@ def readable_package_ids(context: Any, ids: Iterable[str]) -> list[str]:
     user = model.User.get(context.get("user") or "") if context.get("user") else None
     if context.get("ignore_auth") or (user is not None and user.sysadmin):
         return ids
-    user_labels = set(labels.get_user_dataset_labels(user))  # type: ignore[arg-type]
+    user_labels = set(labels.get_user_dataset_labels(user))
     out = []
     for pkg in model.Session.query(model.Package).filter(model.Package.id.in_(ids)):
         if user_labels.intersection(labels.get_dataset_labels(pkg)):

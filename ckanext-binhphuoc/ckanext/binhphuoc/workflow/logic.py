@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
-from typing import Any, Optional
+from typing import Any
 
 from ckan import model
 from ckan.plugins import toolkit as tk
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 REASON_MAX = 2000
 
 
-def workflow_applies(pkg: Optional[model.Package]) -> bool:
+def workflow_applies(pkg: model.Package | None) -> bool:
     """Datasets (not harvest sources or other types) are under the workflow."""
     return pkg is not None and (pkg.type or "dataset") == "dataset"
 
@@ -49,7 +49,7 @@ def get_package(data_dict: dict[str, Any]) -> model.Package:
     return pkg
 
 
-def clean_reason(data_dict: dict[str, Any], required: bool) -> Optional[str]:
+def clean_reason(data_dict: dict[str, Any], required: bool) -> str | None:
     reason = data_dict.get("reason")
     if reason is not None and not isinstance(reason, str):
         raise tk.ValidationError({"reason": [tk._("Must be text")]})
@@ -62,7 +62,7 @@ def clean_reason(data_dict: dict[str, Any], required: bool) -> Optional[str]:
     return reason or None
 
 
-def pending_revision_state(row: Optional[dict[str, Any]]) -> Optional[str]:
+def pending_revision_state(row: dict[str, Any] | None) -> str | None:
     """The state of the dataset's pending revision (``row``: its state row),
     None when it has none."""
     return row["revision_state"] if row and row.get("revision") is not None else None
@@ -105,8 +105,8 @@ def transition(context: dict[str, Any], name: str, data_dict: dict[str, Any]) ->
     return _finish(pkg, name, current, rule.target, user, reason)
 
 
-def _refuse_unless_permitted(name: str, user: Optional[model.User], pkg: model.Package,
-                             state: str, revision: Optional[str]) -> None:
+def _refuse_unless_permitted(name: str, user: model.User | None, pkg: model.Package,
+                             state: str, revision: str | None) -> None:
     """Unless transitions.permitted: a wrong state → a ``workflow_state``
     error; a wrong role → NotAuthorized (the transaction rolled back either
     way)."""
@@ -134,8 +134,8 @@ def _refuse_unless_permitted(name: str, user: Optional[model.User], pkg: model.P
 
 
 def _finish(pkg: model.Package, name: str, current: str, target: str,
-            user: Optional[model.User], reason: Optional[str],
-            revision: Optional[str] = None, datastore: Any = None) -> dict[str, Any]:
+            user: model.User | None, reason: str | None,
+            revision: str | None = None, datastore: Any = None) -> dict[str, Any]:
     try:
         model.repo.commit()
     except BaseException:
@@ -171,7 +171,7 @@ _REVISION_NOTIFY = {"approved": "approved", "applied": "published", "rejected": 
 
 def _revision_transition(context: dict[str, Any], rule: transitions.Transition,
                          pkg: model.Package, row: dict[str, Any],
-                         user: Optional[model.User], reason: Optional[str]) -> dict[str, Any]:
+                         user: model.User | None, reason: str | None) -> dict[str, Any]:
     """Run a rule of REVISION_TRANSITIONS (its role already checked)."""
     outcome = rule.target
     datastore = None
@@ -243,7 +243,7 @@ def discard_revision(pkg: model.Package, row: dict[str, Any]) -> list[str]:
     return dropped
 
 
-def discarded_detail(row: dict[str, Any], dropped: list[str]) -> Optional[dict[str, Any]]:
+def discarded_detail(row: dict[str, Any], dropped: list[str]) -> dict[str, Any] | None:
     """The history event detail of what :func:`discard_revision` discarded
     (None when nothing)."""
     detail: dict[str, Any] = {}

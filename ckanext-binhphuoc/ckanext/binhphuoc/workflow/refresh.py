@@ -20,7 +20,7 @@ Both are for the site user (harvesters) and sysadmins only.
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any
 
 import ckan.plugins.toolkit as tk
 from ckan import model
@@ -33,7 +33,7 @@ from . import model as wf_model
 AUTO_PUBLISH = "auto_publish_refreshes"
 
 
-def harvest_policy(package_id: str) -> Optional[str]:
+def harvest_policy(package_id: str) -> str | None:
     """The workflow policy of the harvest source importing this dataset right
     now (a harvest object in state IMPORT for it): None when it is not being
     harvested, else the source config's ``workflow`` value
@@ -65,7 +65,7 @@ def first_publication_done(package_id: str) -> bool:
                for ev in wf_model.history(package_id))
 
 
-def refresh_held(pkg: Optional[model.Package]) -> bool:
+def refresh_held(pkg: model.Package | None) -> bool:
     """THE refresh policy: whether a harvested refresh of ``pkg``, imported
     now, is held for review (see the module docstring); False: published at
     once, or the dataset is not public anyway."""

@@ -22,8 +22,9 @@ translated where they are shown.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional, TypeVar
+from typing import TypeVar
 
 from ckan import model
 from ckan.plugins import toolkit as tk
@@ -158,19 +159,19 @@ REVISION_TRANSITIONS: tuple[Transition, ...] = (
 )
 
 
-def _verifier(user: Optional[model.User], pkg: model.Package) -> bool:
+def _verifier(user: model.User | None, pkg: model.Package) -> bool:
     return roles.is_verifier(user)
 
 
-ROLE_CHECKS: dict[str, Callable[[Optional[model.User], model.Package], bool]] = {
+ROLE_CHECKS: dict[str, Callable[[model.User | None, model.Package], bool]] = {
     PUBLISHER: roles.is_publisher,
     OWNER: roles.is_owner_approver,
     VERIFIER: _verifier,
 }
 
 
-def rule_for(name: str, state: str, revision_state: Optional[str] = None
-             ) -> Optional[Transition]:
+def rule_for(name: str, state: str, revision_state: str | None = None
+             ) -> Transition | None:
     """The rule of verb ``name`` on a dataset in ``state`` (with a pending
     revision in ``revision_state``), or None: not possible now."""
     if state == "published" and revision_state is not None:
@@ -180,12 +181,12 @@ def rule_for(name: str, state: str, revision_state: Optional[str] = None
     return next((t for t in TRANSITIONS if t.name == name and state in t.sources), None)
 
 
-def holds_role(rule: Transition, user: Optional[model.User], pkg: model.Package) -> bool:
+def holds_role(rule: Transition, user: model.User | None, pkg: model.Package) -> bool:
     return user is not None and any(ROLE_CHECKS[role](user, pkg) for role in rule.roles)
 
 
-def permitted(user: Optional[model.User], pkg: model.Package, name: str, state: str,
-              revision_state: Optional[str] = None) -> bool:
+def permitted(user: model.User | None, pkg: model.Package, name: str, state: str,
+              revision_state: str | None = None) -> bool:
     """THE decision: may ``user`` run verb ``name`` on ``pkg``, which is in
     ``state`` (with a pending revision in ``revision_state``)? The actions,
     the auth functions, the task list and the page's buttons all ask it."""
@@ -193,13 +194,13 @@ def permitted(user: Optional[model.User], pkg: model.Package, name: str, state: 
     return rule is not None and holds_role(rule, user, pkg)
 
 
-def available(user: Optional[model.User], pkg: model.Package, state: str,
-              revision_state: Optional[str] = None) -> list[str]:
+def available(user: model.User | None, pkg: model.Package, state: str,
+              revision_state: str | None = None) -> list[str]:
     """Every verb ``user`` may run on ``pkg`` now, in the order of the flow."""
     return [name for name in VERBS if permitted(user, pkg, name, state, revision_state)]
 
 
-def has_some_role(user: Optional[model.User], pkg: model.Package, name: str) -> bool:
+def has_some_role(user: model.User | None, pkg: model.Package, name: str) -> bool:
     """Whether ``user`` may run verb ``name`` on ``pkg`` in some state."""
     return any(holds_role(t, user, pkg) for t in TRANSITIONS + REVISION_TRANSITIONS
                if t.name == name)
@@ -234,7 +235,7 @@ def state_css(state: str) -> str:
     return known.css if known else STATES["draft"].css
 
 
-def revision_label(state: Optional[str]) -> str:
+def revision_label(state: str | None) -> str:
     known = REVISION_STATES.get(state or "")
     return tk._(known.label) if known else state or ""
 
@@ -244,7 +245,7 @@ def action_label(name: str) -> str:
     return tk._(VERBS[name].label)
 
 
-def history_label(name: Optional[str]) -> str:
+def history_label(name: str | None) -> str:
     """A step of the history: a transition or another event."""
     msgid = VERBS[name].history if name in VERBS else EVENTS.get(name or "")
     return tk._(msgid) if msgid else name or ""

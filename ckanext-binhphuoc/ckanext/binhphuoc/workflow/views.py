@@ -5,13 +5,13 @@ bulk actions. Every change goes through the workflow actions; their errors
 become flash messages, never a server error."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
-from flask import Blueprint
 from ckan import model
 from ckan.common import current_user, request
 from ckan.lib import helpers as h
 from ckan.plugins import toolkit as tk
+from flask import Blueprint
 
 from . import helpers as wf_helpers
 from . import logic, transitions
@@ -49,7 +49,7 @@ TASKS_URL = "/dashboard/workflow"
 BULK_ACTIONS = tuple(v.name for v in transitions.VERBS.values() if v.bulk)
 
 
-def _user_name() -> Optional[str]:
+def _user_name() -> str | None:
     if current_user.is_authenticated:
         return current_user.name
     return None
@@ -81,8 +81,8 @@ def _errors(exc: Exception) -> str:
     return text or tk._("You are not allowed to do this")
 
 
-def _run(action: str, package_id: str, reason: Optional[str] = None,
-         expected_state: Optional[str] = None) -> dict[str, Any]:
+def _run(action: str, package_id: str, reason: str | None = None,
+         expected_state: str | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {"id": package_id}
     if reason is not None:
         data["reason"] = reason
