@@ -31,7 +31,8 @@ from ckan.plugins import toolkit as tk
 
 from . import roles
 
-#: the former names (``workflow_<verb>`` ...) stay registered for one release
+#: the actions are named ``binhphuoc_workflow_<verb>``; the former names,
+#: ``workflow_<verb>``, stay registered as aliases for one release
 PREFIX = "binhphuoc_workflow_"
 DEPRECATED_PREFIX = "workflow_"
 
