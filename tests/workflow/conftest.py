@@ -85,9 +85,9 @@ def bring_to_state(people, act, package_id: str, state: str) -> None:
     for step in steps[state]:
         if isinstance(step, tuple):
             action, user, reason = step
-            act(user, "workflow_" + action, id=package_id, reason=reason)
+            act(user, "binhphuoc_workflow_" + action, id=package_id, reason=reason)
         else:
-            act(actor[step], "workflow_" + step, id=package_id)
+            act(actor[step], "binhphuoc_workflow_" + step, id=package_id)
 
 
 TITLES = ["Trường mầm non công lập", "Giá đất nông nghiệp", "Lịch tiếp công dân",

@@ -40,9 +40,9 @@ def public(people, act):
         title="Danh sách công viên", tags=[{"name": "the-cong-khai"}]))
     act(people.publisher, "resource_create", package_id=pkg["id"], name="Tệp",
         format="FMTCONGKHAI", url="https://du-lieu.example.vn/b.csv")
-    act(people.publisher, "workflow_submit", id=pkg["id"])
-    act(people.owner, "workflow_approve", id=pkg["id"])
-    act(people.verifier, "workflow_publish", id=pkg["id"])
+    act(people.publisher, "binhphuoc_workflow_submit", id=pkg["id"])
+    act(people.owner, "binhphuoc_workflow_approve", id=pkg["id"])
+    act(people.verifier, "binhphuoc_workflow_publish", id=pkg["id"])
     return pkg
 
 
@@ -131,9 +131,9 @@ def test_duplicate_candidates_name_no_unreadable_dataset(app, people, act, draft
     stored = model.Package.get("giong-ban-nhap").extras.get("duplicate_candidates")
     assert pkg["id"] not in (stored or "")
     lookalike = created.get_json()["result"]
-    act(people.other, "workflow_submit", id=lookalike["id"])
-    act(people.sysadmin, "workflow_approve", id=lookalike["id"])
-    act(people.sysadmin, "workflow_publish", id=lookalike["id"])
+    act(people.other, "binhphuoc_workflow_submit", id=lookalike["id"])
+    act(people.sysadmin, "binhphuoc_workflow_approve", id=lookalike["id"])
+    act(people.sysadmin, "binhphuoc_workflow_publish", id=lookalike["id"])
     for path, params in (("/api/3/action/package_show", {"id": lookalike["id"]}),
                          ("/api/3/action/package_search", {"q": "gieng khoan"}),
                          ("/api/3/action/current_package_list_with_resources", {}),
@@ -151,9 +151,9 @@ def test_the_publisher_sees_readable_candidates_only(people, act, public):
     assert "duplicate_candidates" not in act(people.sysadmin, "package_show", id=made["id"]) \
         or act(people.sysadmin, "package_show", id=made["id"])["duplicate_candidates"] == [
             public["id"]]
-    act(people.publisher, "workflow_submit", id=made["id"])
-    act(people.owner, "workflow_approve", id=made["id"])
-    act(people.verifier, "workflow_publish", id=made["id"])
+    act(people.publisher, "binhphuoc_workflow_submit", id=made["id"])
+    act(people.owner, "binhphuoc_workflow_approve", id=made["id"])
+    act(people.verifier, "binhphuoc_workflow_publish", id=made["id"])
     assert "duplicate_candidates" not in act(None, "package_show", id=made["id"])
 
 

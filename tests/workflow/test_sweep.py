@@ -215,9 +215,9 @@ def _build(people: Any, act: Any, tmp: Any) -> World:
     lookalike = act(people.other, "package_create", **dict(
         VALID_DATASET, owner_org=people.other_org["id"], name="quet-giong-ban-nhap",
         title="Danh muc gieng khoan nuoc ngam Quytxa", duplicate_confirmed=True))
-    act(people.other, "workflow_submit", id=lookalike["id"])
-    act(people.sysadmin, "workflow_approve", id=lookalike["id"])
-    act(people.sysadmin, "workflow_publish", id=lookalike["id"])
+    act(people.other, "binhphuoc_workflow_submit", id=lookalike["id"])
+    act(people.sysadmin, "binhphuoc_workflow_approve", id=lookalike["id"])
+    act(people.sysadmin, "binhphuoc_workflow_publish", id=lookalike["id"])
 
     harvested, markers, source_id, job_id, object_id = _harvest(people, tmp)
     secrets["harvested"] = harvested

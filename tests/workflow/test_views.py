@@ -76,7 +76,7 @@ def test_badge_buttons_and_history_by_role(people, act, new_dataset, get):
     assert 'data-workflow-state="draft"' in body and "Bản nháp" in body
     assert buttons(body) == {"submit"} and BUTTONS["submit"] in body
 
-    act(people.publisher, "workflow_submit", id=pkg["id"])
+    act(people.publisher, "binhphuoc_workflow_submit", id=pkg["id"])
     # (the verifying department sees it only once the owner has approved it)
     expected = {"publisher": set(), "owner": {"approve", "reject"},
                 "sysadmin": {"approve", "reject"}}
@@ -96,13 +96,13 @@ def test_badge_buttons_and_history_by_role(people, act, new_dataset, get):
         assert res.status_code == 404
         assert 'id="binhphuoc-workflow"' not in body
 
-    act(people.owner, "workflow_approve", id=pkg["id"])
+    act(people.owner, "binhphuoc_workflow_approve", id=pkg["id"])
     res, body = get(people.verifier, url)
     assert buttons(body) == {"publish", "reject"}
     res, body = get(people.owner, url)
     assert buttons(body) == set()
 
-    act(people.verifier, "workflow_publish", id=pkg["id"])
+    act(people.verifier, "binhphuoc_workflow_publish", id=pkg["id"])
     for who, actions in (("owner", {"withdraw"}), ("verifier", {"withdraw"}),
                          ("publisher", set())):
         res, body = get(getattr(people, who), url)
@@ -153,7 +153,7 @@ def test_errors_are_flashes_not_server_errors(people, act, new_dataset, post):
     assert err.startswith("Không thể phê duyệt bộ dữ liệu: ")
     assert state_of(act, people, pkg) == "draft"
     # wrong state
-    act(people.publisher, "workflow_submit", id=pkg["id"])
+    act(people.publisher, "binhphuoc_workflow_submit", id=pkg["id"])
     res, body = post(people.publisher, base + "submit")
     assert res.status_code == 200
     [err] = flashes(body, "danger")
@@ -170,7 +170,7 @@ def test_errors_are_flashes_not_server_errors(people, act, new_dataset, post):
     assert "2000" in flashes(body, "danger")[0]
     assert state_of(act, people, pkg) == "submitted"
     # conflict: the page was shown before someone else acted
-    act(people.owner, "workflow_approve", id=pkg["id"])
+    act(people.owner, "binhphuoc_workflow_approve", id=pkg["id"])
     res, body = post(people.owner, base + "reject",
                      {"expected_state": "submitted", "reason": "Sai số liệu"})
     assert res.status_code == 200
@@ -191,7 +191,7 @@ def test_errors_are_flashes_not_server_errors(people, act, new_dataset, post):
 
 def test_reason_page_without_javascript(people, act, new_dataset, get, post):
     pkg = new_dataset()
-    act(people.publisher, "workflow_submit", id=pkg["id"])
+    act(people.publisher, "binhphuoc_workflow_submit", id=pkg["id"])
     url = "/dataset/%s/workflow/reject" % pkg["name"]
     res, body = get(people.owner, url)
     assert res.status_code == 200
@@ -211,8 +211,8 @@ def test_reason_page_without_javascript(people, act, new_dataset, get, post):
 def test_search_results_show_the_badge_to_those_who_may_see_it(people, act, new_dataset, get):
     draft = new_dataset()
     published = new_dataset()
-    for user, action in ((people.publisher, "workflow_submit"), (people.owner, "workflow_approve"),
-                         (people.verifier, "workflow_publish")):
+    for user, action in ((people.publisher, "binhphuoc_workflow_submit"), (people.owner, "binhphuoc_workflow_approve"),
+                         (people.verifier, "binhphuoc_workflow_publish")):
         act(user, action, id=published["id"])
     res, body = get(people.publisher, "/dataset/")
     states = re.findall(r'binhphuoc-workflow-badge" data-workflow-state="(\w+)"', body)
@@ -232,7 +232,7 @@ def test_tasks_page_and_bulk_approve(people, act, new_dataset, get, post):
 
     a, b, c = new_dataset(), new_dataset(), new_dataset()
     for pkg in (a, b):
-        act(people.publisher, "workflow_submit", id=pkg["id"])
+        act(people.publisher, "binhphuoc_workflow_submit", id=pkg["id"])
     res, body = get(people.owner, "/dashboard/workflow")
     assert res.status_code == 200
     assert "Việc cần làm" in body
@@ -310,8 +310,8 @@ def test_pending_revision_of_a_published_dataset(people, act, new_dataset, get, 
     """An edit of a published dataset waits as a revision: the page names it,
     the owner approves it, the verifier publishes it, with the same buttons."""
     pkg = new_dataset()
-    for user, action in ((people.publisher, "workflow_submit"), (people.owner, "workflow_approve"),
-                         (people.verifier, "workflow_publish")):
+    for user, action in ((people.publisher, "binhphuoc_workflow_submit"), (people.owner, "binhphuoc_workflow_approve"),
+                         (people.verifier, "binhphuoc_workflow_publish")):
         act(user, action, id=pkg["id"])
     act(people.publisher, "package_patch", id=pkg["id"], objective="Mục tiêu đã sửa")
     url = "/dataset/" + pkg["name"]

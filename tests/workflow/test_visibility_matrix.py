@@ -764,33 +764,3 @@ def test_visibility(world, endpoint_name, state, role):
         for what, value in obs.totals:
             assert value >= n_must, (
                 f"{what} = {value} for {role}, who must see at least {n_must} datasets")
-
-
-@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
-def test_activity_labels_follow_withdrawal_and_republication(people, act, new_dataset):
-    """Withdrawn: every activity of the dataset is hidden again (its agency
-    and the verifier only). Published again: what was recorded while it was
-    public is public again; its drafts stay with its agency and the verifier."""
-    from ckanext.activity.model import Activity
-    from ckan import model
-
-    def labels():
-        model.Session.remove()
-        rows = (model.Session.query(Activity)
-                .filter(Activity.object_id == pkg["id"]).order_by(Activity.timestamp).all())
-        return [(bool(a.data["package"]["private"]), sorted(a.permission_labels)) for a in rows]
-
-    hidden = sorted(["member-" + people.org["id"], "binhphuoc-verifier"])
-    pkg = new_dataset()
-    act(people.publisher, "workflow_submit", id=pkg["id"])
-    act(people.owner, "workflow_approve", id=pkg["id"])
-    assert labels() == [(True, hidden)]  # the verifier sees the approved dataset's history
-    act(people.verifier, "workflow_publish", id=pkg["id"])
-    assert labels() == [(True, hidden), (False, ["public"])]
-    act(people.verifier, "workflow_withdraw", id=pkg["id"], reason="Số liệu sai lệch")
-    assert labels() == [(True, hidden), (False, hidden), (True, hidden)]
-    act(people.publisher, "workflow_submit", id=pkg["id"])
-    assert {tuple(lb) for _, lb in labels()} == {("member-" + people.org["id"],)}
-    act(people.owner, "workflow_approve", id=pkg["id"])
-    act(people.verifier, "workflow_publish", id=pkg["id"])
-    assert labels() == [(True, hidden), (False, ["public"]), (True, hidden), (False, ["public"])]

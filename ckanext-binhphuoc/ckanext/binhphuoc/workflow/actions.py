@@ -2,53 +2,36 @@
 until the workflow publishes them."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.types import Action, Context
 
-from . import logic, roles
+from . import docs, logic, refresh, roles, transitions
 from . import model as wf_model
 
+ActionFunction = Callable[[Context, dict[str, Any]], Any]
 
-def _transition(name: str):
+
+def _transition(verb: transitions.Verb) -> ActionFunction:
     def action(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
-        tk.check_access("workflow_" + name, context, data_dict)
-        return logic.transition(context, name, data_dict)
+        tk.check_access(verb.action, context, data_dict)
+        return logic.transition(context, verb.name, data_dict)
 
-    action.__name__ = "workflow_" + name
-    action.__doc__ = """{doc}
-
-    Args:
-        id: the dataset's id or name
-        {reason}expected_state: (optional) the state the caller saw; if the
-            dataset changed meanwhile the call is refused (conflict)
-
-    Returns:
-        ``{{"id", "name", "from_state", "workflow_state", "reason"}}``
-    """.format(doc=_DOCS[name], reason=("reason: why (required, at most 2000 characters)\n        "
-                                        if logic.TRANSITIONS[name].needs_reason else ""))
+    action.__name__ = verb.action
+    action.__doc__ = docs.action_doc(verb)
     return action
 
 
-_DOCS = {
-    "submit": "Send a draft, rejected or withdrawn dataset to its agency's approver (publisher).",
-    "approve": "The owner agency approves a submitted dataset (agency admin).",
-    "reject": "Send a submitted (owner) or approved (verifier) dataset back to the publisher, with a reason.",
-    "publish": "The verifying department publishes an approved dataset: it becomes public.",
-    "withdraw": "Withdraw a published dataset, with a reason: it is no longer public.",
-}
-
-workflow_submit = _transition("submit")
-workflow_approve = _transition("approve")
-workflow_reject = _transition("reject")
-workflow_publish = _transition("publish")
-workflow_withdraw = _transition("withdraw")
+TRANSITION_ACTIONS: dict[str, ActionFunction] = {
+    verb.action: _transition(verb) for verb in transitions.VERBS.values()}
 
 
 @tk.side_effect_free
-def workflow_history_list(context: Context, data_dict: dict[str, Any]) -> list[dict[str, Any]]:
+def binhphuoc_workflow_history_list(context: Context, data_dict: dict[str, Any]
+                                    ) -> list[dict[str, Any]]:
     """The dataset's transitions, oldest first.
 
     Args:
@@ -58,7 +41,7 @@ def workflow_history_list(context: Context, data_dict: dict[str, Any]) -> list[d
         list of ``{"from_state", "to_state", "action", "actor", "reason",
         "revision", "created"}`` (actor: the user's name)
     """
-    tk.check_access("workflow_history_list", context, data_dict)
+    tk.check_access("binhphuoc_workflow_history_list", context, data_dict)
     pkg = logic.get_package(data_dict)
     out = []
     names: dict[str, str] = {}
@@ -76,43 +59,40 @@ def workflow_history_list(context: Context, data_dict: dict[str, Any]) -> list[d
     return out
 
 
+def task_actions(user: model.User | None, pkg: model.Package,
+                 row: dict[str, Any] | None) -> list[str]:
+    """What ``user`` may do on ``pkg`` (transitions.available, as the page's
+    buttons) when it waits for them — some of it is a task (a withdrawal
+    alone is not: a published dataset waits for nobody); else []."""
+    state = row["state"] if row else wf_model.default_state(pkg)
+    names = transitions.available(user, pkg, state, logic.pending_revision_state(row))
+    return names if any(transitions.VERBS[n].task for n in names) else []
+
+
 @tk.side_effect_free
-def workflow_task_list(context: Context, data_dict: dict[str, Any]) -> list[dict[str, Any]]:
-    """What waits for the calling user: submitted datasets of the agencies
-    they approve for, approved datasets if they verify, and their agencies'
-    drafts, rejected and withdrawn datasets if they publish.
+def binhphuoc_workflow_task_list(context: Context, data_dict: dict[str, Any]
+                                 ) -> list[dict[str, Any]]:
+    """What waits for the calling user: the datasets on which they may run
+    a transition now (their agencies' drafts, rejected and withdrawn
+    datasets to submit; submitted ones and submitted revisions to approve or
+    reject; approved ones and approved revisions to publish or reject),
+    with every action they may take on each (as on the dataset's page).
 
     Returns:
-        list of ``{"id", "name", "title", "organization", "workflow_state",
-        "since", "actions"}``, oldest first
+        list of ``{"id", "name", "title", "organization",
+        "organization_title", "workflow_state", "revision_state", "since",
+        "actions"}``, oldest first
     """
-    tk.check_access("workflow_task_list", context, data_dict)
+    tk.check_access("binhphuoc_workflow_task_list", context, data_dict)
     user = roles.user_obj(context.get("user"))
     tasks = []
-    rows = wf_model.package_ids_in_states(
-        ["draft", "submitted", "approved", "rejected", "withdrawn", "published"])
-    for package_id, state, since in sorted(rows, key=lambda r: r[2]):
+    for package_id, state, since in sorted(wf_model.package_ids_in_states(
+            list(transitions.STATES)), key=lambda r: r[2]):
         pkg = model.Package.get(package_id)
         if pkg is None or pkg.state != "active" or not logic.workflow_applies(pkg):
             continue
-        revision = None
-        if state == "published":
-            row = wf_model.get_row(pkg.id)
-            revision = row["revision_state"] if row and row["revision"] is not None else None
-            if revision == "submitted" and roles.is_owner_approver(user, pkg):
-                actions = ["approve", "reject"]
-            elif revision == "approved" and roles.is_verifier(user):
-                actions = ["publish", "reject"]
-            else:
-                continue
-        else:
-            actions = [name for name in logic.TRANSITIONS
-                       if logic.allowed(name, user, pkg, state)]
-        if state in ("draft", "rejected", "withdrawn"):
-            # a publisher's to-do; for reviewers these are not tasks
-            actions = [a for a in actions if a == "submit"]
-        if state == "draft" and not roles.is_publisher(user, pkg):
-            actions = []
+        row = wf_model.get_row(pkg.id)
+        actions = task_actions(user, pkg, row)
         if not actions:
             continue
         org = model.Group.get(pkg.owner_org) if pkg.owner_org else None
@@ -120,7 +100,7 @@ def workflow_task_list(context: Context, data_dict: dict[str, Any]) -> list[dict
             "id": pkg.id, "name": pkg.name, "title": pkg.title,
             "organization": org.name if org else None,
             "organization_title": org.title if org else None,
-            "workflow_state": state, "revision_state": revision,
+            "workflow_state": state, "revision_state": logic.pending_revision_state(row),
             "since": since.isoformat(), "actions": actions,
         })
     return tasks
@@ -147,11 +127,8 @@ def package_create(up: Action, context: Context, data_dict: dict[str, Any]) -> A
             "department publishes it")]})
     data_dict = dict(data_dict, private=True)
     result = up(context, data_dict)
-    if not context.get("return_id_only"):
-        package_id = result["id"]
-    else:
-        package_id = result
-    harvested = harvest_policy(package_id) is not None
+    package_id = result if context.get("return_id_only") else result["id"]
+    harvested = refresh.harvest_policy(package_id) is not None
     first = "submitted" if harvested else "draft"
     wf_model.insert_state(package_id, first)
     user = roles.user_obj(context.get("user"))
@@ -167,35 +144,14 @@ def package_create(up: Action, context: Context, data_dict: dict[str, Any]) -> A
     return result
 
 
-AUTO_PUBLISH = "auto_publish_refreshes"
+def _only_through_withdrawal() -> str:
+    return tk._("A published dataset stops being public only through withdrawal "
+                "({action})").format(action=transitions.VERBS["withdraw"].action)
 
 
-def harvest_policy(package_id: str) -> Any:
-    """The workflow policy of the harvest source importing this dataset right
-    now (a harvest object in state IMPORT for it): None when it is not being
-    harvested, else the source config's ``workflow`` value
-    ("auto_publish_refreshes" or "")."""
-    import json
-
-    try:
-        from ckanext.harvest.model import HarvestObject
-    except ImportError:
-        return None
-    try:
-        obj = (model.Session.query(HarvestObject)
-               .filter(HarvestObject.package_id == package_id)
-               .filter(HarvestObject.state == "IMPORT")
-               .order_by(HarvestObject.gathered.desc()).first())
-    except Exception:  # harvest tables missing: not harvested
-        model.Session.rollback()
-        return None
-    if obj is None or obj.source is None:
-        return None
-    try:
-        config = json.loads(obj.source.config or "{}")
-    except ValueError:
-        config = {}
-    return (config.get("workflow") or "") if isinstance(config, dict) else ""
+def _only_when_published() -> str:
+    return tk._("The dataset becomes public only when the verifying department "
+                "publishes it ({action})").format(action=transitions.VERBS["publish"].action)
 
 
 @tk.chained_action
@@ -211,25 +167,18 @@ def package_update(up: Action, context: Context, data_dict: dict[str, Any]) -> A
     state = wf_model.get_state(pkg)
     published = state == "published"
     if "private" in data_dict and tk.asbool(data_dict["private"]) == published:
-        if published:
-            msg = tk._("A published dataset stops being public only through "
-                       "withdrawal (workflow_withdraw)")
-        else:
-            msg = tk._("The dataset becomes public only when the verifying department "
-                       "publishes it (workflow_publish)")
-        raise tk.ValidationError({"private": [msg]})
+        raise tk.ValidationError({"private": [
+            _only_through_withdrawal() if published else _only_when_published()]})
     if "workflow_state" in data_dict:
         if data_dict["workflow_state"] not in (None, "", state):
             raise tk.ValidationError({"workflow_state": [tk._(
-                "The workflow state changes only through the workflow actions "
-                "(workflow_submit, workflow_approve, ...)")]})
+                "The workflow state changes only through the workflow actions ({actions})"
+            ).format(actions=", ".join(v.action for v in transitions.VERBS.values()))]})
         data_dict = {k: v for k, v in data_dict.items() if k != "workflow_state"}
     data_dict = dict(data_dict, private=not published)
     if published:
-        if (_is_site_user(context) and harvest_policy(pkg.id) == AUTO_PUBLISH
-                and first_publication_done(pkg.id)):
-            # the source's refreshes are published at once (policy of the
-            # harvest source, once its first publication was approved)
+        if refresh.is_harvester(context) and not refresh.refresh_held(pkg):
+            # the source's refreshes are published at once (refresh.py)
             result = up(context, data_dict)
             user = roles.user_obj(context.get("user"))
             wf_model.add_event(pkg.id, "published", "published", "harvest_refresh",
@@ -248,17 +197,6 @@ def package_update(up: Action, context: Context, data_dict: dict[str, Any]) -> A
             if not context.get("defer_commit"):
                 model.repo.commit()
     return result
-
-
-def _is_site_user(context: Context) -> bool:
-    """Harvesters import as CKAN's site user; a person never is."""
-    site = tk.get_action("get_site_user")({"ignore_auth": True}, {})
-    return context.get("user") == site["name"]
-
-
-def first_publication_done(package_id: str) -> bool:
-    return any(ev["to_state"] == "published" and ev["action"] == "publish"
-               for ev in wf_model.history(package_id))
 
 
 def _revise(context: Context, pkg: model.Package, data_dict: dict[str, Any],
@@ -300,7 +238,7 @@ def _revise(context: Context, pkg: model.Package, data_dict: dict[str, Any],
     return shown
 
 
-def _resource_change(name: str):
+def _resource_change(name: str) -> Callable[..., Any]:
     """Resource changes of a published dataset join its pending revision
     (R13); the public keeps the published resources until it is applied."""
 
@@ -377,7 +315,8 @@ def dataset_purge(up: Action, context: Context, data_dict: dict[str, Any]) -> An
 
 
 @tk.side_effect_free
-def workflow_revision_show(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
+def binhphuoc_workflow_revision_show(context: Context, data_dict: dict[str, Any]
+                                     ) -> dict[str, Any]:
     """The pending revision of a published dataset, field by field against
     the published version (R13), for its agency and the reviewers.
 
@@ -391,7 +330,7 @@ def workflow_revision_show(context: Context, data_dict: dict[str, Any]) -> dict[
         held harvested refresh) or ``{"revision_state": null, "changes": []}``
         when there is none
     """
-    tk.check_access("workflow_history_list", context, data_dict)
+    tk.check_access("binhphuoc_workflow_revision_show", context, data_dict)
     pkg = logic.get_package(data_dict)
     row = wf_model.get_row(pkg.id)
     if not row or row["revision"] is None:
@@ -411,7 +350,7 @@ def bulk_update_public(up: Action, context: Context, data_dict: dict[str, Any]) 
     if not _bypass(context):
         raise tk.ValidationError({"datasets": [tk._(
             "Datasets become public only when the verifying department publishes "
-            "them (workflow_publish)")]})
+            "them ({action})").format(action=transitions.VERBS["publish"].action)]})
     return up(context, data_dict)
 
 
@@ -424,21 +363,19 @@ def bulk_update_private(up: Action, context: Context, data_dict: dict[str, Any])
             pkg = model.Package.get(pid)
             if pkg is not None and logic.workflow_applies(pkg) and \
                     states.get(pkg.id, wf_model.default_state(pkg)) == "published":
-                raise tk.ValidationError({"datasets": [tk._(
-                    "A published dataset stops being public only through "
-                    "withdrawal (workflow_withdraw)")]})
+                raise tk.ValidationError({"datasets": [_only_through_withdrawal()]})
     return up(context, data_dict)
 
 
 def get_actions() -> dict[str, Any]:
+    """The workflow's actions by their new names (the plugin adds the
+    deprecated ``workflow_*`` aliases, transitions.with_aliases) and CKAN's
+    actions it chains."""
     return {
-        "workflow_submit": workflow_submit,
-        "workflow_approve": workflow_approve,
-        "workflow_reject": workflow_reject,
-        "workflow_publish": workflow_publish,
-        "workflow_withdraw": workflow_withdraw,
-        "workflow_history_list": workflow_history_list,
-        "workflow_task_list": workflow_task_list,
+        **TRANSITION_ACTIONS,
+        "binhphuoc_workflow_history_list": binhphuoc_workflow_history_list,
+        "binhphuoc_workflow_task_list": binhphuoc_workflow_task_list,
+        "binhphuoc_workflow_revision_show": binhphuoc_workflow_revision_show,
         "package_create": package_create,
         "package_update": package_update,
         "resource_create": resource_create,
@@ -446,7 +383,6 @@ def get_actions() -> dict[str, Any]:
         "resource_delete": resource_delete,
         "package_delete": package_delete,
         "dataset_purge": dataset_purge,
-        "workflow_revision_show": workflow_revision_show,
         "bulk_update_public": bulk_update_public,
         "bulk_update_private": bulk_update_private,
     }

@@ -32,7 +32,7 @@ def agency_and_verifier_labels(pkg: model.Package) -> list[str]:
     as_private = SimpleNamespace(id=pkg.id, owner_org=pkg.owner_org,
                                  creator_user_id=pkg.creator_user_id,
                                  state="active", private=True)
-    labels = DefaultPermissionLabels().get_dataset_labels(as_private)  # type: ignore[arg-type]
+    labels = DefaultPermissionLabels().get_dataset_labels(as_private)
     return labels + [VERIFIER_LABEL]
 
 

@@ -20,7 +20,8 @@ portal: the permission labels (the search index for tags and formats,
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ckan import model
 from ckan.plugins import plugin_loaded
@@ -88,22 +89,24 @@ def _readable_tags(up: Callable[..., Any], context: Any,
     return [t for t in tags if _name(t) in visible], limit
 
 
-@tk.chained_action
-@tk.side_effect_free
-def tag_search(up: Callable[..., Any], context: Any, data_dict: dict[str, Any]) -> Any:
-    if data_dict.get("vocabulary_id"):
-        return up(context, data_dict)
-    tags, limit = _readable_tags(up, context, data_dict)
-    return {"count": len(tags), "results": tags[:limit]}
+def _tag_listing(answer: Callable[[list[Any], int], Any]) -> Callable[..., Any]:
+    """A chained tag_search or tag_autocomplete: the original's answer
+    without the tags of datasets the caller may not read, as ``answer``
+    shapes it from those tags and the caller's limit."""
+
+    @tk.chained_action
+    @tk.side_effect_free
+    def action(up: Callable[..., Any], context: Any, data_dict: dict[str, Any]) -> Any:
+        if data_dict.get("vocabulary_id"):
+            return up(context, data_dict)
+        tags, limit = _readable_tags(up, context, data_dict)
+        return answer(tags, limit)
+
+    return action
 
 
-@tk.chained_action
-@tk.side_effect_free
-def tag_autocomplete(up: Callable[..., Any], context: Any, data_dict: dict[str, Any]) -> Any:
-    if data_dict.get("vocabulary_id"):
-        return up(context, data_dict)
-    tags, limit = _readable_tags(up, context, data_dict)
-    return tags[:limit]
+tag_search = _tag_listing(lambda tags, limit: {"count": len(tags), "results": tags[:limit]})
+tag_autocomplete = _tag_listing(lambda tags, limit: tags[:limit])
 
 
 @tk.chained_action
@@ -165,7 +168,7 @@ def readable_package_ids(context: Any, ids: Iterable[str]) -> list[str]:
     user = model.User.get(context.get("user") or "") if context.get("user") else None
     if context.get("ignore_auth") or (user is not None and user.sysadmin):
         return ids
-    user_labels = set(labels.get_user_dataset_labels(user))  # type: ignore[arg-type]
+    user_labels = set(labels.get_user_dataset_labels(user))
     out = []
     for pkg in model.Session.query(model.Package).filter(model.Package.id.in_(ids)):
         if user_labels.intersection(labels.get_dataset_labels(pkg)):

@@ -6,78 +6,33 @@ until they are published.
       └── edit ── rejected ◀──────────────────────────┘                               ▼
                     withdrawn ──submit──▶ submitted                               withdrawn
 
-A transition locks the dataset's state row (SELECT … FOR UPDATE), checks the
-state it starts from and the actor's role, records the event, and changes
+The rules — who may run which transition from which state — are the tables
+of transitions.py. A transition locks the dataset's state row (SELECT … FOR
+UPDATE), checks the state it starts from and the actor's role, records the event, and changes
 ``private`` when the dataset is published or withdrawn — all in one
 transaction. Notifications are sent after the commit; a failed e-mail never
 undoes a transition.
 """
 from __future__ import annotations
 
+import copy
+import json
 import logging
-from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 from ckan import model
 from ckan.plugins import toolkit as tk
 
 from . import model as wf_model
-from . import roles, staged_data
+from . import roles, staged_data, transitions
+from .transitions import action_label, revision_label, state_label
 
 log = logging.getLogger(__name__)
 
 REASON_MAX = 2000
 
 
-def state_label(state: str) -> str:
-    _ = tk._
-    return {
-        "draft": _("Draft"),
-        "submitted": _("Submitted for approval"),
-        "approved": _("Approved by the owner agency"),
-        "published": _("Published"),
-        "rejected": _("Rejected"),
-        "withdrawn": _("Withdrawn"),
-    }.get(state, state)
-
-
-@dataclass(frozen=True)
-class Transition:
-    name: str
-    sources: dict[str, Callable[[Optional[model.User], model.Package], bool]]
-    target: str
-    needs_reason: bool = False
-
-
-def _publisher(user, pkg):
-    return roles.is_publisher(user, pkg)
-
-
-def _owner(user, pkg):
-    return roles.is_owner_approver(user, pkg)
-
-
-def _verifier(user, pkg):
-    return roles.is_verifier(user)
-
-
-def _owner_or_verifier(user, pkg):
-    return roles.is_owner_approver(user, pkg) or roles.is_verifier(user)
-
-
-TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
-    Transition("submit", {"draft": _publisher, "rejected": _publisher,
-                          "withdrawn": _publisher}, "submitted"),
-    Transition("approve", {"submitted": _owner}, "approved"),
-    Transition("reject", {"submitted": _owner, "approved": _verifier}, "rejected",
-               needs_reason=True),
-    Transition("publish", {"approved": _verifier}, "published"),
-    Transition("withdraw", {"published": _owner_or_verifier}, "withdrawn",
-               needs_reason=True),
-)}
-
-
-def workflow_applies(pkg: Optional[model.Package]) -> bool:
+def workflow_applies(pkg: model.Package | None) -> bool:
     """Datasets (not harvest sources or other types) are under the workflow."""
     return pkg is not None and (pkg.type or "dataset") == "dataset"
 
@@ -94,7 +49,7 @@ def get_package(data_dict: dict[str, Any]) -> model.Package:
     return pkg
 
 
-def clean_reason(data_dict: dict[str, Any], required: bool) -> Optional[str]:
+def clean_reason(data_dict: dict[str, Any], required: bool) -> str | None:
     reason = data_dict.get("reason")
     if reason is not None and not isinstance(reason, str):
         raise tk.ValidationError({"reason": [tk._("Must be text")]})
@@ -107,25 +62,19 @@ def clean_reason(data_dict: dict[str, Any], required: bool) -> Optional[str]:
     return reason or None
 
 
-def allowed(name: str, user: Optional[model.User], pkg: model.Package,
-            state: Optional[str] = None) -> bool:
-    """Whether ``user`` may run transition ``name`` on ``pkg`` now (its
-    current state, or ``state``)."""
-    t = TRANSITIONS[name]
-    state = state or wf_model.get_state(pkg)
-    check = t.sources.get(state)
-    return bool(check and check(user, pkg))
-
-
-def may_act_at_all(name: str, user: Optional[model.User], pkg: model.Package) -> bool:
-    """Whether ``user`` has a role for ``name`` on ``pkg`` in some state (auth)."""
-    return any(check(user, pkg) for check in TRANSITIONS[name].sources.values())
+def pending_revision_state(row: dict[str, Any] | None) -> str | None:
+    """The state of the dataset's pending revision (``row``: its state row),
+    None when it has none."""
+    return row["revision_state"] if row and row.get("revision") is not None else None
 
 
 def transition(context: dict[str, Any], name: str, data_dict: dict[str, Any]) -> dict[str, Any]:
-    t = TRANSITIONS[name]
+    """Run verb ``name`` on the dataset of ``data_dict`` as the context's
+    user: the rule of transitions.py that applies to the dataset's state (or
+    its pending revision's), if the user holds one of its roles."""
+    verb = transitions.VERBS[name]
     pkg = get_package(data_dict)
-    reason = clean_reason(data_dict, t.needs_reason)
+    reason = clean_reason(data_dict, verb.needs_reason)
     user = roles.user_obj(context.get("user"))
     row = wf_model.lock(pkg)
     current = row["state"]
@@ -135,37 +84,58 @@ def transition(context: dict[str, Any], name: str, data_dict: dict[str, Any]) ->
         raise tk.ValidationError({"workflow_state": [
             tk._("The dataset was changed meanwhile: it is now \"{state}\"").format(
                 state=state_label(current))]})
-    if current == "published" and row["revision"] is not None and name != "withdraw":
-        return _revision_transition(context, name, pkg, row, user, reason)
-    check = t.sources.get(current)
-    if check is None:
-        model.Session.rollback()
-        raise tk.ValidationError({"workflow_state": [
-            tk._("Cannot {action} a dataset that is \"{state}\"").format(
-                action=action_label(name), state=state_label(current))]})
-    if not check(user, pkg):
-        model.Session.rollback()
-        raise tk.NotAuthorized(
-            tk._("You may not {action} this dataset while it is \"{state}\"").format(
-                action=action_label(name), state=state_label(current)))
+    revision = pending_revision_state(row)
+    _refuse_unless_permitted(name, user, pkg, current, revision)
+    rule = transitions.rule_for(name, current, revision)
+    assert rule is not None
+    if rule.revision:
+        return _revision_transition(context, rule, pkg, row, user, reason)
     detail = None
     if current == "published":
         # withdrawing drops a pending revision, its files and a harvested
         # refresh held with it (recorded in the event)
         detail = discarded_detail(row, discard_revision(pkg, row))
-    wf_model.set_state(pkg.id, t.target)
-    wf_model.add_event(pkg.id, current, t.target, name, user.id if user else None,
+    wf_model.set_state(pkg.id, rule.target)
+    wf_model.add_event(pkg.id, current, rule.target, name, user.id if user else None,
                        reason=reason, detail=detail)
-    if t.target == "published":
+    if rule.target == "published":
         _set_private(context, pkg, False)
     elif current == "published":
         _set_private(context, pkg, True)
-    return _finish(pkg, name, current, t.target, user, reason)
+    return _finish(pkg, name, current, rule.target, user, reason)
+
+
+def _refuse_unless_permitted(name: str, user: model.User | None, pkg: model.Package,
+                             state: str, revision: str | None) -> None:
+    """Unless transitions.permitted: a wrong state → a ``workflow_state``
+    error; a wrong role → NotAuthorized (the transaction rolled back either
+    way)."""
+    if transitions.permitted(user, pkg, name, state, revision):
+        return
+    model.Session.rollback()
+    rule = transitions.rule_for(name, state, revision)
+    on_revision = rule.revision if rule is not None else revision is not None
+    label = revision_label(revision) if on_revision else state_label(state)
+    if rule is None and on_revision:
+        raise tk.ValidationError({"workflow_state": [
+            tk._("Cannot {action} the pending revision: it is \"{state}\"").format(
+                action=action_label(name), state=label)]})
+    if rule is None:
+        raise tk.ValidationError({"workflow_state": [
+            tk._("Cannot {action} a dataset that is \"{state}\"").format(
+                action=action_label(name), state=label)]})
+    if on_revision:
+        raise tk.NotAuthorized(
+            tk._("You may not {action} this revision while it is \"{state}\"").format(
+                action=action_label(name), state=label))
+    raise tk.NotAuthorized(
+        tk._("You may not {action} this dataset while it is \"{state}\"").format(
+            action=action_label(name), state=label))
 
 
 def _finish(pkg: model.Package, name: str, current: str, target: str,
-            user: Optional[model.User], reason: Optional[str],
-            revision: Optional[str] = None, datastore: Any = None) -> dict[str, Any]:
+            user: model.User | None, reason: str | None,
+            revision: str | None = None, datastore: Any = None) -> dict[str, Any]:
     try:
         model.repo.commit()
     except BaseException:
@@ -194,32 +164,16 @@ def _finish(pkg: model.Package, name: str, current: str, target: str,
 # (the state row's ``revision``, the package_update data); the public keeps
 # the published version. The owner approves it (revision_state submitted →
 # approved), the verifier publishes it (applied with package_update), or
-# either rejects it (discarded, with the reason).
+# either rejects it (discarded, with the reason): REVISION_TRANSITIONS.
 
 _REVISION_NOTIFY = {"approved": "approved", "applied": "published", "rejected": "rejected"}
 
 
-def _revision_transition(context, name, pkg, row, user, reason):
-    rstate = row["revision_state"]
-    rules = {
-        ("approve", "submitted"): (_owner, "approved"),
-        ("reject", "submitted"): (_owner, "rejected"),
-        ("reject", "approved"): (_verifier, "rejected"),
-        ("publish", "approved"): (_verifier, "applied"),
-    }
-    rule = rules.get((name, rstate))
-    if rule is None:
-        model.Session.rollback()
-        raise tk.ValidationError({"workflow_state": [
-            tk._("Cannot {action} the pending revision: it is \"{state}\"").format(
-                action=action_label(name), state=revision_label(rstate))]})
-    check, outcome = rule
-    if not check(user, pkg):
-        model.Session.rollback()
-        raise tk.NotAuthorized(
-            tk._("You may not {action} this revision while it is \"{state}\"").format(
-                action=action_label(name), state=revision_label(rstate)))
-    actor = user.id if user else None
+def _revision_transition(context: dict[str, Any], rule: transitions.Transition,
+                         pkg: model.Package, row: dict[str, Any],
+                         user: model.User | None, reason: str | None) -> dict[str, Any]:
+    """Run a rule of REVISION_TRANSITIONS (its role already checked)."""
+    outcome = rule.target
     datastore = None
     detail: dict[str, Any] = {"revision": outcome}
     if outcome == "approved":
@@ -229,40 +183,48 @@ def _revision_transition(context, name, pkg, row, user, reason):
         if dropped:
             detail["discarded_datastore"] = dropped
     else:  # applied
-        import copy
-
-        from . import resources
-        data = copy.deepcopy(row["revision"])
-        data["id"] = pkg.id
-        data["private"] = False
-        moves = resources.take_pending_files(data)
-        ctx = {"user": context.get("user"), "ignore_auth": True,
-               "binhphuoc_workflow": True, "defer_commit": True}
-        try:
-            tk.get_action("package_update")(ctx, data)
-        except tk.ValidationError as e:
-            model.Session.rollback()
-            raise tk.ValidationError(dict(
-                e.error_dict, workflow_state=[tk._(
-                    "The revision no longer validates; reject it and edit again")]))
-        wf_model.set_state(pkg.id, "published", revision=None, revision_state=None,
-                           revision_by=None)
-        # the revision's DataStore rows (a held harvested refresh) replace the
-        # published ones: swapped in now, committed with the transition
-        datastore = staged_data.begin_publish(pkg, row["revision"])
+        datastore = _apply_revision(context, pkg, row)
         if datastore is not None:
             detail["published_datastore"] = datastore.resource_ids
-        try:
-            resources.move_files(moves)  # the revision's files take their places
-        except OSError:
-            model.Session.rollback()
-            if datastore is not None:
-                datastore.rollback()
-            raise
-    wf_model.add_event(pkg.id, "published", "published", name, actor, reason=reason,
-                       revision=True, detail=detail)
-    return _finish(pkg, name, "published", "published", user, reason, revision=outcome,
+    wf_model.add_event(pkg.id, "published", "published", rule.name,
+                       user.id if user else None, reason=reason, revision=True, detail=detail)
+    return _finish(pkg, rule.name, "published", "published", user, reason, revision=outcome,
                    datastore=datastore)
+
+
+def _apply_revision(context: dict[str, Any], pkg: model.Package, row: dict[str, Any]) -> Any:
+    """The verifier publishes the pending revision: package_update with it,
+    its files and its DataStore rows (a held harvested refresh) take the
+    published ones' places. Returns the DataStore transaction left open
+    (committed with the transition), None when no rows were staged."""
+    from . import resources
+
+    data = copy.deepcopy(row["revision"])
+    data["id"] = pkg.id
+    data["private"] = False
+    moves = resources.take_pending_files(data)
+    ctx = {"user": context.get("user"), "ignore_auth": True,
+           "binhphuoc_workflow": True, "defer_commit": True}
+    try:
+        tk.get_action("package_update")(ctx, data)
+    except tk.ValidationError as e:
+        model.Session.rollback()
+        raise tk.ValidationError(dict(
+            e.error_dict, workflow_state=[tk._(
+                "The revision no longer validates; reject it and edit again")]))
+    wf_model.set_state(pkg.id, "published", revision=None, revision_state=None,
+                       revision_by=None)
+    # the revision's DataStore rows replace the published ones: swapped in
+    # now, committed with the transition
+    datastore = staged_data.begin_publish(pkg, row["revision"])
+    try:
+        resources.move_files(moves)  # the revision's files take their places
+    except OSError:
+        model.Session.rollback()
+        if datastore is not None:
+            datastore.rollback()
+        raise
+    return datastore
 
 
 def discard_revision(pkg: model.Package, row: dict[str, Any]) -> list[str]:
@@ -281,7 +243,7 @@ def discard_revision(pkg: model.Package, row: dict[str, Any]) -> list[str]:
     return dropped
 
 
-def discarded_detail(row: dict[str, Any], dropped: list[str]) -> Optional[dict[str, Any]]:
+def discarded_detail(row: dict[str, Any], dropped: list[str]) -> dict[str, Any] | None:
     """The history event detail of what :func:`discard_revision` discarded
     (None when nothing)."""
     detail: dict[str, Any] = {}
@@ -292,20 +254,10 @@ def discarded_detail(row: dict[str, Any], dropped: list[str]) -> Optional[dict[s
     return detail or None
 
 
-def revision_label(state: Optional[str]) -> str:
-    _ = tk._
-    return {
-        "submitted": _("Revision waiting for the owner's approval"),
-        "approved": _("Revision approved, waiting for verification"),
-    }.get(state or "", state or "")
-
-
 def submit_revision(context: dict[str, Any], pkg: model.Package,
                     data_dict: dict[str, Any]) -> None:
     """Keep ``data_dict`` (a validated package_update of a published
     dataset) as its pending revision, waiting for the owner."""
-    import json
-
     try:
         data = json.loads(json.dumps(data_dict))
     except (TypeError, ValueError):
@@ -351,18 +303,6 @@ def _norm(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _norm(v) for k, v in value.items() if _norm(v) is not None}
     return value
-
-
-def action_label(name: str) -> str:
-    _ = tk._
-    return {
-        "submit": _("submit"),
-        "approve": _("approve"),
-        "reject": _("reject"),
-        "publish": _("publish"),
-        "withdraw": _("withdraw"),
-        "delete": _("delete"),
-    }[name]
 
 
 def _set_private(context: dict[str, Any], pkg: model.Package, private: bool) -> None:

@@ -4,10 +4,11 @@ the dataset change it makes commit or roll back together."""
 from __future__ import annotations
 
 import datetime
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from ckan import model
+from sqlalchemy.dialects import postgresql
 
 metadata = sa.MetaData()
 
@@ -16,7 +17,7 @@ state_table = sa.Table(
     sa.Column("package_id", sa.Text, primary_key=True),
     sa.Column("state", sa.Text, nullable=False),
     sa.Column("version", sa.Integer, nullable=False, default=0),
-    sa.Column("revision", sa.dialects.postgresql.JSONB),
+    sa.Column("revision", postgresql.JSONB),
     sa.Column("revision_state", sa.Text),
     sa.Column("revision_by", sa.Text),
     sa.Column("updated_at", sa.DateTime, nullable=False),
@@ -32,7 +33,7 @@ event_table = sa.Table(
     sa.Column("actor_id", sa.Text),
     sa.Column("reason", sa.Text),
     sa.Column("revision", sa.Boolean, nullable=False, default=False),
-    sa.Column("detail", sa.dialects.postgresql.JSONB),
+    sa.Column("detail", postgresql.JSONB),
     sa.Column("created_at", sa.DateTime, nullable=False),
 )
 
@@ -49,7 +50,7 @@ def default_state(pkg: model.Package) -> str:
     return "published" if (pkg.state == "active" and not pkg.private) else "draft"
 
 
-def get_row(package_id: str, lock: bool = False) -> Optional[dict[str, Any]]:
+def get_row(package_id: str, lock: bool = False) -> dict[str, Any] | None:
     query = sa.select(state_table).where(state_table.c.package_id == package_id)
     if lock:
         query = query.with_for_update()
@@ -77,7 +78,7 @@ def lock(pkg: model.Package) -> dict[str, Any]:
     serialised here: the second sees the first one's result."""
     row = get_row(pkg.id, lock=True)
     if row is None:
-        stmt = sa.dialects.postgresql.insert(state_table).values(
+        stmt = postgresql.insert(state_table).values(
             package_id=pkg.id, state=default_state(pkg), version=0,
             updated_at=_now()).on_conflict_do_nothing()
         model.Session.execute(stmt)
@@ -93,14 +94,14 @@ def set_state(package_id: str, state: str, **values: Any) -> None:
 
 
 def insert_state(package_id: str, state: str) -> None:
-    stmt = sa.dialects.postgresql.insert(state_table).values(
+    stmt = postgresql.insert(state_table).values(
         package_id=package_id, state=state, version=0, updated_at=_now())
     model.Session.execute(stmt.on_conflict_do_update(
         index_elements=["package_id"], set_={"state": state, "updated_at": _now()}))
 
 
-def add_event(package_id: str, from_state: Optional[str], to_state: str, action: str,
-              actor_id: Optional[str], reason: Optional[str] = None,
+def add_event(package_id: str, from_state: str | None, to_state: str, action: str,
+              actor_id: str | None, reason: str | None = None,
               revision: bool = False, detail: Any = None) -> None:
     model.Session.execute(event_table.insert().values(
         package_id=package_id, from_state=from_state, to_state=to_state, action=action,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 from ckan import model
 from ckan.lib import mailer
@@ -52,7 +52,7 @@ def _recipients(pkg: model.Package, to_state: str) -> list[model.User]:
 
 
 def recipients(pkg: model.Package, to_state: str,
-               actor: Optional[model.User]) -> list[model.User]:
+               actor: model.User | None) -> list[model.User]:
     """The users to mail about ``pkg`` entering ``to_state``: with an
     e-mail address, not the actor, one per address, in a stable order."""
     out, seen = [], set()
@@ -65,7 +65,7 @@ def recipients(pkg: model.Package, to_state: str,
     return out
 
 
-def translations(locale: Optional[str] = None):
+def translations(locale: str | None = None):
     """The bundle's catalog for ``locale`` (default: ``ckan.locale_default``);
     NullTranslations (the English source strings) for a language without one."""
     from babel.support import Translations
@@ -80,22 +80,22 @@ def _url(path: str) -> str:
     return (tk.config.get("ckan.site_url") or "").rstrip("/") + path
 
 
-def message(pkg: model.Package, to_state: str, actor: Optional[model.User],
-            reason: Optional[str], recipient: Optional[model.User] = None,
-            revision: bool = False, locale: Optional[str] = None) -> tuple[str, str]:
+def message(pkg: model.Package, to_state: str, actor: model.User | None,
+            reason: str | None, recipient: model.User | None = None,
+            revision: bool = False, locale: str | None = None) -> tuple[str, str]:
     """Subject and plain-text body of the notification about ``pkg``."""
     _ = translations(locale).gettext
     org = model.Group.get(pkg.owner_org) if pkg.owner_org else None
     site = tk.config.get("ckan.site_title") or _("Open data portal")
-    fields = dict(
-        who=(actor.fullname or actor.name) if actor else _("The portal"),
-        title=pkg.title or pkg.name,
-        agency=(org.title or org.name) if org else _("its agency"),
-        url=_url("/dataset/" + pkg.name),
-        tasks=_url("/dashboard/workflow"),
-        reason=reason or "",
-        site=site,
-    )
+    fields = {
+        "who": (actor.fullname or actor.name) if actor else _("The portal"),
+        "title": pkg.title or pkg.name,
+        "agency": (org.title or org.name) if org else _("its agency"),
+        "url": _url("/dataset/" + pkg.name),
+        "tasks": _url("/dashboard/workflow"),
+        "reason": reason or "",
+        "site": site,
+    }
     subjects = {
         "submitted": _("[{site}] Dataset awaiting your approval: {title}"),
         "approved": _("[{site}] Dataset awaiting verification and publication: {title}"),
@@ -178,7 +178,7 @@ def _socket_timeout(seconds: float) -> Iterator[None]:
 
 
 def after_transition(package_id: str, action: str, from_state: str, to_state: str,
-                     actor: Optional[model.User], reason: Optional[str]) -> None:
+                     actor: model.User | None, reason: str | None) -> None:
     """Mail the next actors about ``package_id`` entering ``to_state``
     (called by the workflow after the transition is committed; a revision of
     a published dataset comes with ``from_state`` "published")."""

@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import yaml
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
+import yaml
 from ckan.config.declaration import Declaration, Key
 
-from . import actions, auth, labels, refresh, visibility
+from . import actions, auth, labels, logic, refresh, transitions, visibility
 from . import model as wf_model
-from . import logic
 
 
 class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
@@ -50,7 +49,9 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
     def get_actions(self) -> dict[str, Any]:
         # visibility.py: activity labels follow each transition; the
         # DataStore's table list (_table_metadata) for sysadmins only
-        return visibility.wrap_actions({**actions.get_actions(), **refresh.get_actions()})
+        # the deprecated workflow_* names: the same (wrapped) functions
+        return transitions.with_aliases(
+            visibility.wrap_actions({**actions.get_actions(), **refresh.get_actions()}))
 
     def get_auth_functions(self) -> dict[str, Any]:
         # visibility.py: a package_show refusal does not name the dataset's id
@@ -81,7 +82,7 @@ def _search_states(search_results: dict[str, Any]) -> dict[str, Any]:
     """Results come from the index's validated copy, which the schema
     strips of workflow_state: add it back (the caller may see each result)."""
     results = search_results.get("results") or []
-    ids = [r.get("id") for r in results if isinstance(r, dict) and r.get("id")]
+    ids = [str(r["id"]) for r in results if isinstance(r, dict) and r.get("id")]
     states = wf_model.states_for(ids)
     for r in results:
         if isinstance(r, dict) and r.get("id") and (r.get("type") or "dataset") == "dataset":

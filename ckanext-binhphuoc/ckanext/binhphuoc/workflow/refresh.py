@@ -1,5 +1,15 @@
-"""How harvesters reach the workflow: two actions, so the harvest package
-never imports the workflow.
+"""Harvested refreshes and the workflow: the refresh policy, and the two
+actions through which harvesters reach the workflow (so the harvest package
+never imports it).
+
+One question, one answer (:func:`refresh_held`): is a harvested refresh of
+a dataset, imported now, held for review or published at once? Held when the
+dataset is published, unless its harvest source publishes its refreshes at
+once (``{"workflow": "auto_publish_refreshes"}`` in its config) and the
+dataset's first publication was approved and verified. ``package_update``
+(actions.py) asks it of a harvester's update of a published dataset (held →
+a pending revision), the harvesters through the action below (held → the
+rows go to the staged table, staged_data.py).
 
 ``binhphuoc_workflow_refresh_held`` asks whether a harvested refresh of a
 dataset, imported now, is held for review (its rows go to the staged table);
@@ -9,12 +19,67 @@ Both are for the site user (harvesters) and sysadmins only.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import ckan.plugins.toolkit as tk
+from ckan import model
 from ckan.types import AuthResult, Context
 
-from . import staged_data
+from . import logic, staged_data
+from . import model as wf_model
+
+#: the harvest source's policy that publishes its refreshes at once
+AUTO_PUBLISH = "auto_publish_refreshes"
+
+
+def harvest_policy(package_id: str) -> str | None:
+    """The workflow policy of the harvest source importing this dataset right
+    now (a harvest object in state IMPORT for it): None when it is not being
+    harvested, else the source config's ``workflow`` value
+    ("auto_publish_refreshes" or "")."""
+    try:
+        from ckanext.harvest.model import HarvestObject
+    except ImportError:
+        return None
+    try:
+        obj = (model.Session.query(HarvestObject)
+               .filter(HarvestObject.package_id == package_id)
+               .filter(HarvestObject.state == "IMPORT")
+               .order_by(HarvestObject.gathered.desc()).first())
+    except Exception:  # harvest tables missing: not harvested
+        model.Session.rollback()
+        return None
+    if obj is None or obj.source is None:
+        return None
+    try:
+        config = json.loads(obj.source.config or "{}")
+    except ValueError:
+        config = {}
+    return (config.get("workflow") or "") if isinstance(config, dict) else ""
+
+
+def first_publication_done(package_id: str) -> bool:
+    """Whether the dataset was ever published by the verifying department."""
+    return any(ev["to_state"] == "published" and ev["action"] == "publish"
+               for ev in wf_model.history(package_id))
+
+
+def refresh_held(pkg: model.Package | None) -> bool:
+    """THE refresh policy: whether a harvested refresh of ``pkg``, imported
+    now, is held for review (see the module docstring); False: published at
+    once, or the dataset is not public anyway."""
+    if pkg is None or pkg.state != "active" or not logic.workflow_applies(pkg):
+        return False
+    if wf_model.get_state(pkg) != "published":
+        return False
+    return not (harvest_policy(pkg.id) == AUTO_PUBLISH and first_publication_done(pkg.id))
+
+
+def is_harvester(context: Context) -> bool:
+    """Harvesters import as CKAN's site user; a person never is."""
+    site = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    return context.get("user") == site["name"]
 
 
 def _package_id(data_dict: dict[str, Any]) -> str:
@@ -30,7 +95,7 @@ def binhphuoc_workflow_refresh_held(context: Context, data_dict: dict[str, Any])
     now, is held for review (the dataset is published and its source does
     not publish refreshes at once)."""
     tk.check_access("binhphuoc_workflow_refresh_held", context, data_dict)
-    return staged_data.refresh_held(_package_id(data_dict))
+    return refresh_held(model.Package.get(_package_id(data_dict)))
 
 
 def binhphuoc_workflow_refresh_hold(context: Context, data_dict: dict[str, Any]) -> None:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime
 import os
 import uuid
-from typing import Any, Optional
+from typing import Any
 
 from ckan import model
 from ckan.lib import uploader as ckan_uploader
-from ckan.plugins import PluginImplementations, IResourceController
+from ckan.plugins import IResourceController, PluginImplementations
 from ckan.plugins import toolkit as tk
 
 PENDING_KEY = "binhphuoc_pending_upload"
@@ -69,7 +69,7 @@ def move_files(moves: list[tuple[str, str]]) -> None:
         os.replace(src, dst)
 
 
-def discard_pending_files(revision: Optional[dict[str, Any]]) -> None:
+def discard_pending_files(revision: dict[str, Any] | None) -> None:
     for res in (revision or {}).get("resources") or []:
         token = res.get(PENDING_KEY)
         if token:
@@ -80,7 +80,7 @@ def discard_pending_files(revision: Optional[dict[str, Any]]) -> None:
 
 
 def _base(context: dict[str, Any], pkg: model.Package,
-          pending: Optional[dict[str, Any]]) -> dict[str, Any]:
+          pending: dict[str, Any] | None) -> dict[str, Any]:
     """What the change applies to: the pending revision if there is one,
     else the published dataset; always with its resources."""
     shown = tk.get_action("package_show")({"user": context.get("user")}, {"id": pkg.id})
@@ -92,7 +92,7 @@ def _base(context: dict[str, Any], pkg: model.Package,
 
 
 def revise_resource(action: str, context: dict[str, Any], pkg: model.Package,
-                    data_dict: dict[str, Any], pending: Optional[dict[str, Any]]
+                    data_dict: dict[str, Any], pending: dict[str, Any] | None
                     ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The revision data after ``action`` (resource_create / update / delete)
     and the resource as it will be."""

@@ -8,13 +8,11 @@
 """
 from __future__ import annotations
 
-from typing import Optional
-
 from ckan import authz, model
 from ckan.plugins import toolkit as tk
 
 
-def verifier_org() -> Optional[model.Group]:
+def verifier_org() -> model.Group | None:
     ref = tk.config.get("ckanext.binhphuoc.workflow.verifier_org")
     if not ref:
         return None
@@ -24,31 +22,31 @@ def verifier_org() -> Optional[model.Group]:
     return org
 
 
-def user_obj(user: Optional[str]) -> Optional[model.User]:
+def user_obj(user: str | None) -> model.User | None:
     if not user:
         return None
     return model.User.get(user)
 
 
-def is_sysadmin(user: Optional[model.User]) -> bool:
+def is_sysadmin(user: model.User | None) -> bool:
     return bool(user and user.sysadmin)
 
 
-def is_publisher(user: Optional[model.User], pkg: model.Package) -> bool:
+def is_publisher(user: model.User | None, pkg: model.Package) -> bool:
     if user is None or not pkg.owner_org:
         return False
     return is_sysadmin(user) or authz.has_user_permission_for_group_or_org(
         pkg.owner_org, user.name, "update_dataset")
 
 
-def is_owner_approver(user: Optional[model.User], pkg: model.Package) -> bool:
+def is_owner_approver(user: model.User | None, pkg: model.Package) -> bool:
     if user is None or not pkg.owner_org:
         return False
     return is_sysadmin(user) or authz.users_role_for_group_or_org(
         pkg.owner_org, user.name) == "admin"
 
 
-def is_verifier(user: Optional[model.User]) -> bool:
+def is_verifier(user: model.User | None) -> bool:
     if user is None:
         return False
     if is_sysadmin(user):
@@ -72,7 +70,7 @@ def verifiers() -> list[model.User]:
     return _members(org.id, ("admin", "editor", "member")) if org else []
 
 
-def _members(group_id: Optional[str], capacities: tuple[str, ...]) -> list[model.User]:
+def _members(group_id: str | None, capacities: tuple[str, ...]) -> list[model.User]:
     if not group_id:
         return []
     q = (model.Session.query(model.User)

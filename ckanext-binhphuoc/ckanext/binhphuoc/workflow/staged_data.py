@@ -5,13 +5,13 @@ refreshes at once (no ``auto_publish_refreshes``) is held for review: its
 metadata becomes the pending revision (actions.package_update), and its rows
 are loaded into a *staged* DataStore table that the public cannot read
 (harvest/loader.py, ``staged=True``). This module ties those tables to the
-revision: the harvesters ask :func:`refresh_held` before loading and call
+revision: the harvesters ask refresh.py's ``refresh_held`` before loading and call
 :func:`hold` after a staged load changed rows (a pending revision exists
-then, even when only the rows changed); ``workflow_publish`` swaps the staged
-tables in (:func:`begin_publish`, committed with the transition);
-``workflow_reject`` and ``workflow_withdraw`` drop them (:func:`discard`), and
-so do ``package_delete`` and ``dataset_purge`` of the dataset (chained in
-actions.py) before it is deleted.
+then, even when only the rows changed); ``binhphuoc_workflow_publish`` swaps the
+staged tables in (:func:`begin_publish`, committed with the transition);
+``binhphuoc_workflow_reject`` and ``binhphuoc_workflow_withdraw`` drop them
+(:func:`discard`), and so do ``package_delete`` and ``dataset_purge`` of the
+dataset (chained in actions.py) before it is deleted.
 """
 from __future__ import annotations
 
@@ -95,21 +95,6 @@ def staged_rows(pkg: model.Package, revision: Optional[dict[str, Any]]) -> list[
                 out.append({"resource_id": rid, "published_rows": published,
                             "revision_rows": rows})
     return out
-
-
-def refresh_held(package_id: str) -> bool:
-    """Whether a harvested refresh of this dataset, imported now, is held for
-    review (the dataset is published and its source's policy does not
-    publish refreshes at once): its rows then go to the staged table."""
-    from . import actions, logic
-
-    pkg = model.Package.get(package_id)
-    if pkg is None or pkg.state != "active" or not logic.workflow_applies(pkg):
-        return False
-    if wf_model.get_state(pkg) != "published":
-        return False
-    return not (actions.harvest_policy(pkg.id) == actions.AUTO_PUBLISH
-                and actions.first_publication_done(pkg.id))
 
 
 def hold(package_id: str, fields: Optional[dict[str, Any]] = None) -> None:

@@ -5,17 +5,18 @@ bulk actions. Every change goes through the workflow actions; their errors
 become flash messages, never a server error."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
-from flask import Blueprint
 from ckan import model
 from ckan.common import current_user, request
 from ckan.lib import helpers as h
 from ckan.plugins import toolkit as tk
+from flask import Blueprint
 
 from . import helpers as wf_helpers
-from . import logic
+from . import logic, transitions
 from . import model as wf_model
+from .transitions import action_label, state_css, state_label
 
 bp = Blueprint("binhphuoc_workflow", __name__)
 
@@ -44,10 +45,11 @@ def _csrf_protect() -> Any:
     return None
 
 TASKS_URL = "/dashboard/workflow"
-BULK_ACTIONS = ("submit", "approve", "publish")
+#: offered on several datasets at once
+BULK_ACTIONS = tuple(v.name for v in transitions.VERBS.values() if v.bulk)
 
 
-def _user_name() -> Optional[str]:
+def _user_name() -> str | None:
     if current_user.is_authenticated:
         return current_user.name
     return None
@@ -79,8 +81,8 @@ def _errors(exc: Exception) -> str:
     return text or tk._("You are not allowed to do this")
 
 
-def _run(action: str, package_id: str, reason: Optional[str] = None,
-         expected_state: Optional[str] = None) -> dict[str, Any]:
+def _run(action: str, package_id: str, reason: str | None = None,
+         expected_state: str | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {"id": package_id}
     if reason is not None:
         data["reason"] = reason
@@ -88,7 +90,7 @@ def _run(action: str, package_id: str, reason: Optional[str] = None,
         data["expected_state"] = expected_state
     context = {"user": _user_name() or ""}
     try:
-        return tk.get_action("workflow_" + action)(context, data)
+        return tk.get_action(transitions.VERBS[action].action)(context, data)
     finally:
         # an error may leave the session in a failed transaction
         model.Session.rollback()
@@ -114,13 +116,13 @@ def _package_or_404(id: str) -> model.Package:
 def transition(id: str, action: str) -> Any:
     """GET: the confirmation page (with the reason form for reject and
     withdraw); POST: run the transition and go back with a flash message."""
-    if action not in logic.TRANSITIONS:
+    if action not in transitions.VERBS:
         tk.abort(404, tk._("Unknown workflow action"))
     if _user_name() is None:
         return _login_redirect(request.path)
     pkg = _package_or_404(id)
     dataset_url = h.url_for("dataset.read", id=pkg.name)
-    needs_reason = logic.TRANSITIONS[action].needs_reason
+    needs_reason = transitions.VERBS[action].needs_reason
     if request.method == "GET":
         panel = wf_helpers.panel({"id": pkg.id})
         if panel is None:
@@ -128,7 +130,7 @@ def transition(id: str, action: str) -> Any:
                                "may read its workflow history"))
         return tk.render("binhphuoc/workflow/confirm.html", {
             "pkg": pkg, "panel": panel, "action": action,
-            "action_label": wf_helpers.action_button_label(action),
+            "action_label": wf_helpers.button_label(action),
             "needs_reason": needs_reason, "reason_max": logic.REASON_MAX,
             "next": _next_url(dataset_url),
         })
@@ -145,13 +147,13 @@ def transition(id: str, action: str) -> Any:
         tk.abort(404, tk._("Dataset not found"))
     except (tk.ValidationError, tk.NotAuthorized) as exc:
         h.flash_error(tk._("Could not {action} the dataset: {error}").format(
-            action=logic.action_label(action), error=_errors(exc)))
+            action=action_label(action), error=_errors(exc)))
         if needs_reason and isinstance(exc, tk.ValidationError) and \
                 "reason" in exc.error_dict:
             return h.redirect_to("binhphuoc_workflow.transition", id=pkg.name,
                                  action=action, next=_next_url(dataset_url))
         return h.redirect_to(_next_url(dataset_url))
-    h.flash_success(wf_helpers.action_done_message(action))
+    h.flash_success(wf_helpers.done_message(action))
     if not _may_read(pkg.id):
         # e.g. the verifier after a rejection: the dataset is back with its agency
         dataset_url = TASKS_URL
@@ -167,7 +169,7 @@ def _may_read(package_id: str) -> bool:
 
 
 def tasks() -> Any:
-    """Việc cần làm: workflow_task_list of the user; POST runs one action on
+    """Việc cần làm: binhphuoc_workflow_task_list of the user; POST runs one action on
     every ticked dataset, each a separate call with its own message."""
     if _user_name() is None:
         return _login_redirect(TASKS_URL)
@@ -190,21 +192,21 @@ def tasks() -> Any:
                     else:
                         error = _errors(exc)
                     h.flash_error(tk._("{title}: could not {action}: {error}").format(
-                        title=title, action=logic.action_label(action), error=error))
+                        title=title, action=action_label(action), error=error))
                 else:
                     h.flash_success(tk._("{title}: {message}").format(
-                        title=title, message=wf_helpers.action_done_message(action)))
+                        title=title, message=wf_helpers.done_message(action)))
         return h.redirect_to(TASKS_URL)
 
     try:
-        items = tk.get_action("workflow_task_list")({"user": _user_name()}, {})
+        items = tk.get_action("binhphuoc_workflow_task_list")({"user": _user_name()}, {})
     except tk.NotAuthorized:
         return _login_redirect(TASKS_URL)
     for item in items:
-        item["state_label"] = logic.state_label(item["workflow_state"])
-        item["state_css"] = wf_helpers.state_css(item["workflow_state"])
-        item["action_labels"] = [wf_helpers.action_button_label(a) for a in item["actions"]]
-    bulk = [{"name": a, "label": wf_helpers.action_button_label(a)}
+        item["state_label"] = state_label(item["workflow_state"])
+        item["state_css"] = state_css(item["workflow_state"])
+        item["action_labels"] = [wf_helpers.button_label(a) for a in item["actions"]]
+    bulk = [{"name": a, "label": wf_helpers.button_label(a)}
             for a in BULK_ACTIONS if any(a in item["actions"] for item in items)]
     return tk.render("binhphuoc/workflow/tasks.html", {
         "tasks": items, "bulk_actions": bulk,

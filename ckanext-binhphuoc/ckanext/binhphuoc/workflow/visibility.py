@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from ckan import authz, model
@@ -29,7 +30,7 @@ from ckan.lib.plugins import get_permission_labels
 from ckan.plugins import plugin_loaded
 from ckan.plugins import toolkit as tk
 
-from . import listings, logic
+from . import listings, transitions
 from .labels import agency_and_verifier_labels
 
 log = logging.getLogger(__name__)
@@ -58,9 +59,9 @@ def sync_activity_labels(package_id: str) -> int:
     public = current == ["public"]
     hidden = sorted(unpublished_labels(pkg)) if public else current
     rows = model.Session.execute(
-        sa.select(Activity.id, Activity.data, Activity.permission_labels)  # type: ignore
-        .where(Activity.object_id == pkg.id,  # type: ignore
-               Activity.activity_type.endswith("package"))).all()  # type: ignore
+        sa.select(Activity.id, Activity.data, Activity.permission_labels)
+        .where(Activity.object_id == pkg.id,
+               Activity.activity_type.endswith("package"))).all()
     changed = 0
     for activity_id, data, labels in rows:
         if public:
@@ -109,8 +110,8 @@ def wrap_actions(actions: dict[str, Any]) -> dict[str, Any]:
     when the DataStore is loaded."""
     out = dict(actions)
     out.update(listings.get_actions())
-    for name in logic.TRANSITIONS:
-        key = "workflow_" + name
+    for verb in transitions.VERBS.values():
+        key = verb.action
         if key in out:
             out[key] = _after_transition(out[key])
     if plugin_loaded("datastore"):
@@ -118,7 +119,7 @@ def wrap_actions(actions: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-# --- package_show refusals --------------------------------------------------------------------------
+# --- package_show refusals -------------------------------------------------------------------
 
 @tk.chained_auth_function
 @tk.auth_allow_anonymous_access

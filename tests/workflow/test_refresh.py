@@ -1,6 +1,9 @@
-"""Harvested datasets (issue 4 item 7): they enter as submitted; a source
-with the policy "auto_publish_refreshes" publishes its refreshes at once once
-the first publication was approved; otherwise a refresh is a revision."""
+"""Harvested datasets and the refresh policy (refresh.py; issue 4 item 7):
+they enter as submitted; a source with the policy "auto_publish_refreshes"
+publishes its refreshes at once once the first publication was approved;
+otherwise a refresh is a revision — the same answer as the harvesters get
+from ``binhphuoc_workflow_refresh_held``. The held rows themselves:
+tests/harvest/test_held_refresh.py."""
 from __future__ import annotations
 
 import json
@@ -74,14 +77,34 @@ def test_harvested_dataset_flow(people, act, harvest_db, policy, refresh_applied
     pkg = _import(source, pid, data)
     shown = act(people.sysadmin, "package_show", id=pid)
     assert shown["workflow_state"] == "submitted" and shown["private"] is True
-    act(people.owner, "workflow_approve", id=pid)
-    act(people.verifier, "workflow_publish", id=pid)
+    act(people.owner, "binhphuoc_workflow_approve", id=pid)
+    act(people.verifier, "binhphuoc_workflow_publish", id=pid)
     refreshed = dict(data, objective="Bản làm mới")
     _import(source, pid, refreshed, update=True)
     public = act(None, "package_show", id=pid)
     assert public["objective"] == ("Bản làm mới" if refresh_applied else "Bản đầu")
-    revision = act(people.owner, "workflow_revision_show", id=pid)
+    revision = act(people.owner, "binhphuoc_workflow_revision_show", id=pid)
     assert (revision["revision_state"] is None) == refresh_applied
     # a person editing a harvested dataset never bypasses review
     act(people.publisher, "package_patch", id=pid, objective="Người dùng sửa")
     assert act(None, "package_show", id=pid)["objective"] == public["objective"]
+
+
+def test_refresh_held_answers_the_policy(people, act, new_dataset, harvest_db):
+    """Not harvested now: nothing is published at once — a refresh of a
+    published dataset would be held, one of an unpublished dataset is not
+    (it is private anyway). Sysadmins (the site user) only."""
+    from ckan.plugins import toolkit as tk
+
+    from .conftest import bring_to_state
+
+    draft = new_dataset()
+    published = new_dataset()
+    bring_to_state(people, act, published["id"], "published")
+    answers = {pkg["name"]: act(people.sysadmin, "binhphuoc_workflow_refresh_held",
+                                package_id=pkg["id"]) for pkg in (draft, published)}
+    assert answers == {draft["name"]: False, published["name"]: True}
+    assert act(people.sysadmin, "binhphuoc_workflow_refresh_held",
+               package_id="khong-ton-tai") is False
+    with pytest.raises(tk.NotAuthorized):
+        act(people.owner, "binhphuoc_workflow_refresh_held", package_id=published["id"])

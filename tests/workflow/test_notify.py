@@ -83,7 +83,7 @@ def test_each_transition_mails_the_next_actor_in_vietnamese(crowd, act, new_data
     assert smtpd.messages == []  # creating a draft mails nobody
 
     # submitted → the agency's admins (not the editor without e-mail, not the actor)
-    act(p.publisher, "workflow_submit", id=pkg["id"])
+    act(p.publisher, "binhphuoc_workflow_submit", id=pkg["id"])
     got = expect_mails(smtpd, ["lanhdao@example.com", "binh@example.com"],
                        "[Cổng dữ liệu mở (test)] Đề nghị phê duyệt bộ dữ liệu: " + title,
                        "Nguyễn Văn Đăng đã gửi bộ dữ liệu “%s” của Sở Giáo dục và Đào tạo "
@@ -91,14 +91,14 @@ def test_each_transition_mails_the_next_actor_in_vietnamese(crowd, act, new_data
     assert body(got["binh@example.com"][0]).startswith("Kính gửi Ông/Bà Trần Thị Bình,")
 
     # approved → every member of the verifying department
-    act(p.owner, "workflow_approve", id=pkg["id"])
+    act(p.owner, "binhphuoc_workflow_approve", id=pkg["id"])
     expect_mails(smtpd, ["thamdinh@example.com", "cuong@example.com"],
                  "[Cổng dữ liệu mở (test)] Đề nghị thẩm định và công bố bộ dữ liệu: " + title,
                  "Phạm Thị Hoà đã phê duyệt bộ dữ liệu", url, tasks)
 
     # rejected → the publishers (editors and admins), with the reason
     reason = "Thiếu trường “đơn vị tính”; số liệu quý IV chưa đối soát"
-    act(p.verifier, "workflow_reject", id=pkg["id"], reason=reason)
+    act(p.verifier, "binhphuoc_workflow_reject", id=pkg["id"], reason=reason)
     expect_mails(smtpd, ["dang@example.com", "lanhdao@example.com", "binh@example.com"],
                  "[Cổng dữ liệu mở (test)] Bộ dữ liệu bị từ chối: " + title,
                  "Võ Minh Thẩm đã từ chối bộ dữ liệu", "Lý do: " + reason,
@@ -106,18 +106,18 @@ def test_each_transition_mails_the_next_actor_in_vietnamese(crowd, act, new_data
 
     act(p.publisher, "package_patch", id=pkg["id"], notes="Đã bổ sung đơn vị tính")
     assert smtpd.messages == []  # back to draft: nobody to tell
-    act(p.publisher, "workflow_submit", id=pkg["id"])
-    act(p.owner, "workflow_approve", id=pkg["id"])
+    act(p.publisher, "binhphuoc_workflow_submit", id=pkg["id"])
+    act(p.owner, "binhphuoc_workflow_approve", id=pkg["id"])
     smtpd.clear()
 
     # published → the publishers
-    act(p.verifier, "workflow_publish", id=pkg["id"])
+    act(p.verifier, "binhphuoc_workflow_publish", id=pkg["id"])
     expect_mails(smtpd, ["dang@example.com", "lanhdao@example.com", "binh@example.com"],
                  "[Cổng dữ liệu mở (test)] Bộ dữ liệu đã được công bố: " + title,
                  "Võ Minh Thẩm đã công bố bộ dữ liệu", "đã được công khai", url)
 
     # withdrawn by an admin → the other publishers, with the reason; not the actor
-    act(p.owner, "workflow_withdraw", id=pkg["id"], reason="Số liệu sai lệch so với báo cáo")
+    act(p.owner, "binhphuoc_workflow_withdraw", id=pkg["id"], reason="Số liệu sai lệch so với báo cáo")
     expect_mails(smtpd, ["dang@example.com", "binh@example.com"],
                  "[Cổng dữ liệu mở (test)] Bộ dữ liệu đã bị thu hồi công bố: " + title,
                  "Phạm Thị Hoà đã thu hồi công bố bộ dữ liệu",
@@ -126,7 +126,7 @@ def test_each_transition_mails_the_next_actor_in_vietnamese(crowd, act, new_data
 
 def test_message_is_correct_utf8_mime(crowd, act, new_dataset, smtpd):
     pkg = new_dataset(title="Điểm thu gom rác thải – Huyện Bù Đăng")
-    act(crowd.publisher, "workflow_submit", id=pkg["id"])
+    act(crowd.publisher, "binhphuoc_workflow_submit", id=pkg["id"])
     msg = smtpd.to("binh@example.com")[0]
     raw = msg.as_bytes()
     # on the wire: 7-bit (RFC 2047 headers, base64 body), nothing mangled
@@ -154,11 +154,11 @@ def test_vietnamese_outside_a_request_and_under_an_english_request(
     with app.flask_app.test_request_context("/en/dataset",
                                             environ_overrides={"CKAN_LANG": "en"}):
         assert tk._("Rejected") == "Rejected"  # the request is in English
-        act(crowd.publisher, "workflow_submit", id=pkg["id"])
+        act(crowd.publisher, "binhphuoc_workflow_submit", id=pkg["id"])
     assert smtpd.to("lanhdao@example.com")[0]["Subject"].startswith(
         "[Cổng dữ liệu mở (test)] Đề nghị phê duyệt")
     smtpd.clear()
-    act(crowd.owner, "workflow_approve", id=pkg["id"])  # no request at all
+    act(crowd.owner, "binhphuoc_workflow_approve", id=pkg["id"])  # no request at all
     assert "Đề nghị thẩm định" in smtpd.to("cuong@example.com")[0]["Subject"]
 
 
@@ -167,7 +167,7 @@ def test_through_the_http_api_in_english(crowd, new_dataset, smtpd, app):
 
     pkg = new_dataset()
     token = factories.APIToken(user=crowd.publisher["name"])["token"]
-    res = app.post("/en/api/3/action/workflow_submit", json={"id": pkg["id"]},
+    res = app.post("/en/api/3/action/binhphuoc_workflow_submit", json={"id": pkg["id"]},
                    headers={"Authorization": token})
     assert res.json["success"] is True
     msgs = smtpd.to("lanhdao@example.com")
@@ -179,7 +179,7 @@ def test_default_locale_decides_the_language(crowd, act, new_dataset, smtpd, mon
 
     monkeypatch.setitem(config, "ckan.locale_default", "en")
     pkg = new_dataset()
-    act(crowd.publisher, "workflow_submit", id=pkg["id"])
+    act(crowd.publisher, "binhphuoc_workflow_submit", id=pkg["id"])
     msg = smtpd.to("lanhdao@example.com")[0]
     assert msg["Subject"] == ("[Cổng dữ liệu mở (test)] Dataset awaiting your approval: "
                               + pkg["title"])
@@ -205,7 +205,7 @@ def test_revision_of_a_published_dataset_says_so(crowd, act, new_dataset, smtpd)
 def test_nobody_to_mail_sends_nothing(people, act, new_dataset, smtpd):
     """The agency's only admin submits: no letter to themselves, none to others."""
     pkg = new_dataset()
-    act(people.owner, "workflow_submit", id=pkg["id"])
+    act(people.owner, "binhphuoc_workflow_submit", id=pkg["id"])
     assert act(people.owner, "package_show", id=pkg["id"])["workflow_state"] == "submitted"
     assert smtpd.messages == []
 
@@ -221,12 +221,12 @@ def test_failing_smtp_never_blocks_or_undoes_a_transition(
     pkg = new_dataset()
     started = time.monotonic()
     with caplog.at_level(logging.ERROR, logger=NOTIFY_LOGGER):
-        result = act(crowd.publisher, "workflow_submit", id=pkg["id"])
+        result = act(crowd.publisher, "binhphuoc_workflow_submit", id=pkg["id"])
     elapsed = time.monotonic() - started
     assert result["workflow_state"] == "submitted"
     shown = act(crowd.sysadmin, "package_show", id=pkg["id"])
     assert shown["workflow_state"] == "submitted" and shown["private"] is True
-    history = act(crowd.owner, "workflow_history_list", id=pkg["id"])
+    history = act(crowd.owner, "binhphuoc_workflow_history_list", id=pkg["id"])
     assert [h["to_state"] for h in history] == ["draft", "submitted"]
     errors = [r for r in caplog.records if r.name == NOTIFY_LOGGER]
     assert errors and all(r.levelno == logging.ERROR for r in errors)
@@ -241,7 +241,7 @@ def test_failing_smtp_never_blocks_or_undoes_a_transition(
         assert elapsed < 5
     # the next transition still works, and still only logs
     with caplog.at_level(logging.ERROR, logger=NOTIFY_LOGGER):
-        act(crowd.owner, "workflow_approve", id=pkg["id"])
+        act(crowd.owner, "binhphuoc_workflow_approve", id=pkg["id"])
     assert act(crowd.sysadmin, "package_show", id=pkg["id"])["workflow_state"] == "approved"
 
 
@@ -256,6 +256,6 @@ def test_a_broken_recipient_lookup_is_logged_not_raised(
     logging.getLogger(NOTIFY_LOGGER).disabled = False
     pkg = new_dataset()
     with caplog.at_level(logging.ERROR, logger=NOTIFY_LOGGER):
-        act(crowd.publisher, "workflow_submit", id=pkg["id"])
+        act(crowd.publisher, "binhphuoc_workflow_submit", id=pkg["id"])
     assert act(crowd.sysadmin, "package_show", id=pkg["id"])["workflow_state"] == "submitted"
     assert "could not be prepared" in caplog.text and smtpd.messages == []

@@ -1,6 +1,6 @@
-"""Two reviewers acting on the same dataset at the same moment: exactly one
-transition happens, the other gets a clear conflict error, and the history
-has no duplicate (issue 4)."""
+"""The transition logic (logic.py): two reviewers acting on the same
+dataset at the same moment — exactly one transition happens, the other gets a
+clear conflict error, and the history has no duplicate (issue 4)."""
 from __future__ import annotations
 
 import threading
@@ -14,16 +14,16 @@ pytestmark = workflow_marks()
 
 
 @pytest.mark.parametrize("action,setup", [
-    ("workflow_approve", ["workflow_submit"]),
-    ("workflow_publish", ["workflow_submit", "workflow_approve"]),
+    ("binhphuoc_workflow_approve", ["binhphuoc_workflow_submit"]),
+    ("binhphuoc_workflow_publish", ["binhphuoc_workflow_submit", "binhphuoc_workflow_approve"]),
 ])
 def test_simultaneous_reviewers(people, act, new_dataset, action, setup):
     from ckan import model
     from ckan.tests import factories
 
     pkg = new_dataset()
-    actors = {"workflow_submit": people.publisher, "workflow_approve": people.owner,
-              "workflow_publish": people.verifier}
+    actors = {"binhphuoc_workflow_submit": people.publisher, "binhphuoc_workflow_approve": people.owner,
+              "binhphuoc_workflow_publish": people.verifier}
     for step in setup:
         act(actors[step], step, id=pkg["id"])
     second = factories.Sysadmin()
@@ -54,6 +54,6 @@ def test_simultaneous_reviewers(people, act, new_dataset, action, setup):
     assert kinds == ["conflict", "ok"], outcomes
     conflict = next(v for k, v in outcomes if k == "conflict")
     assert "workflow_state" in conflict
-    history = act(people.sysadmin, "workflow_history_list", id=pkg["id"])
-    target = {"workflow_approve": "approved", "workflow_publish": "published"}[action]
+    history = act(people.sysadmin, "binhphuoc_workflow_history_list", id=pkg["id"])
+    target = {"binhphuoc_workflow_approve": "approved", "binhphuoc_workflow_publish": "published"}[action]
     assert [h["to_state"] for h in history].count(target) == 1
