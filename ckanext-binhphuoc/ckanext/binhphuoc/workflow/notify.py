@@ -29,8 +29,8 @@ from collections.abc import Iterator
 
 from ckan import model
 from ckan.lib import mailer
-from ckan.plugins import toolkit as tk
 
+from .. import config
 from . import roles
 
 log = logging.getLogger(__name__)
@@ -72,12 +72,12 @@ def translations(locale: str | None = None):
 
     from ..i18n_tools import DOMAIN, I18N_DIR
 
-    locale = locale or tk.config.get("ckan.locale_default") or "en"
+    locale = locale or config.locale_default()
     return Translations.load(I18N_DIR, [locale], DOMAIN)
 
 
 def _url(path: str) -> str:
-    return (tk.config.get("ckan.site_url") or "").rstrip("/") + path
+    return config.site_url() + path
 
 
 def message(pkg: model.Package, to_state: str, actor: model.User | None,
@@ -86,7 +86,7 @@ def message(pkg: model.Package, to_state: str, actor: model.User | None,
     """Subject and plain-text body of the notification about ``pkg``."""
     _ = translations(locale).gettext
     org = model.Group.get(pkg.owner_org) if pkg.owner_org else None
-    site = tk.config.get("ckan.site_title") or _("Open data portal")
+    site = config.site_title() or _("Open data portal")
     fields = {
         "who": (actor.fullname or actor.name) if actor else _("The portal"),
         "title": pkg.title or pkg.name,

@@ -7,15 +7,13 @@ from typing import Any
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
-import yaml
-from ckan.config.declaration import Declaration, Key
 
 from . import actions, auth, labels, logic, refresh, transitions, visibility
 from . import model as wf_model
 
 
+@tk.blanket.config_declarations
 class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
-    p.implements(p.IConfigDeclaration)
     p.implements(p.IActions)
     p.implements(p.IAuthFunctions)
     p.implements(p.IPermissionLabels)
@@ -40,11 +38,6 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
     def get_helpers(self) -> dict[str, Any]:
         from . import helpers
         return helpers.get_helpers()
-
-    def declare_config_options(self, declaration: Declaration, key: Key) -> None:
-        path = os.path.join(os.path.dirname(__file__), "config_declaration.yaml")
-        with open(path, encoding="utf-8") as f:
-            declaration.load_dict(yaml.safe_load(f))
 
     def get_actions(self) -> dict[str, Any]:
         # visibility.py: activity labels follow each transition; the

@@ -9,11 +9,12 @@
 from __future__ import annotations
 
 from ckan import authz, model
-from ckan.plugins import toolkit as tk
+
+from .. import config
 
 
 def verifier_org() -> model.Group | None:
-    ref = tk.config.get("ckanext.binhphuoc.workflow.verifier_org")
+    ref = config.verifier_org()
     if not ref:
         return None
     org = model.Group.get(ref)

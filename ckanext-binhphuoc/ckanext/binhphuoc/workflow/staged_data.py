@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
-from typing import Any, Optional
+from typing import Any
 
 from ckan import model
 from ckan.plugins import plugin_loaded
@@ -29,7 +29,7 @@ from . import model as wf_model
 log = logging.getLogger(__name__)
 
 
-def _resource_ids(pkg: model.Package, revision: Optional[dict[str, Any]]) -> list[str]:
+def _resource_ids(pkg: model.Package, revision: dict[str, Any] | None) -> list[str]:
     """The dataset's resources (any state) and those of its pending revision."""
     ids = [rid for (rid,) in model.Session.query(model.Resource.id)
            .filter(model.Resource.package_id == pkg.id)]
@@ -45,7 +45,7 @@ def _busy() -> tk.ValidationError:
         "when the load has finished")]})
 
 
-def discard(pkg: model.Package, revision: Optional[dict[str, Any]]) -> list[str]:
+def discard(pkg: model.Package, revision: dict[str, Any] | None) -> list[str]:
     """Drop the staged DataStore tables of the dataset. Returns the resource
     ids that had one; a running load → a ``workflow_state`` error (the
     caller's transaction is rolled back, nothing changed)."""
@@ -60,7 +60,7 @@ def discard(pkg: model.Package, revision: Optional[dict[str, Any]]) -> list[str]
         raise _busy()
 
 
-def begin_publish(pkg: model.Package, revision: Optional[dict[str, Any]]) -> Any:
+def begin_publish(pkg: model.Package, revision: dict[str, Any] | None) -> Any:
     """Swap the dataset's staged tables in, in a DataStore transaction left
     open (``commit()`` / ``rollback()``); None when there are none."""
     if not plugin_loaded("datastore"):
@@ -74,7 +74,7 @@ def begin_publish(pkg: model.Package, revision: Optional[dict[str, Any]]) -> Any
         raise _busy()
 
 
-def staged_rows(pkg: model.Package, revision: Optional[dict[str, Any]]) -> list[dict[str, Any]]:
+def staged_rows(pkg: model.Package, revision: dict[str, Any] | None) -> list[dict[str, Any]]:
     """For reviewers: each resource with staged rows, its published and
     staged row counts."""
     if not plugin_loaded("datastore"):
@@ -97,7 +97,7 @@ def staged_rows(pkg: model.Package, revision: Optional[dict[str, Any]]) -> list[
     return out
 
 
-def hold(package_id: str, fields: Optional[dict[str, Any]] = None) -> None:
+def hold(package_id: str, fields: dict[str, Any] | None = None) -> None:
     """After a staged load changed the rows: make sure the dataset has a
     pending revision waiting for the owner (created from the published
     metadata when there is none), with ``fields`` (e.g. ``data_updated``)
