@@ -269,7 +269,7 @@ def ensure_workflow_state(ckan: RemoteCKAN, spec: dict, pkg: dict) -> None:
         data = {"id": pkg["id"]}
         if step in ("reject", "withdraw"):
             data["reason"] = spec.get("workflow_reason") or "Minh họa quy trình"
-        call(ckan, f"workflow_{step}", f"dataset {spec['name']}", **data)
+        call(ckan, f"binhphuoc_workflow_{step}", f"dataset {spec['name']}", **data)
     log(f"  workflow: {spec['name']} → {target}")
 
 

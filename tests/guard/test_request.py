@@ -73,7 +73,7 @@ def _clean(resp) -> str:
     "/api/3/action/package_search?q=a%00b",
     "/api/3/action/package_search?fq=name:%00",
     "/api/3/action/organization_show?id=%00",
-    "/api/3/action/workflow_history_list?id=%00",
+    "/api/3/action/binhphuoc_workflow_history_list?id=%00",
 ])
 def test_nul_in_the_query_string_is_a_field_keyed_409(client, path):
     resp = client.get(path)
@@ -106,9 +106,9 @@ def test_nul_in_a_title_writes_nothing(client, people, token):
 
 def test_nul_in_a_withdrawal_reason_is_refused(client, people, token, dataset, act):
     pkg, _res = dataset
-    act(people.publisher, "workflow_submit", id=pkg["id"])
-    act(people.owner, "workflow_approve", id=pkg["id"])
-    act(people.verifier, "workflow_publish", id=pkg["id"])
+    act(people.publisher, "binhphuoc_workflow_submit", id=pkg["id"])
+    act(people.owner, "binhphuoc_workflow_approve", id=pkg["id"])
+    act(people.verifier, "binhphuoc_workflow_publish", id=pkg["id"])
     resp = client.post("/api/3/action/workflow_withdraw", headers=token(people.verifier),
                        json={"id": pkg["id"], "reason": "Sai\x00 số liệu"})
     assert resp.status_code == 409

@@ -79,8 +79,8 @@ def _staged(rid):
 
 def _publish_first(act, people, name):
     ds = _dataset(name)
-    act(people.owner, "workflow_approve", id=ds["id"])
-    act(people.verifier, "workflow_publish", id=ds["id"])
+    act(people.owner, "binhphuoc_workflow_approve", id=ds["id"])
+    act(people.verifier, "binhphuoc_workflow_publish", id=ds["id"])
     return ds
 
 
@@ -132,7 +132,7 @@ def test_held_refresh_is_published_with_the_revision(sqlite_source, make_source,
         assert "Trường THPT Đồng Xoài" in body
     assert _staged(rid) == [("T01", "Trường Tiểu học Tân Phú A")] + OLD[1:] + [
         ("T04", "Trường Mầm non Hoa Sen")]
-    revision = act(people.owner, "workflow_revision_show", id=ds["id"])
+    revision = act(people.owner, "binhphuoc_workflow_revision_show", id=ds["id"])
     assert revision["revision_state"] == "submitted"
     assert revision["datastore"] == [{"resource_id": rid, "published_rows": 3,
                                       "revision_rows": 4}]
@@ -154,9 +154,9 @@ def test_held_refresh_is_published_with_the_revision(sqlite_source, make_source,
     assert _names(_public_rows(rid)) == OLD
     assert [m for m, _t in _staged(rid)] == ["T01", "T03", "T04"]
 
-    act(people.owner, "workflow_approve", id=ds["id"])
+    act(people.owner, "binhphuoc_workflow_approve", id=ds["id"])
     assert _names(_public_rows(rid)) == OLD  # approved is not yet published
-    act(people.verifier, "workflow_publish", id=ds["id"])
+    act(people.verifier, "binhphuoc_workflow_publish", id=ds["id"])
     assert _names(_public_rows(rid)) == [("T01", "Trường Tiểu học Tân Phú A"), OLD[2],
                                          ("T04", "Trường Mầm non Hoa Sen")]
     assert _staged(rid) is None
@@ -171,17 +171,17 @@ def test_held_refresh_is_published_with_the_revision(sqlite_source, make_source,
     assert _dataset(ds["id"])["data_updated"] == __import__("datetime").date.today().isoformat()
     job = run_test(source)
     assert job["stats"]["not modified"] == 1, _job_errors(job["id"])
-    assert act(people.owner, "workflow_revision_show", id=ds["id"])["revision_state"] is None
+    assert act(people.owner, "binhphuoc_workflow_revision_show", id=ds["id"])["revision_state"] is None
 
 
 def test_rejected_or_withdrawn_refresh_drops_the_staged_rows(sqlite_source, make_source, act,
                                                              people):
     ds, rid, source = _held_refresh(sqlite_source, make_source, act, people, "T02", "Sai")
     assert [t for _m, t in _staged(rid)] == [OLD[0][1], "Sai", OLD[2][1]]
-    act(people.owner, "workflow_reject", id=ds["id"], reason="Tên trường sai")
+    act(people.owner, "binhphuoc_workflow_reject", id=ds["id"], reason="Tên trường sai")
     assert _staged(rid) is None
     assert _names(_public_rows(rid)) == OLD
-    history = act(people.owner, "workflow_history_list", id=ds["id"])
+    history = act(people.owner, "binhphuoc_workflow_history_list", id=ds["id"])
     assert history[-1]["action"] == "reject"
 
     # the next run proposes the source's rows again (every row is read again)
@@ -191,7 +191,7 @@ def test_rejected_or_withdrawn_refresh_drops_the_staged_rows(sqlite_source, make
     assert _names(_public_rows(rid)) == OLD
 
     # withdrawing the dataset drops them too, with the revision, as its history says
-    act(people.owner, "workflow_withdraw", id=ds["id"], reason="Tạm ngừng công bố")
+    act(people.owner, "binhphuoc_workflow_withdraw", id=ds["id"], reason="Tạm ngừng công bố")
     assert _staged(rid) is None
     from ckanext.binhphuoc.workflow import model as wf_model
     row = wf_model.get_row(ds["id"])
@@ -227,8 +227,8 @@ def test_incremental_refresh_is_held_on_a_copy_of_the_live_rows(sqlite_source, m
                             ("T03", "Trường THPT Đồng Xoài (mới)")]
     assert _names(_public_rows(rid)) == OLD
 
-    act(people.owner, "workflow_approve", id=ds["id"])
-    act(people.verifier, "workflow_publish", id=ds["id"])
+    act(people.owner, "binhphuoc_workflow_approve", id=ds["id"])
+    act(people.verifier, "binhphuoc_workflow_publish", id=ds["id"])
     records = _public_rows(rid)
     assert _names(records) == [OLD[0], ("T02", "Trường THCS Tân Bình (mới)"),
                                ("T03", "Trường THPT Đồng Xoài (mới)")]
@@ -273,7 +273,7 @@ def test_auto_publish_refreshes_go_live_at_once(sqlite_source, make_source, act,
     assert _public_rows(rid)[0]["ten"] == "Trường Tiểu học Tân Phú A"
     assert "Trường Tiểu học Tân Phú A" in _download(app, rid)
     assert _staged(rid) is None
-    assert act(people.owner, "workflow_revision_show", id=ds["id"])["revision_state"] is None
+    assert act(people.owner, "binhphuoc_workflow_revision_show", id=ds["id"])["revision_state"] is None
 
 
 def test_publish_or_reject_during_a_load_is_a_field_error(sqlite_source, make_source, act,
@@ -283,22 +283,22 @@ def test_publish_or_reject_during_a_load_is_a_field_error(sqlite_source, make_so
     from ckanext.datastore.backend.postgres import get_write_engine
 
     ds, rid, _source = _held_refresh(sqlite_source, make_source, act, people)
-    act(people.owner, "workflow_approve", id=ds["id"])
+    act(people.owner, "binhphuoc_workflow_approve", id=ds["id"])
 
     # a load of the resource is running (it holds the resource's load lock)
     with get_write_engine().connect() as loading:
         loading.execute(sa.text("SELECT pg_advisory_lock(hashtext(:t))"),
                         {"t": "binhphuoc_load:" + rid})
-        for action, extra in (("workflow_publish", {}), ("workflow_reject", {"reason": "x"})):
+        for action, extra in (("binhphuoc_workflow_publish", {}), ("binhphuoc_workflow_reject", {"reason": "x"})):
             with pytest.raises(tk.ValidationError) as err:
                 act(people.verifier, action, id=ds["id"], **extra)
             assert list(err.value.error_dict) == ["workflow_state"]
         loading.execute(sa.text("SELECT pg_advisory_unlock_all()"))
     # nothing changed meanwhile
-    assert act(people.owner, "workflow_revision_show", id=ds["id"])["revision_state"] == \
+    assert act(people.owner, "binhphuoc_workflow_revision_show", id=ds["id"])["revision_state"] == \
         "approved"
     assert _names(_public_rows(rid)) == OLD and _staged(rid)[0] == ("T01", "Mới")
-    act(people.verifier, "workflow_publish", id=ds["id"])
+    act(people.verifier, "binhphuoc_workflow_publish", id=ds["id"])
     assert _public_rows(rid)[0]["ten"] == "Mới"
 
 
@@ -330,7 +330,7 @@ def test_deleting_the_dataset_drops_the_staged_rows(sqlite_source, make_source, 
         # restored: no orphan revision of the deleted dataset
         pkg.state = "active"
         model.Session.commit()
-        assert act(people.owner, "workflow_revision_show", id=ds["id"])[
+        assert act(people.owner, "binhphuoc_workflow_revision_show", id=ds["id"])[
             "revision_state"] is None
         assert wf_model.get_row(ds["id"])["state"] == "published"
 

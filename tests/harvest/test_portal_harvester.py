@@ -161,8 +161,8 @@ def test_remote_change_follows_the_workflow_policy(remote, make_source, people, 
     source = make_source(remote, workflow=policy)
     run_via_queue(source)
     ds = _dataset("diem-quan-trac-nuoc-mat")
-    act(people.owner, "workflow_approve", id=ds["id"])
-    act(people.verifier, "workflow_publish", id=ds["id"])
+    act(people.owner, "binhphuoc_workflow_approve", id=ds["id"])
+    act(people.verifier, "binhphuoc_workflow_publish", id=ds["id"])
 
     remote.api.action.package_patch(
         id="diem-quan-trac-nuoc-mat", title="Danh sách điểm quan trắc nước mặt (cập nhật)",
@@ -172,7 +172,7 @@ def test_remote_change_follows_the_workflow_policy(remote, make_source, people, 
     job = run_via_queue(source)
     assert job["stats"].get("updated") == 1, _job_errors(job["id"])
     public = act(None, "package_show", id=ds["id"])
-    revision = act(people.owner, "workflow_revision_show", id=ds["id"])
+    revision = act(people.owner, "binhphuoc_workflow_revision_show", id=ds["id"])
     if policy:
         assert public["title"].endswith("(cập nhật)") and len(public["resources"]) == 2
         assert revision["revision_state"] is None

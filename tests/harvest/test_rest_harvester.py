@@ -690,8 +690,8 @@ class TestHarvestCycle:
         (r,) = run(source)[0].values()
         pid = r["dataset"]["id"]
         rid = show(pid)["resources"][0]["id"]
-        act(people.owner, "workflow_approve", id=pid)
-        act(people.verifier, "workflow_publish", id=pid)
+        act(people.owner, "binhphuoc_workflow_approve", id=pid)
+        act(people.verifier, "binhphuoc_workflow_publish", id=pid)
 
         # a change is held for review: staged, on a copy of the live rows
         api_server.state.records[1].update(name="Sai tên", updated="2026-02-01T09:30:00+07:00")
@@ -704,7 +704,7 @@ class TestHarvestCycle:
                                                            "Sai tên"]
         assert len(staged_rows(rid)) == 7
         assert timed_rows(rid)[1][1] == "Trường THCS Tân Phú"
-        act(people.owner, "workflow_reject", id=pid, reason="Tên trường sai")
+        act(people.owner, "binhphuoc_workflow_reject", id=pid, reason="Tên trường sai")
         assert staged_rows(rid) is None
 
         # the next run reads every record again (the rejected change would be skipped)
@@ -732,14 +732,14 @@ class TestHarvestCycle:
         (r,) = run(source)[0].values()
         pid = r["dataset"]["id"]
         rid = show(pid)["resources"][0]["id"]
-        act(people.owner, "workflow_approve", id=pid)
-        act(people.verifier, "workflow_publish", id=pid)
+        act(people.owner, "binhphuoc_workflow_approve", id=pid)
+        act(people.verifier, "binhphuoc_workflow_publish", id=pid)
 
         api_server.state.records[1]["name"] = "Sai tên"
         (r,) = run(source)[0].values()
         assert r["state"] == "COMPLETE", r["errors"]
         assert [row[1] for row in staged_rows(rid)][1] == "Sai tên"
-        act(people.owner, "workflow_reject", id=pid, reason="Tên trường sai")
+        act(people.owner, "binhphuoc_workflow_reject", id=pid, reason="Tên trường sai")
         assert staged_rows(rid) is None
 
         # the API returns the very same records: they are proposed again
@@ -747,7 +747,7 @@ class TestHarvestCycle:
         assert r["state"] == "COMPLETE" and r["report_status"] == "updated", r["errors"]
         assert len(staged_rows(rid)) == 7 and staged_rows(rid)[1][1] == "Sai tên"
         assert rows_of(rid)[0][1][1] == "Trường THCS Tân Phú"
-        assert act(people.owner, "workflow_revision_show", id=pid)["revision_state"] == \
+        assert act(people.owner, "binhphuoc_workflow_revision_show", id=pid)["revision_state"] == \
             "submitted"
         # and then, nothing new: not modified, the held refresh stays
         (r,) = run(source)[0].values()
