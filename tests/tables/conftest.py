@@ -97,16 +97,16 @@ def as_site(action: str, **data: Any) -> Any:
 
 @pytest.fixture
 def harvested(clean_db: Any) -> dict[str, Any]:
-    """A dataset made as the harvesters make it (common.datastore_resources:
+    """A dataset made as the harvesters make it (datasets.datastore_resources:
     the DataStore resource and its CSV and JSON exports), before any load."""
     from ckan.tests import factories
 
-    from ckanext.binhphuoc.harvest import common
+    from ckanext.binhphuoc.harvest import datasets
 
     org = factories.Organization()
-    package_id = common.stable_id("nguon", "bang")
-    resource_id = common.stable_id(package_id, "data")
+    package_id = datasets.stable_id("nguon", "bang")
+    resource_id = datasets.stable_id(package_id, "data")
     dataset = as_site(
         "package_create", id=package_id, name="nguon-bang", title="Bảng", owner_org=org["id"],
-        resources=common.datastore_resources(package_id, resource_id, "Bảng", "Thu thập"))
+        resources=datasets.datastore_resources(package_id, resource_id, "Bảng", "Thu thập"))
     return {"dataset": dataset, "resource_id": resource_id}
