@@ -6,25 +6,14 @@ from typing import Any
 from ckan.plugins import toolkit as tk
 from ckan.types import AuthResult, Context
 
-
-@tk.auth_allow_anonymous_access
-def binhphuoc_codelist_show(context: Context, data_dict: dict[str, Any]) -> AuthResult:
-    """Code lists are public reference data."""
-    return {"success": True}
+#: Actions answering with public reference data: anyone may call them.
+PUBLIC_REFERENCE_DATA = ("binhphuoc_codelist_show", "binhphuoc_codelist_list",
+                         "binhphuoc_admin_unit_show", "binhphuoc_admin_unit_search")
 
 
 @tk.auth_allow_anonymous_access
-def binhphuoc_codelist_list(context: Context, data_dict: dict[str, Any]) -> AuthResult:
-    return {"success": True}
-
-
-@tk.auth_allow_anonymous_access
-def binhphuoc_admin_unit_show(context: Context, data_dict: dict[str, Any]) -> AuthResult:
-    return {"success": True}
-
-
-@tk.auth_allow_anonymous_access
-def binhphuoc_admin_unit_search(context: Context, data_dict: dict[str, Any]) -> AuthResult:
+def public_reference_data(context: Context, data_dict: dict[str, Any]) -> AuthResult:
+    """Code lists and administrative units are public reference data."""
     return {"success": True}
 
 
@@ -45,7 +34,6 @@ def binhphuoc_dataset_duplicate_list(context: Context, data_dict: dict[str, Any]
 
 
 def get_auth_functions() -> dict[str, Any]:
-    return {
-        name: fn for name, fn in globals().items()
-        if name.startswith("binhphuoc_") and callable(fn)
-    }
+    out: dict[str, Any] = dict.fromkeys(PUBLIC_REFERENCE_DATA, public_reference_data)
+    out["binhphuoc_dataset_duplicate_list"] = binhphuoc_dataset_duplicate_list
+    return out
