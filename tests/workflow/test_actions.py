@@ -35,6 +35,10 @@ def test_complete_flow_through_the_api(people, act, new_dataset):
     act(people.verifier, "binhphuoc_workflow_publish", id=pkg["id"])
     shown = state(act, people, pkg)
     assert shown["workflow_state"] == "published" and shown["private"] is False
+    # hiding it goes through withdrawal only
+    with pytest.raises(tk.ValidationError) as e:
+        act(people.owner, "package_patch", id=pkg["id"], private=True)
+    assert "binhphuoc_workflow_withdraw" in e.value.error_dict["private"][0]
     # edit the published dataset (by name, as the edit form does): the public
     # keeps the old version until the revision is approved and verified
     act(people.publisher, "package_patch", id=pkg["name"], notes="Bản cập nhật quý 3")
@@ -72,14 +76,19 @@ def test_wrong_state_is_refused(people, act, new_dataset):
 def test_no_route_around_the_workflow(people, act, new_dataset):
     from ckan.tests import helpers
 
-    with pytest.raises(tk.ValidationError) as e:
-        new_dataset(private=False)
-    assert "private" in e.value.error_dict
+    # private: false, what every CKAN client sends, is a wish: accepted, the
+    # dataset stays an unpublished draft, and the answer says so
+    wished = new_dataset(private=False, workflow_state="published")
+    assert wished["private"] is True and wished["workflow_state"] == "draft"
+    assert "binhphuoc_workflow_publish" in wished["workflow_notice"]
+    assert state(act, people, wished)["private"] is True
     pkg = new_dataset()
+    assert "workflow_notice" not in pkg
     for user in (people.publisher, people.owner, people.sysadmin):
-        with pytest.raises(tk.ValidationError) as e:
-            act(user, "package_patch", id=pkg["id"], private=False)
-        assert "private" in e.value.error_dict
+        answer = act(user, "package_patch", id=pkg["id"], private=False,
+                     workflow_notice="echoed back")
+        assert answer["private"] is True and "binhphuoc_workflow_publish" in answer[
+            "workflow_notice"]
     with pytest.raises(tk.ValidationError) as e:
         act(people.publisher, "package_patch", id=pkg["id"], workflow_state="published")
     assert "workflow_state" in e.value.error_dict

@@ -116,16 +116,33 @@ def _private_requested(data_dict: dict[str, Any]) -> Any:
     return data_dict.get("private")
 
 
+#: Key of a create/update answer saying that ``private: false`` was taken as a
+#: wish: the dataset stays unpublished until the workflow publishes it.
+NOTICE = "workflow_notice"
+
+
+def _public_wished(data_dict: dict[str, Any]) -> bool:
+    """``private: false`` asked for (what every CKAN client sends by default:
+    ckanapi, the dcat harvester, scripts written for stock CKAN)."""
+    return "private" in data_dict and not tk.asbool(data_dict["private"])
+
+
+def _noted(result: Any, wished: bool) -> Any:
+    if wished and isinstance(result, dict):
+        result[NOTICE] = _only_when_published()
+    return result
+
+
 @tk.chained_action
 def package_create(up: Action, context: Context, data_dict: dict[str, Any]) -> Any:
     """New datasets start as private drafts."""
     if _bypass(context) or (data_dict.get("type") or "dataset") != "dataset":
         return up(context, data_dict)
-    if "private" in data_dict and not tk.asbool(data_dict["private"]):
-        raise tk.ValidationError({"private": [tk._(
-            "A new dataset is a draft: it becomes public only when the verifying "
-            "department publishes it")]})
-    data_dict = dict(data_dict, private=True)
+    wished = _public_wished(data_dict)
+    # the state and the notice are the workflow's: a value sent back (a dump
+    # of another portal, a client echoing an answer) is not an input
+    data_dict = {k: v for k, v in data_dict.items() if k not in ("workflow_state", NOTICE)}
+    data_dict["private"] = True
     result = up(context, data_dict)
     package_id = result if context.get("return_id_only") else result["id"]
     harvested = refresh.harvest_policy(package_id) is not None
@@ -141,7 +158,7 @@ def package_create(up: Action, context: Context, data_dict: dict[str, Any]) -> A
         notify.after_transition(package_id, "harvest", "draft", "submitted", user, None)
     if isinstance(result, dict):
         result["workflow_state"] = first
-    return result
+    return _noted(result, wished)
 
 
 def _only_through_withdrawal() -> str:
@@ -166,9 +183,12 @@ def package_update(up: Action, context: Context, data_dict: dict[str, Any]) -> A
     assert pkg is not None
     state = wf_model.get_state(pkg)
     published = state == "published"
-    if "private" in data_dict and tk.asbool(data_dict["private"]) == published:
-        raise tk.ValidationError({"private": [
-            _only_through_withdrawal() if published else _only_when_published()]})
+    # hiding a published dataset goes through withdrawal; asking an
+    # unpublished one to be public is taken as a wish (the answer says so)
+    if published and "private" in data_dict and tk.asbool(data_dict["private"]):
+        raise tk.ValidationError({"private": [_only_through_withdrawal()]})
+    wished = not published and _public_wished(data_dict)
+    data_dict = {k: v for k, v in data_dict.items() if k != NOTICE}
     if "workflow_state" in data_dict:
         if data_dict["workflow_state"] not in (None, "", state):
             raise tk.ValidationError({"workflow_state": [tk._(
@@ -196,7 +216,7 @@ def package_update(up: Action, context: Context, data_dict: dict[str, Any]) -> A
             wf_model.add_event(pkg.id, "rejected", "draft", "edit", user.id if user else None)
             if not context.get("defer_commit"):
                 model.repo.commit()
-    return result
+    return _noted(result, wished)
 
 
 def _revise(context: Context, pkg: model.Package, data_dict: dict[str, Any],
