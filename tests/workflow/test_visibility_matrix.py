@@ -327,6 +327,22 @@ def _per_dataset(world: World, role: str, call: Callable[[Dataset], tuple[bool, 
     return obs
 
 
+def _api_listing(world: World, role: str, action: str, **params: Any) -> Observation:
+    """What a listing action shows ``role`` (it must answer 200)."""
+    status, result, text = world.api(role, action, **params)
+    assert status == 200, text
+    return _listing(world, role, text, action)
+
+
+def _page_listing(world: World, role: str, path: str, where: Optional[str] = None,
+                  **params: Any) -> Observation:
+    """What a listing page shows ``role`` (it must answer 200); ``where``
+    names it in the findings (its path by default)."""
+    status, text = _page(world, role, path, **params)
+    assert status == 200, status
+    return _listing(world, role, text, where or path)
+
+
 def _listing(world: World, role: str, text: str, where: str) -> Observation:
     obs = Observation()
     obs.seen = obs.present(world, text)
@@ -391,16 +407,12 @@ def _(world, role):
 
 @endpoint("api_package_list", _public)
 def _(world, role):
-    status, result, text = world.api(role, "package_list")
-    assert status == 200, text
-    return _listing(world, role, text, "package_list")
+    return _api_listing(world, role, "package_list")
 
 
 @endpoint("api_current_package_list_with_resources", _public)
 def _(world, role):
-    status, result, text = world.api(role, "current_package_list_with_resources", limit=100)
-    assert status == 200, text
-    return _listing(world, role, text, "current_package_list_with_resources")
+    return _api_listing(world, role, "current_package_list_with_resources", limit=100)
 
 
 # --- organizations and groups ---------------------------------------------------------------
@@ -441,23 +453,17 @@ def _page(world: World, role: str, path: str, **params: Any) -> tuple[int, str]:
 
 @endpoint("page_organization", _full)
 def _(world, role):
-    status, text = _page(world, role, f"/organization/{world.org}")
-    assert status == 200, status
-    return _listing(world, role, text, f"/organization/{world.org}")
+    return _page_listing(world, role, f"/organization/{world.org}")
 
 
 @endpoint("page_group", _public)
 def _(world, role):
-    status, text = _page(world, role, f"/group/{world.group}")
-    assert status == 200, status
-    return _listing(world, role, text, f"/group/{world.group}")
+    return _page_listing(world, role, f"/group/{world.group}")
 
 
 @endpoint("page_dataset_search", _full)
 def _(world, role):
-    status, text = _page(world, role, "/dataset/", q="Ma trận")
-    assert status == 200, status
-    return _listing(world, role, text, "/dataset/")
+    return _page_listing(world, role, "/dataset/", q="Ma trận")
 
 
 # --- dataset and resource pages, downloads -----------------------------------------------------
@@ -545,9 +551,7 @@ def _(world, role):
 
 def _catalog(ext: str):
     def fetch(world, role):
-        status, text = _page(world, role, f"/catalog.{ext}")
-        assert status == 200, status
-        return _listing(world, role, text, f"/catalog.{ext}")
+        return _page_listing(world, role, f"/catalog.{ext}")
 
     return fetch
 
@@ -577,9 +581,7 @@ for _ext in ("rdf", "ttl"):
 
 @endpoint("api_tag_list", _public)
 def _(world, role):
-    status, result, text = world.api(role, "tag_list")
-    assert status == 200, text
-    return _listing(world, role, text, "tag_list")
+    return _api_listing(world, role, "tag_list")
 
 
 @endpoint("api_tag_autocomplete", _public)
@@ -617,9 +619,7 @@ def _(world, role):
 
 @endpoint("api_member_list", _members)
 def _(world, role):
-    status, result, text = world.api(role, "member_list", id=world.org, object_type="package")
-    assert status == 200, text
-    return _listing(world, role, text, "member_list")
+    return _api_listing(world, role, "member_list", id=world.org, object_type="package")
 
 
 # --- activity streams ---------------------------------------------------------------------------
@@ -647,32 +647,23 @@ def _(world, role):
 
 @endpoint("api_organization_activity_list", _public)
 def _(world, role):
-    status, result, text = world.api(role, "organization_activity_list", id=world.org,
-                                     limit=100)
-    assert status == 200, text
-    return _listing(world, role, text, "organization_activity_list")
+    return _api_listing(world, role, "organization_activity_list", id=world.org, limit=100)
 
 
 @endpoint("page_organization_activity", _public)
 def _(world, role):
-    status, text = _page(world, role, f"/organization/activity/{world.org}")
-    assert status == 200, status
-    return _listing(world, role, text, "/organization/activity/<org>")
+    return _page_listing(world, role, f"/organization/activity/{world.org}",
+                         "/organization/activity/<org>")
 
 
 @endpoint("api_group_activity_list", _public)
 def _(world, role):
-    status, result, text = world.api(role, "group_activity_list", id=world.group, limit=100)
-    assert status == 200, text
-    return _listing(world, role, text, "group_activity_list")
+    return _api_listing(world, role, "group_activity_list", id=world.group, limit=100)
 
 
 @endpoint("api_recently_changed_packages_activity_list", _full)
 def _(world, role):
-    status, result, text = world.api(role, "recently_changed_packages_activity_list",
-                                     limit=100)
-    assert status == 200, text
-    return _listing(world, role, text, "recently_changed_packages_activity_list")
+    return _api_listing(world, role, "recently_changed_packages_activity_list", limit=100)
 
 
 @endpoint("api_dashboard_activity_list", _logged_in)

@@ -112,10 +112,6 @@ def _bypass(context: Context) -> bool:
     return bool(context.get("binhphuoc_workflow"))
 
 
-def _private_requested(data_dict: dict[str, Any]) -> Any:
-    return data_dict.get("private")
-
-
 #: Key of a create/update answer saying that ``private: false`` was taken as a
 #: wish: the dataset stays unpublished until the workflow publishes it.
 NOTICE = "workflow_notice"
