@@ -159,3 +159,19 @@ def test_no_list_is_a_python_literal():
         assert f"{name}.yaml" in files
     assert {"licenses.json", "admin_units.json"} <= files
     json.loads(codelists.codelists_dir().joinpath("licenses.json").read_text("utf-8"))
+
+
+def test_concept_uris_round_trip():
+    site = "https://opendata.binhphuoc.gov.vn/"
+    assert codelists.scheme_uri(site, "sector") == "https://opendata.binhphuoc.gov.vn/codelist/sector"
+    uri = codelists.concept_uri(site, "sector", "y_te")
+    assert uri == "https://opendata.binhphuoc.gov.vn/codelist/sector/y_te"
+    assert codelists.parse_uri(uri) == ("sector", "y_te")
+    assert codelists.unit_uri(site, "legacy:70").endswith("/codelist/legacy_admin_unit/70")
+    assert codelists.parse_uri(codelists.unit_uri(site, "legacy:70")) == (
+        "legacy_admin_unit", "legacy:70")
+    assert codelists.parse_uri(codelists.unit_uri("http://other.example", "25441")) == (
+        "admin_unit", "25441")
+    assert codelists.parse_uri(codelists.concept_uri(site, "format", "CSV/ZIP")) == (
+        "format", "CSV/ZIP")
+    assert codelists.parse_uri("http://publications.europa.eu/resource/authority/frequency/DAILY") is None

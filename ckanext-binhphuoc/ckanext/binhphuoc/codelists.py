@@ -25,6 +25,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote, urlsplit
 
 import yaml
 
@@ -109,6 +110,54 @@ def get(name: str) -> CodeList:
 def licenses() -> list[dict[str, Any]]:
     """licenses.json as CKAN reads it (a list of licence dicts)."""
     return json.loads(codelists_dir().joinpath("licenses.json").read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------
+# Stable URIs of the code lists (SKOS, issue 18)
+#
+# Every list is a skos:ConceptScheme at ``<site>/codelist/<list>`` and every
+# value a skos:Concept at ``<site>/codelist/<list>/<value>``.  Administrative
+# units are two schemes: ``admin_unit`` (current, 2025) and
+# ``legacy_admin_unit`` (pre-2025; the ``legacy:`` prefix is not in the URI).
+# ``<site>`` is ``ckan.site_url``: callers pass it (config.site_url()), so
+# this module stays free of CKAN.  parse_uri() reads any portal's URIs of this
+# shape back (another province running the bundle has another site URL).
+
+CODELIST_PATH = "/codelist"
+ADMIN_UNIT_SCHEME = "admin_unit"
+LEGACY_ADMIN_UNIT_SCHEME = "legacy_admin_unit"
+
+
+def scheme_uri(site: str, name: str) -> str:
+    """The URI of the code list ``name`` as a skos:ConceptScheme."""
+    return f"{site.rstrip('/')}{CODELIST_PATH}/{name}"
+
+
+def concept_uri(site: str, name: str, value: str) -> str:
+    """The URI of ``value`` of the code list ``name`` as a skos:Concept."""
+    return f"{scheme_uri(site, name)}/{quote(str(value), safe='')}"
+
+
+def unit_uri(site: str, code: str) -> str:
+    """The URI of an administrative unit code (``legacy:<code>`` or current)."""
+    code = str(code)
+    if code.startswith(LEGACY_PREFIX):
+        return concept_uri(site, LEGACY_ADMIN_UNIT_SCHEME, code[len(LEGACY_PREFIX):])
+    return concept_uri(site, ADMIN_UNIT_SCHEME, code)
+
+
+def parse_uri(uri: str) -> tuple[str, str] | None:
+    """(list, value) of a concept URI of this shape on any site, else None.
+
+    Units come back as stored: ``("admin_unit", "70")`` or
+    ``("legacy_admin_unit", "legacy:70")``."""
+    parts = urlsplit(str(uri)).path.rstrip("/").split("/")
+    if len(parts) < 3 or "/" + parts[-3] != CODELIST_PATH or not parts[-1]:
+        return None
+    name, value = parts[-2], unquote(parts[-1])
+    if name == LEGACY_ADMIN_UNIT_SCHEME:
+        value = LEGACY_PREFIX + value
+    return name, value
 
 
 # --------------------------------------------------------------------------
