@@ -64,6 +64,7 @@ setup(
             "binhphuoc_rest_harvester = ckanext.binhphuoc.harvest.rest:RestApiHarvester",
             "binhphuoc_ckan_harvester = ckanext.binhphuoc.harvest.portal:VietnamCkanHarvester",
             "binhphuoc_dcat_harvester = ckanext.binhphuoc.harvest.dcat:DcatMappingPlugin",
+            "binhphuoc_dcat = ckanext.binhphuoc.rdf.plugin:RdfPlugin",
         ],
         "babel.extractors": [
             "ckan = ckan.lib.extract:extract_ckan",

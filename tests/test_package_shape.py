@@ -98,7 +98,7 @@ LAYERS: list[set[str]] = [
     {"codelists"},
     {"cli"},
     {"schema", "pgsearch"},
-    {"tables"},
+    {"tables", "rdf"},
     {"workflow"},
     {"harvest"},
     {"guard"},
