@@ -66,6 +66,10 @@ setup(
             "binhphuoc_dcat_harvester = ckanext.binhphuoc.harvest.dcat:DcatMappingPlugin",
             "binhphuoc_dcat = ckanext.binhphuoc.rdf.plugin:RdfPlugin",
         ],
+        "ckan.rdf.profiles": [
+            "binhphuoc_dcat_ap = ckanext.binhphuoc.rdf.dcat:BinhphuocDCATAPProfile",
+            "binhphuoc_schemaorg = ckanext.binhphuoc.rdf.schemaorg:BinhphuocSchemaOrgProfile",
+        ],
         "babel.extractors": [
             "ckan = ckan.lib.extract:extract_ckan",
         ],
