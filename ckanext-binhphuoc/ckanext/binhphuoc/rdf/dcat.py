@@ -32,6 +32,20 @@ from . import dcat_read, terms
 
 VI = "vi"
 
+def cached_organization(cache: dict[str, Any], org_id: Any) -> dict[str, Any] | None:
+    """organization_show of ``org_id`` (with its scheming fields, e.g.
+    ``agency_code``), once per serialisation (the profile's ``_org_cache``)."""
+    if not org_id:
+        return None
+    if org_id not in cache:
+        try:
+            cache[org_id] = tk.get_action("organization_show")(
+                {"ignore_auth": True}, {"id": org_id, "include_datasets": False})
+        except tk.ObjectNotFound:
+            cache[org_id] = None
+    return cache[org_id]
+
+
 def dataset_page(site: str, dataset: dict[str, Any]) -> URIRef:
     return URIRef(f"{site}/dataset/{dataset.get('name') or dataset.get('id')}")
 
@@ -162,13 +176,7 @@ class BinhphuocDCATAPProfile(EuropeanDCATAP3Profile):
                 self.g.add((ref, ns[term], obj))
 
     def _vn_organization(self, org_id: str) -> dict[str, Any] | None:
-        if org_id not in self._org_cache:
-            try:
-                self._org_cache[org_id] = tk.get_action("organization_show")(
-                    {"ignore_auth": True}, {"id": org_id, "include_datasets": False})
-            except tk.ObjectNotFound:
-                self._org_cache[org_id] = None
-        return self._org_cache[org_id]
+        return cached_organization(self._org_cache, org_id)
 
     def _vn_publisher(self, dataset: dict[str, Any], ref: Node, site: str) -> None:
         """dct:publisher: the owner agency as a foaf:Agent, its ``agency_code``
