@@ -11,8 +11,7 @@ import pytest
 import yaml
 
 from tests.harvest.conftest import clean_datastore  # noqa: F401 (a fixture)
-from tests.workflow.conftest import WORKFLOW_PLUGINS, bring_to_state, people  # noqa: F401
-from tests.workflow.conftest import act, workflow_marks  # noqa: F401
+from tests.workflow.conftest import WORKFLOW_PLUGINS, act, bring_to_state, people, workflow_marks  # noqa: F401 (fixtures)
 
 DEMO = Path(__file__).resolve().parents[2] / "config" / "demo"
 RDF_PLUGINS = WORKFLOW_PLUGINS + " dcat binhphuoc_dcat structured_data"
@@ -45,7 +44,7 @@ def _resource(spec: dict[str, Any], n: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def demo(people, act):
+def demo(people, act):  # noqa: F811 (the fixtures imported above)
     """The demo datasets with every field, in the agency of ``people``: the
     seven the demo publishes, published; a copy of the first with shared
     (non-open) access, published; the demo's draft, left a draft (never in

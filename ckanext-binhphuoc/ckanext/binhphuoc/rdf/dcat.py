@@ -19,7 +19,15 @@ from typing import Any
 
 from ckan.plugins import toolkit as tk
 from ckanext.dcat.profiles import (
-    DCAT, DCT, FOAF, RDF, RDFS, SKOS, VCARD, XSD, EuropeanDCATAP3Profile,
+    DCAT,
+    DCT,
+    FOAF,
+    RDF,
+    RDFS,
+    SKOS,
+    VCARD,
+    XSD,
+    EuropeanDCATAP3Profile,
 )
 from ckanext.dcat.utils import publisher_uri_organization_fallback, resource_uri
 from rdflib import BNode, Literal, URIRef
@@ -153,13 +161,13 @@ class BinhphuocDCATAPProfile(EuropeanDCATAP3Profile):
                 g.add((value, RDF.type, klass))
 
     def _vn_own(self, ns: Any, ref: Node, data: dict[str, Any],
-             table: dict[str, tuple[str, str]], site: str) -> None:
+                table: dict[str, tuple[str, str]], site: str) -> None:
         """The fields of ``table`` in the binhphuoc: namespace."""
         for key, (term, kind) in table.items():
             value = data.get(key)
             if value in (None, "", []):
                 continue
-            values = value if kind in ("codes", "texts") else [value]
+            values: list[Any] = value if isinstance(value, list) else [value]
             for item in values:
                 if kind in ("code", "codes"):
                     obj: Node = self._vn_concept(site, key, item)

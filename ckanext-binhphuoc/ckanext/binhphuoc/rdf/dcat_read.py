@@ -160,8 +160,8 @@ def read_dataset(g: Graph, ref: Node, stock: dict[str, Any]) -> dict[str, Any]:
     resources = []
     for res in stock.get("resources") or []:
         dist = res.get("distribution_ref")
-        node: Node = URIRef(dist) if dist and "://" in dist else next(
-            (d for d in g.objects(ref, DCAT.distribution) if str(d) == dist), URIRef(dist or ""))
+        node: Node = next((d for d in g.objects(ref, DCAT.distribution) if str(d) == dist),
+                          URIRef(dist or ""))
         kept = {k: res[k] for k in ("uri", "distribution_ref", "license", "mimetype",
                                     "access_url", "download_url") if res.get(k)}
         resources.append(dict(kept, **resource_fields(g, node)))
