@@ -29,6 +29,13 @@ What DCAT adds to portal.py's mapping (the profile's keys on the left):
 - distributions: ``format`` (or ``mimetype``, or an EU file-type/IANA URI)
   → the value of our format code list when it is one; other formats as given.
 
+A catalog written by the bundle's own profile (``binhphuoc_dcat_ap``,
+rdf/dcat.py, on this portal or another province's) is parsed by that profile
+into our fields, at the root of the dict: they are taken as they are (codes
+checked by portal.py as any remote field), over the profile keys above, with
+the source page (``url``) and the resources' ``sha256``, ``api_spec_url`` and
+``api_auth`` — nothing of the schema is lost.
+
 The local id is derived from the source and the DCAT guid (the dataset URI),
 the ``guid`` extra stays (ckanext-dcat finds the dataset by it on the next
 run), and the harvest object points at the dataset before ``package_create``
@@ -201,6 +208,27 @@ def _sectors(themes: Any) -> list[str]:
     return list(dict.fromkeys(sectors))
 
 
+#: Our fields that replace the profile keys they come from (rdf/dcat_read.py).
+REPLACES = {"spatial_coverage": ("spatial_text", "spatial_uri", "spatial"),
+            "update_frequency": ("frequency",), "sector": ("theme",),
+            "focal_point_name": ("contact_name", "contact_uri"),
+            "focal_point_email": ("contact_email",), "language": ("language",),
+            "temporal_start": ("temporal_start",), "temporal_end": ("temporal_end",),
+            "data_updated": ("modified", "dcat_modified")}
+#: Resource fields of ours that portal.py does not carry over.
+OWN_RESOURCE_KEYS = ("sha256", "api_spec_url", "api_auth")
+#: Dataset keys that are not read as our fields from the root of a parsed dict.
+NOT_OURS = set(portal.DERIVED) | {"title", "notes", "license_id", "url",
+                                  "duplicate_confirmed", "tags"}
+
+
+def own_fields(dataset: dict[str, Any]) -> dict[str, Any]:
+    """Our schema's fields at the root of a parsed DCAT dataset: what the
+    bundle's own profile (rdf/dcat.py) reads from its catalogs."""
+    return {k: dataset[k] for k in portal.schema_fields()
+            if k not in NOT_OURS and dataset.get(k) not in (None, "", [])}
+
+
 def _remote_extras(extras: dict[str, Any], problems: dict[str, str]) -> list[dict[str, Any]]:
     """The extras of a DCAT dataset as the remote extras :func:`.portal.map_dataset`
     reads (our field names and codes); a value that cannot be mapped is a problem."""
@@ -243,7 +271,9 @@ def map_dcat(dataset: dict[str, Any], cfg: dict[str, Any], *, source_id: str,
              owner_org: str | None, guid: str) -> tuple[dict[str, Any], dict[str, str]]:
     """Our dataset dict of a DCAT dataset dict (as ckanext-dcat's parser gives
     it) and the problems found, field → readable message (empty when none)."""
-    extras = _extras(dataset)
+    ours = own_fields(dataset)
+    replaced = {k for field in ours for k in REPLACES.get(field, ())}
+    extras = {k: v for k, v in _extras(dataset).items() if k not in replaced}
     problems: dict[str, str] = {}
     remote_extras = _remote_extras(extras, problems)
 
@@ -264,9 +294,12 @@ def map_dcat(dataset: dict[str, Any], cfg: dict[str, Any], *, source_id: str,
         "resources": [dict(r, id=r.get("uri") or r.get("access_url") or r.get("url"),
                            format=map_format(r))
                       for r in dataset.get("resources") or []],
+        **ours,
     }
     own_cfg = dict(cfg, spatial_fields=["spatial_coverage"])
     data = portal.map_dataset(remote, own_cfg, source_id=source_id, owner_org=owner_org)
+    if ours:
+        _keep_own(dataset, data)
     data["type"] = "dataset"
     data.pop("groups", None)
 
@@ -280,6 +313,17 @@ def map_dcat(dataset: dict[str, Any], cfg: dict[str, Any], *, source_id: str,
             kept.append(extra)
     data["extras"] = kept
     return data, problems
+
+
+def _keep_own(dataset: dict[str, Any], data: dict[str, Any]) -> None:
+    """What portal.py leaves out of a dataset of our own profile: the source
+    page, the description as written (not stripped) and the resources' own
+    fields (same order as the remote's)."""
+    for key in ("url", "notes"):
+        if dataset.get(key):
+            data[key] = dataset[key]
+    for remote, local in zip(dataset.get("resources") or [], data.get("resources") or []):
+        local.update({k: remote[k] for k in OWN_RESOURCE_KEYS if remote.get(k)})
 
 
 def _mapping_errors(key: Any, data: dict[Any, Any], errors: dict[Any, Any],
@@ -375,7 +419,9 @@ class DcatMappingPlugin(p.SingletonPlugin):
         name = dataset.get("name")
         mapped, problems = map_dcat(
             dataset, cfg, source_id=source.id, guid=harvest_object.guid,
-            owner_org=dataset.get("owner_org") or datasets.source_org(source))
+            # the source's agency: not the remote publisher our own profile
+            # reads back (an organization of the other portal)
+            owner_org=datasets.source_org(source) or dataset.get("owner_org"))
         if existing_id:
             mapped["id"] = existing_id
             mapped["name"] = name or mapped["name"]
