@@ -208,6 +208,9 @@ class BinhphuocDCATAPProfile(EuropeanDCATAP3Profile):
             g.add((agent, DCT.type, self._vn_concept(site, "agency_level", org["agency_level"])))
         if org.get("focal_point_email"):
             g.add((agent, FOAF.mbox, terms.mailto(org["focal_point_email"])))
+        if org.get("parent_agency"):
+            g.add((agent, terms.namespace(site)["parentAgency"],
+                   Literal(org["parent_agency"], lang=VI)))
 
     def _vn_contact(self, dataset: dict[str, Any], ref: Node) -> None:
         """dcat:contactPoint: the focal point as a vcard:Kind."""
