@@ -65,7 +65,8 @@ def _marks():
     out += [
         pytest.mark.ckan_config("ckan.plugins", PLUGINS),
         pytest.mark.ckan_config("ckan.datastore.sqlsearch.enabled", "true"),
-        pytest.mark.ckan_config("ckanext.dcat.rdf.profiles", "euro_dcat_ap_2"),
+        pytest.mark.ckan_config("ckanext.dcat.rdf.profiles", "binhphuoc_dcat_ap"),
+        pytest.mark.ckan_config("ckanext.dcat.structured_data.profiles", "binhphuoc_schemaorg"),
         *harvest_queue_marks("6"),
         pytest.mark.ckan_config("ckan.auth.public_user_details", "true"),
     ]

@@ -50,10 +50,10 @@ def _marks():
         out.append(mark)
     out.append(pytest.mark.ckan_config("ckan.plugins", WORKFLOW_PLUGINS + " " + DCAT_PLUGINS))
     out.append(pytest.mark.ckan_config("ckan.datastore.sqlsearch.enabled", "true"))
-    # DCAT-AP 3 (ckanext-dcat's default profile) reads ``spatial_coverage`` as
-    # DCAT's list of {uri, text...} dicts and fails with a 500 on the bundle's
-    # list of unit codes; DCAT-AP 2 does not read it.
-    out.append(pytest.mark.ckan_config("ckanext.dcat.rdf.profiles", "euro_dcat_ap_2"))
+    # the bundle's DCAT-AP 3 profile, as configured (config/ckan.ini.template)
+    out.append(pytest.mark.ckan_config("ckanext.dcat.rdf.profiles", "binhphuoc_dcat_ap"))
+    out.append(pytest.mark.ckan_config("ckanext.dcat.structured_data.profiles",
+                                       "binhphuoc_schemaorg"))
     return out
 
 

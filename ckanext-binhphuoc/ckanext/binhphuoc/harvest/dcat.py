@@ -1,7 +1,7 @@
 """DCAT portals onto our schema (issue 5, item 4): plugin ``binhphuoc_dcat_harvester``.
 
 ckanext-dcat's ``dcat_rdf`` harvester parses a remote DCAT catalog (Turtle,
-RDF/XML, JSON-LD…) with the site's RDF profiles (``euro_dcat_ap_2``) into
+RDF/XML, JSON-LD…) with the site's RDF profiles (``binhphuoc_dcat_ap``) into
 plain CKAN dataset dicts. This plugin implements ckanext-dcat's
 ``IDCATRDFHarvester`` hooks and, for the ``dcat_rdf`` sources whose config
 says ``"binhphuoc_mapping": true``, turns those dicts into datasets of our
