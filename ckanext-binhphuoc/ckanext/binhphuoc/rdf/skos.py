@@ -10,8 +10,9 @@
   local ones broadMatch/closeMatch the national one they fall under (data of
   sector.yaml);
 - administrative units as two schemes, ``admin_unit`` (current: provinces,
-  communes broader than... a commune's skos:broader is its province) and
-  ``legacy_admin_unit`` (provinces, districts, wards); a legacy unit
+  and communes whose skos:broader is their province) and
+  ``legacy_admin_unit`` (provinces, districts, wards, each ward's broader
+  its district, each district's its province); a legacy unit
   dct:isReplacedBy the current units admin_units.json names as its
   successors, skos:exactMatch its one successor when nothing else merged into
   it, skos:broadMatch it when others did.
