@@ -7,10 +7,14 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from ckanext.binhphuoc import codelists
+from tests.schema.conftest import SCHEMA_PLUGINS
 
 SITE = "http://test.ckan.net"
-PLUGINS = "binhphuoc_guard binhphuoc_pgsearch dcat binhphuoc_dcat"
+# binhphuoc_schema brings the bundle's translations (it is always loaded)
+PLUGINS = "binhphuoc_guard " + SCHEMA_PLUGINS + " dcat binhphuoc_dcat"
 pytestmark = [pytest.mark.ckan_config("ckan.plugins", PLUGINS),
+              pytest.mark.ckan_config("scheming.dataset_schemas",
+                                      "ckanext.binhphuoc.schemas:dataset.yaml"),
               pytest.mark.ckan_config("ckan.site_url", SITE),
               pytest.mark.usefixtures("with_plugins")]
 
@@ -193,12 +197,11 @@ def test_unknown_is_404(app, url):
     assert app.get("/codelist.xyz").status_code == 404
 
 
-@pytest.mark.ckan_config("ckan.locale_default", "vi")
 def test_pages_in_vietnamese(app):
-    page = app.get("/codelist/sector").get_data(as_text=True)
+    page = app.get("/vi/codelist/sector").get_data(as_text=True)
     assert "Lĩnh vực" in page and "Danh mục dùng chung" in page
-    page = app.get("/codelist/legacy_admin_unit/70").get_data(as_text=True)
+    page = app.get("/vi/codelist/legacy_admin_unit/70").get_data(as_text=True)
     assert "Được thay thế bởi" in page and "/codelist/admin_unit/75" in page
-    res = app.get("/codelist/sector/khong_co")
+    res = app.get("/vi/codelist/sector/khong_co")
     assert res.status_code == 404
     assert "Danh mục hoặc giá trị này không tồn tại" in res.get_data(as_text=True)

@@ -57,7 +57,7 @@ def parse_modified_since(value: Any) -> str | None:
             "Must be an ISO-8601 date or date-time, e.g. 2025-07-01 or "
             "2025-07-01T08:00:00+07:00")) from None
     if when.tzinfo is not None:
-        when = when.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        when = when.astimezone(dt.UTC).replace(tzinfo=None)
     return when.isoformat()
 
 

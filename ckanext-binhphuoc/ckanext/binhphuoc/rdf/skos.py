@@ -27,15 +27,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
-from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from ckanext.binhphuoc import codelists
 from ckanext.binhphuoc.codelists import (
     ADMIN_UNIT_SCHEME,
+    LANGS,
     LEGACY_ADMIN_UNIT_SCHEME,
     LEGACY_PREFIX,
-    LANGS,
 )
 
 SPDX = "http://spdx.org/licenses/"

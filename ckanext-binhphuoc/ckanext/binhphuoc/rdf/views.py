@@ -38,8 +38,7 @@ def _negotiated() -> str | None:
 
 
 def _rdf(data: bytes, fmt: str, negotiated: bool) -> Response:
-    response = Response(data, mimetype=skos.FORMATS[fmt][1])
-    response.charset = "utf-8"
+    response = Response(data, content_type=skos.FORMATS[fmt][1] + "; charset=utf-8")
     if negotiated:
         response.vary.add("Accept")
     return response
@@ -53,7 +52,7 @@ def _not_found(fmt: str | None) -> Any:
 
 def _html(template: str, fmt_base: str, **extra: Any) -> Any:
     response = tk.render(template, extra_vars=dict(
-        extra, formats=[(f, f"{fmt_base}.{f}") for f in skos.FORMATS], lang=_lang()))
+        extra, formats=[(f, f"{fmt_base}.{f}") for f in skos.FORMATS], ui_lang=_lang()))
     if not isinstance(response, Response):
         response = Response(response, mimetype="text/html")
     response.vary.add("Accept")
@@ -114,7 +113,7 @@ def concept(name: str, value: str) -> Any:
                  title=skos.scheme_title(name), scheme_uri=codelists.scheme_uri(site, name),
                  narrower=skos.narrower(site, name, c.value),
                  broader=skos.concept(site, name, _bare(name, c.broader)) if c.broader else None,
-                 concept_uri=_concept_uri(site), link_names=_link_names())
+                 concept_uri=_concept_uri(site), links=_links(c))
 
 
 def _bare(name: str, value: str) -> str:
@@ -130,14 +129,16 @@ def _concept_uri(site: str) -> Any:
     return uri
 
 
-def _link_names() -> dict[str, str]:
+def _links(c: skos.Concept) -> list[tuple[str, str]]:
+    """(what, URI) of the concept's links to other concepts, for the page."""
     from rdflib.namespace import DCTERMS, RDFS, SKOS
 
-    return {str(SKOS.exactMatch): tk._("Exact match"),
-            str(SKOS.closeMatch): tk._("Close match"),
-            str(SKOS.broadMatch): tk._("Falls under"),
-            str(DCTERMS.isReplacedBy): tk._("Replaced by"),
-            str(RDFS.seeAlso): tk._("See also")}
+    names = {str(SKOS.exactMatch): tk._("Exact match"),
+             str(SKOS.closeMatch): tk._("Close match"),
+             str(SKOS.broadMatch): tk._("Broader match"),
+             str(DCTERMS.isReplacedBy): tk._("Replaced by"),
+             str(RDFS.seeAlso): tk._("See also")}
+    return [(names.get(str(p), str(p)), uri) for p, uri in c.links]
 
 
 bp.add_url_rule(codelists.CODELIST_PATH, view_func=index, endpoint="index")
