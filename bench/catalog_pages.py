@@ -21,6 +21,8 @@ What it does (it prints figures and checks; it asserts nothing and is not a test
    links (first/next/previous/last) are right, ``modified_since`` narrows the
    count to the datasets changed since, and no private dataset appears on any
    page fetched.
+5. Then the biggest SKOS code lists (/codelist/<list>.<format>): the first
+   request (builds and serializes the scheme) and the second (cached).
 """
 from __future__ import annotations
 
@@ -192,6 +194,27 @@ def measure(server: Server, fmt: str, page: int, runs: int) -> dict[str, Any]:
             "bytes": len(body), "body": body}
 
 
+def measure_codelists(server: Server) -> None:
+    """The biggest SKOS schemes: the first request builds and serializes the
+    scheme (then cached in the process), the second is served from the cache."""
+    import requests
+
+    print(f"\n{'code list':28} {'1st ms':>8} {'2nd ms':>8} {'KB':>7} {'peak MB':>8} "
+          f"{'RSS after':>9}")
+    for name in ("sector", "admin_unit", "legacy_admin_unit"):
+        for fmt in FORMATS:
+            times = []
+            reset_peak(server.proc.pid)
+            for _ in range(2):
+                t0 = time.perf_counter()
+                resp = requests.get(f"{server.base}/codelist/{name}.{fmt}", timeout=300)
+                times.append((time.perf_counter() - t0) * 1000)
+                resp.raise_for_status()
+            print(f"{name + '.' + fmt:28} {times[0]:8.0f} {times[1]:8.0f} "
+                  f"{len(resp.content) / 1024:7.0f} {proc_mb(server.proc.pid, 'VmHWM'):8.0f} "
+                  f"{proc_mb(server.proc.pid, 'VmRSS'):9.0f}")
+
+
 def checks(server: Server, data: dict[str, Any], per_page: int, seen: dict) -> list[str]:
     """What a harvester relies on; returns lines to print."""
     import requests
@@ -242,6 +265,8 @@ def main() -> None:
                         help="ckanext.dcat.rdf.profiles (as config/ckan.ini.template)")
     parser.add_argument("--database", default="ckan_bench_catalog"
                         + os.environ.get("BINHPHUOC_TEST_DB_SUFFIX", ""))
+    parser.add_argument("--no-codelists", action="store_true",
+                        help="skip the /codelist measurements")
     args = parser.parse_args()
     ini = write_ini(args.database, args.per_page, args.profiles)
     data = build_catalog(ini, args.n)
@@ -264,6 +289,8 @@ def main() -> None:
                 print(f"{fmt:7} {label + ' ' + str(page):>12} {statistics.median(m['ms']):8.0f} "
                       f"{max(m['ms']):8.0f} {m['bytes'] / 1024:7.0f} {max(m['peak']):8.0f} "
                       f"{m['rss']:9.0f}")
+        if not args.no_codelists:
+            measure_codelists(server)
         print("\nChecks")
         for line in checks(server, data, args.per_page, seen):
             print("  " + line)
