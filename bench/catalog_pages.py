@@ -126,7 +126,8 @@ class Server:
                      "CKAN_REDIS_URL", "CKAN_STORAGE_PATH"):
             env.pop(name, None)
         env["CKAN_SITE_URL"] = self.base
-        self.log = open(os.path.join(ROOT, "var", "bench-catalog-http.log"), "w")
+        # open for the server's lifetime, closed by stop()
+        self.log = open(os.path.join(ROOT, "var", "bench-catalog-http.log"), "w")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [seedbench.CKAN_CLI, "-c", ini, "run", "-H", "127.0.0.1", "-p", str(self.port),
              "--disable-reloader"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
@@ -227,8 +228,9 @@ def checks(server: Server, data: dict[str, Any], per_page: int, seen: dict) -> l
     info = paging(g)
     out.append(f"hydra:totalItems {info.get('totalItems')} = public datasets {public:,}: "
                f"{info.get('totalItems') == str(public)}")
-    out.append(f"page 1: next -> {page_of(info['next'])}, last -> {page_of(info['last'])} "
-               f"(expected 2, {last}): {page_of(info['next']) == 2 and page_of(info['last']) == last}")
+    nxt, end = page_of(info["next"]), page_of(info["last"])
+    out.append(f"page 1: next -> {nxt}, last -> {end} (expected 2, {last}): "
+               f"{nxt == 2 and end == last}")
     g = parse("ttl", seen[("ttl", last)])
     info = paging(g)
     out.append(f"last page: previous -> {page_of(info['previous'])}, no next: "
