@@ -6,8 +6,37 @@ setup.py) and chosen by ``ckanext.dcat.rdf.profiles``.
 """
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import ckan.plugins as p
+from ckan.plugins import toolkit as tk
 
 
 class RdfPlugin(p.SingletonPlugin):
     """The bundle's linked-data endpoints and profiles."""
+
+    p.implements(p.IConfigurer)
+    p.implements(p.IBlueprint)
+    p.implements(p.IActions)
+
+    # IConfigurer: the bundle's templates, when binhphuoc_schema (which adds
+    # them at its place in ckan.plugins, before scheming's) is not loaded
+    def update_config(self, config: Any) -> None:
+        if not p.plugin_loaded("binhphuoc_schema"):
+            tk.add_template_directory(
+                config, os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"))
+
+    # IBlueprint: the code lists as SKOS at /codelist (views.py) and the
+    # checks of the catalog endpoints' parameters (catalog.py)
+    def get_blueprint(self) -> Any:
+        from . import catalog, views
+
+        return views.get_blueprints() + catalog.get_blueprints()
+
+    # IActions: ckanext-dcat's catalog actions with checked page and
+    # modified_since and URL-encoded paging links (catalog.py)
+    def get_actions(self) -> dict[str, Any]:
+        from . import catalog
+
+        return catalog.get_actions()
