@@ -218,7 +218,7 @@ class AdminUnits:
         self._wards_by_district: dict[str, list[str]] = {}
         for code, row in self._l_wards.items():
             self._wards_by_district.setdefault(row[3], []).append(code)
-        self._index: list[tuple[str, str, Unit]] | None = None
+        self._index: list[tuple[str, str, tuple[str, str], Unit]] | None = None
 
     # -- lookup -----------------------------------------------------------
 
@@ -395,8 +395,8 @@ class AdminUnits:
         if profile is not None:
             own = {c: i for i, c in enumerate(self._profile_units(_as_profile(profile)))}
         hits = []
-        for folded, short, unit in self._search_index():
-            exact = needle == fold(unit.bare) or needle == fold(unit.canonical)
+        for folded, short, codes, unit in self._search_index():
+            exact = needle in codes
             if not exact and needle not in folded:
                 continue
             rank = (
@@ -416,7 +416,9 @@ class AdminUnits:
             for _, u in hits[:limit]
         ]
 
-    def _search_index(self) -> list[tuple[str, str, Unit]]:
+    def _search_index(self) -> list[tuple[str, str, tuple[str, str], Unit]]:
+        """(folded name, folded short name, folded codes, unit) of every unit,
+        folded once (a harvest resolves names of thousands of datasets)."""
         if self._index is None:
             index = []
             for code in list(self._provinces) + list(self._communes):
@@ -427,7 +429,8 @@ class AdminUnits:
                 unit = self.resolve(LEGACY_PREFIX + code)
                 assert unit is not None
                 index.append(unit)
-            self._index = [(fold(u.name), fold(_short(u)), u) for u in index]
+            self._index = [(fold(u.name), fold(_short(u)), (fold(u.bare), fold(u.canonical)), u)
+                           for u in index]
         return self._index
 
 
