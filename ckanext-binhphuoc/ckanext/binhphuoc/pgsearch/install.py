@@ -1,10 +1,14 @@
-"""The two points where the PostgreSQL transport replaces CKAN's Solr access.
+"""The three points where the PostgreSQL transport replaces CKAN's Solr access.
 
 1. ``ckan.lib.search.common.make_connection`` (and the names ``index``,
    ``query`` and ``ckan.lib.search`` imported from it): returns the
    PostgreSQL connection instead of ``pysolr.Solr``.
 2. ``ckan.lib.search.check_solr_schema_version``: there is no Solr to ask for
    its schema; instead we check that the document table exists.
+
+3. ``ckan.lib.search.SynchronousSearchPlugin.notify``: a dataset already
+   indexed in the same commit, with nothing written since, is not indexed
+   again (once.py).
 
 Nothing else of CKAN is touched.  The replacement answers while the plugin
 is loaded, or while ``solr_url`` names ``pgsearch://`` (tests that reload
@@ -20,7 +24,7 @@ from typing import Any
 import ckan
 
 from .. import config
-from . import documents, transport
+from . import documents, once, transport
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +87,7 @@ def install() -> None:
     for module in (common, index, query, search):
         module.make_connection = make_connection
     search.check_solr_schema_version = check_solr_schema_version
+    once.install(active)
     os.register_at_fork(after_in_child=_fresh_connections_after_fork)
 
 
