@@ -237,6 +237,46 @@ class TestIndexing:
         assert "validated_data_dict" in stored
         assert call("package_show", id="moi")["title"] == "Giá đất năm 2025"
 
+    def test_package_show_lookup_takes_the_fast_path_with_the_same_answer(
+            self, portal, monkeypatch):
+        from ckan.common import config as ckan_config
+        from ckanext.binhphuoc.pgsearch import transport
+
+        conn = transport.make_connection(decode_dates=False)
+        site = ckan_config.get("ckan.site_id")
+        dan_so = portal["datasets"]["dan-so"]
+        fast = []
+        original = transport.PgSolrConnection._lookup
+
+        def spying(self, q, params):
+            result = original(self, q, params)
+            fast.append(result is not None)
+            return result
+
+        monkeypatch.setattr(transport.PgSolrConnection, "_lookup", spying)
+        for ref, other_site, expected in [
+                ("dan-so", site, True), (dan_so["id"], site, True), ("noi-bo", site, True),
+                ("khong-co", site, True), ("dan-so", "other-site", True),
+                ('dan"so', site, False), ("dan-so\\", site, False)]:
+            query = {"rows": 1, "q": 'name:"%s" OR id:"%s"' % (ref, ref), "wt": "json",
+                     "fq": '+site_id:"%s" ' % other_site + "+entity_type:package"}
+            fast.clear()
+            try:
+                answer = conn.search(**query)
+            except Exception as e:  # the general path must raise alike
+                with pytest.raises(type(e)):
+                    conn.search(**query, start=0)
+                continue
+            assert fast == [expected], ref
+            general = conn.search(**query, start=0)  # any other parameter: the general path
+            assert (answer.hits, answer.docs) == (general.hits, general.docs), ref
+            if expected:
+                assert answer.hits == (1 if ref in ("dan-so", dan_so["id"], "noi-bo")
+                                       and other_site == site else 0)
+        fast.clear()
+        assert call("package_show", id="dan-so")["id"] == dan_so["id"]
+        assert fast == [True]  # CKAN's own lookup (search.show) took it
+
     def test_update_and_delete_reach_the_index(self, portal, search):
         admin = factories.Sysadmin()
         ctx = {"user": admin["name"]}

@@ -51,6 +51,12 @@ URL = "pgsearch://"
 
 _ALWAYS_PRESENT = {"id", "index_id", "name", "metadata_modified", "metadata_created"}
 _SORT_SPEC = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_\-.]*)\s+(asc|desc)\s*$", re.I)
+# The query of CKAN's package_show cache (PackageSearchQuery.get_index): one
+# dataset by name or id, of this site. Values without quotes or backslashes
+# are taken literally, as the Lucene parser would.
+_LOOKUP_Q = re.compile(r'^name:"([^"\\]+)" OR id:"\1"$')
+_LOOKUP_FQ = re.compile(r'^\+site_id:"([^"\\]*)" \+entity_type:package$')
+_LOOKUP_PARAMS = {"rows", "wt", "fq"}
 
 
 def _facet_keys(fields: list[str]):
@@ -162,6 +168,9 @@ class PgSolrConnection:
         q = q if q not in (None, "") else params.pop("q", None)
         params.pop("q", None)
         q = (q or "*:*").strip() or "*:*"
+        lookup = self._lookup(q, params)
+        if lookup is not None:
+            return lookup
         compiler, where = self._where(q, params)
         rows = _int_param(params, "rows", 10)
         start = _int_param(params, "start", 0)
@@ -197,6 +206,45 @@ class PgSolrConnection:
             "responseHeader": {"status": 0, "params": {"q": q}},
             "response": {"numFound": hits, "start": start, "docs": docs},
             "facet_counts": {"facet_fields": copy.deepcopy(facets)},
+        })
+
+    def _lookup(self, q: str, params: dict[str, Any]) -> pysolr.Results | None:
+        """The package_show cache's query in one statement: the same WHERE
+        the compiler builds for it (its terms, without parsing), the count
+        and the first document by ``index_id``; None for any other query."""
+        match = _LOOKUP_Q.match(q)
+        fq = _LOOKUP_FQ.match(str(params.get("fq", "")).strip())
+        if (match is None or fq is None or not set(params) <= _LOOKUP_PARAMS
+                or str(params.get("rows")) != "1"):
+            return None
+        check_size(q, "q")
+        compiler = Compiler(self.schema, rank=True)
+        where = sa.and_(
+            sa.or_(compiler.term("name", match.group(1), True, True),
+                   compiler.term("id", match.group(1), True, True)),
+            compiler.term("site_id", fq.group(1), True, True),
+            compiler.term("entity_type", "package", False, True))
+        if compiler.rank_expression() is not None:
+            return None  # a text field: ranked, as search() does
+        try:
+            with _engine().connect() as conn:
+                row = conn.execute(
+                    sa.select(sa.func.count().over().label("hits"), stored_table.c.doc)
+                    .select_from(doc_table.outerjoin(
+                        stored_table, stored_table.c.index_id == doc_table.c.index_id))
+                    .where(where).order_by(doc_table.c.index_id).limit(1)
+                ).first()
+        except sa.exc.DataError as e:
+            raise SearchQueryError(f"Invalid value in the query: {e.orig}")
+        except sa.exc.SQLAlchemyError as e:
+            log.error("Search failed: %s", e)
+            raise pysolr.SolrError(f"Search failed: {e.__class__.__name__}")
+        docs = [self._output(row.doc, None, 1.0)] if row is not None and row.doc else []
+        return pysolr.Results({
+            "responseHeader": {"status": 0, "params": {"q": q}},
+            "response": {"numFound": row.hits if row is not None else 0,
+                         "start": 0, "docs": docs},
+            "facet_counts": {"facet_fields": {}},
         })
 
     def _where(self, q: str, params: dict[str, Any]) -> tuple[Compiler, Any]:
