@@ -69,9 +69,9 @@ def wrap(original: Any) -> Any:
         if not (isinstance(entity, model.Package) and operation in _INDEXING
                 and applies()):
             return original(self, entity, operation)
-        session = sa.orm.object_session(entity)
+        session: Any = sa.orm.object_session(entity)
         memo = _pass_memo(session) if session is not None else None
-        if memo is None:
+        if session is None or memo is None:
             return original(self, entity, operation)
         writes = session.info.get(_WRITES, 0)
         if (memo.get(entity.id) == writes
@@ -97,5 +97,4 @@ def install(active: Any) -> None:
     sa.event.listen(sa.orm.Session, "do_orm_execute", _count_statement)
     for name in ("after_commit", "after_rollback"):
         sa.event.listen(sa.orm.Session, name, _forget)
-    SynchronousSearchPlugin.notify = wrap(  # type: ignore[method-assign]
-        SynchronousSearchPlugin.notify)
+    SynchronousSearchPlugin.notify = wrap(SynchronousSearchPlugin.notify)
