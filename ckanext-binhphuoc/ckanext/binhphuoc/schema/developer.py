@@ -52,7 +52,12 @@ def _refused(id: str, resource_id: str | None = None) -> Any:
 
 
 def _dataset(id: str) -> dict[str, Any]:
-    return tk.get_action("package_show")(_context(), {"id": id})
+    """The dataset as the user may read it; another type of package
+    (a harvest source) is not found."""
+    pkg = tk.get_action("package_show")(_context(), {"id": id})
+    if (pkg.get("type") or "dataset") != "dataset":
+        raise tk.ObjectNotFound(id)
+    return pkg
 
 
 def _sample(resource_id: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -141,7 +146,7 @@ def download_calls(site: str, res: dict[str, Any], private: bool) -> list[Call]:
 def dataset(id: str) -> Any:
     try:
         pkg = _dataset(id)
-    except tk.ObjectNotFound:
+    except (tk.ObjectNotFound, tk.ValidationError):
         return tk.abort(404, tk._("Dataset not found or you have no permission to view it"))
     except tk.NotAuthorized:
         return _refused(id)
@@ -156,7 +161,7 @@ def resource(id: str, resource_id: str) -> Any:
     try:
         pkg = _dataset(id)
         res = tk.get_action("resource_show")(_context(), {"id": resource_id})
-    except tk.ObjectNotFound:
+    except (tk.ObjectNotFound, tk.ValidationError):
         return tk.abort(404, tk._("Resource not found"))
     except tk.NotAuthorized:
         return _refused(id, resource_id)
