@@ -146,10 +146,26 @@ def solr_url() -> str:
 
 def solr_commit() -> bool:
     """``ckan.search.solr_commit``."""
-    value = _raw("ckan.search.solr_commit")
-    return value if isinstance(value, bool) else str(value).lower() in ("true", "1", "yes", "on")
+    return _bool("ckan.search.solr_commit")
 
 
 def sqlalchemy_url() -> str:
     """``sqlalchemy.url``: CKAN's database."""
     return _text("sqlalchemy.url")
+
+
+def datastore_sqlsearch_enabled() -> bool:
+    """``ckan.datastore.sqlsearch.enabled``: whether the DataStore answers
+    ``datastore_search_sql``."""
+    return _bool("ckan.datastore.sqlsearch.enabled")
+
+
+def reveal_private_datasets() -> bool:
+    """``ckan.auth.reveal_private_datasets``: a refused dataset page answers
+    403 (or the login page) instead of 404."""
+    return _bool("ckan.auth.reveal_private_datasets")
+
+
+def _bool(key: str) -> bool:
+    value = _raw(key)
+    return value if isinstance(value, bool) else str(value).lower() in ("true", "1", "yes", "on")

@@ -21,6 +21,7 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
     p.implements(p.IConfigurer)
     p.implements(p.IBlueprint)
     p.implements(p.ITemplateHelpers)
+    p.implements(p.IClick)
 
     # IConfigurer: the bundle's templates, when binhphuoc_schema (which adds
     # them at its place in ckan.plugins, before scheming's) is not loaded
@@ -29,10 +30,18 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
             tk.add_template_directory(
                 config, os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"))
 
-    # IBlueprint: the transition forms and "Việc cần làm"
+    # IBlueprint: the transition forms, "Việc cần làm" and the OpenAPI
+    # document of the actions (/api/openapi.json, /api/docs)
     def get_blueprint(self) -> Any:
-        from . import views
-        return views.get_blueprints()
+        from . import openapi, views
+        return [*views.get_blueprints(), openapi.bp]
+
+    # IClick: `ckan binhphuoc openapi`
+    def get_commands(self) -> list[Any]:
+        from ckanext.binhphuoc.cli import binhphuoc
+
+        from . import openapi  # noqa: F401 — attaches its command to the group
+        return [binhphuoc]
 
     # ITemplateHelpers: badge, buttons, history
     def get_helpers(self) -> dict[str, Any]:
