@@ -134,7 +134,7 @@ class BundlePortal:
             raw.close()
             engine.dispose()
 
-    def set_up(self) -> "BundlePortal":
+    def set_up(self) -> BundlePortal:
         import sqlalchemy as sa
 
         self._drop()
@@ -188,14 +188,11 @@ class BundlePortal:
         """``ckan jobs worker`` of this portal (xloader's loads), by PID."""
         if self.worker is not None and self.worker.poll() is None:
             return
-        log = open(ARTIFACTS / "servers" / ("worker-%s.log" % self.name), "ab")
-        try:
+        with open(ARTIFACTS / "servers" / ("worker-%s.log" % self.name), "ab") as log:
             self.worker = subprocess.Popen(
                 [_bin("ckan"), "-c", str(self.ini), "jobs", "worker"], cwd=ROOT,
                 env=server_env(self.server.overrides), stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT)
-        finally:
-            log.close()
 
     def load_demo(self, timeout: float = 300) -> None:
         """config/demo/ as ``make run`` loads it (bin/demo.py, Action API and

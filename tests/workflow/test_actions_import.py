@@ -53,7 +53,8 @@ def test_a_sysadmin_import_keeps_the_exported_state_and_records_it(people, act):
     ({"workflow_state": None, "private": True}, "draft"),
 ])
 def test_the_imported_state(people, act, fields, state):
-    got = act(people.sysadmin, "package_create", binhphuoc_import="true", **dumped(people, **fields))
+    got = act(people.sysadmin, "package_create", binhphuoc_import="true",
+              **dumped(people, **fields))
     assert got["workflow_state"] == state and got["private"] is (state != "published")
 
 
