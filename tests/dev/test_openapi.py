@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ckanext.binhphuoc.workflow import openapi, transitions
+from tests import servers
 from tests.harvest.conftest import harvest_queue_marks
 from tests.workflow.conftest import workflow_marks
 
@@ -24,10 +25,7 @@ HINT = ("docs/openapi.json drifted from the registered actions: "
 
 def production_plugins() -> str:
     """``ckan.plugins`` of config/ckan.ini.template (the portal's)."""
-    text = (ROOT / "config" / "ckan.ini.template").read_text(encoding="utf-8")
-    match = re.search(r"^ckan\.plugins\s*=\s*(.+)$", text, re.M)
-    assert match
-    return match.group(1).strip()
+    return servers.production_option("ckan.plugins")
 
 
 def _marks():

@@ -45,16 +45,16 @@ class HarvestSourcesPlugin(p.SingletonPlugin):
     # IPackageController: before the commit of package_create/update (and so
     # of resource_create/update/patch), a stale datastore_active is set right
     def create(self, entity: Any) -> None:
-        self._keep_datastore_active(entity)
+        self._keep_datastore_active(entity, created=True)
 
     def edit(self, entity: Any) -> None:
         self._keep_datastore_active(entity)
 
     @staticmethod
-    def _keep_datastore_active(pkg: Any) -> None:
+    def _keep_datastore_active(pkg: Any, created: bool = False) -> None:
         if p.plugin_loaded("datastore"):
             from ..tables import active
-            active.keep_flags(pkg)
+            active.keep_flags(pkg, created=created)
 
     # IConfigurer: the bundle's templates (the job report on the harvest
     # pages), when binhphuoc_schema, which adds them, is not loaded
