@@ -191,3 +191,41 @@ def test_the_import_mode_keeps_the_published_state_files_and_rows(migration):
         for res in line["resources"]:
             shown = dst.anonymous.action.resource_show(id=res["id"])
             assert requests.get(shown["url"], timeout=60).status_code == 200
+
+
+def test_the_dcat_harvest_between_the_portals_gives_identical_metadata(migration, bundle_portal):
+    """Issue 18: a third portal harvests the source's /catalog.ttl (written by
+    our DCAT-AP 3 profile) with ckanext-dcat's real dcat_rdf harvester and our
+    mapping, run by the real CLI (``ckan harvester run-test``): every
+    published dataset arrives with the same metadata, field by field, and its
+    resources; nothing unpublished arrives."""
+    from tests.rdf.test_dcat_profile import comparable, contract
+
+    src, _dst, work = migration
+    dst = bundle_portal("dcat")
+    _run("load", "organizations", "-I", str(work / "organizations.jsonl"), "-r", dst.url,
+         "-a", dst.token)
+    agency = _lines(work / "organizations.jsonl")[0]["name"]
+    source = dst.api.action.harvest_source_create(
+        name="cong-du-lieu-nguon", title="Cổng dữ liệu nguồn (DCAT)",
+        url=src.url + "/catalog.ttl", source_type="dcat_rdf", owner_org=agency,
+        config=json.dumps({"binhphuoc_mapping": True}))
+    dst.ckan("harvester", "run-test", source["name"])
+
+    published = src.anonymous.action.package_search(q="*:*", rows=100)["results"]
+    assert len(published) == DEMO_PUBLISHED
+    harvested = [d for d in dst.api.action.package_search(
+        q="*:*", rows=100, include_private=True)["results"] if d["type"] == "dataset"]
+    assert sorted(d["title"] for d in harvested) == sorted(d["title"] for d in published)
+    fields, resource_fields = contract()
+    # the destination names the copy, gives it the harvest source's agency and
+    # its own duplicate check
+    fields = [f for f in fields if f not in {"name", "owner_org", "duplicate_confirmed"}]
+    by_title = {d["title"]: d for d in harvested}
+    for original in published:
+        copy = dst.api.action.package_show(id=by_title[original["title"]]["id"])
+        assert comparable(copy, fields) == comparable(original, fields), original["name"]
+        keys = [k for k in resource_fields if original["access_level"] == "mo" or k != "url"]
+        assert sorted(json.dumps(comparable(r, keys), sort_keys=True)
+                      for r in copy["resources"]) == sorted(
+            json.dumps(comparable(r, keys), sort_keys=True) for r in original["resources"])
