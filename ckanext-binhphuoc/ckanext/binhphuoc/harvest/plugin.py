@@ -14,7 +14,6 @@ dataset dict of a harvester or of the workflow wrote it false), and makes
 """
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import ckan.plugins as p
@@ -59,9 +58,9 @@ class HarvestSourcesPlugin(p.SingletonPlugin):
     # IConfigurer: the bundle's templates (the job report on the harvest
     # pages), when binhphuoc_schema, which adds them, is not loaded
     def update_config(self, config: Any) -> None:
-        if not p.plugin_loaded("binhphuoc_schema"):
-            tk.add_template_directory(
-                config, os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"))
+        from ckanext.binhphuoc.config import add_templates
+
+        add_templates(config)
 
     # ITemplateHelpers: the report of a harvest job
     def get_helpers(self) -> dict[str, Any]:

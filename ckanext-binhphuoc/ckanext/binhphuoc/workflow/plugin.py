@@ -2,7 +2,6 @@
 and the verifying department publishes it (issue 4, R11–R14)."""
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import ckan.plugins as p
@@ -26,9 +25,9 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
     # IConfigurer: the bundle's templates, when binhphuoc_schema (which adds
     # them at its place in ckan.plugins, before scheming's) is not loaded
     def update_config(self, config: Any) -> None:
-        if not p.plugin_loaded("binhphuoc_schema"):
-            tk.add_template_directory(
-                config, os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"))
+        from ckanext.binhphuoc.config import add_templates
+
+        add_templates(config)
 
     # IBlueprint: the transition forms, "Việc cần làm" and the OpenAPI
     # document of the actions (/api/openapi.json, /api/docs)
