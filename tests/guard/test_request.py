@@ -191,6 +191,19 @@ def test_anonymous_collaborator_list_is_refused_not_500(client, dataset):
     assert resp.status_code == 403
 
 
+def test_an_uploaded_file_missing_from_storage_is_a_404(client, people, token, act):
+    """A dataset loaded from another portal's dump names uploaded files that
+    are not in storage yet (docs/operations.md): its download was a 500."""
+    pkg = act(people.sysadmin, "package_create", **dict(
+        VALID_DATASET, owner_org=people.org["id"], name="tu-cong-cu", resources=[{
+            "name": "Tệp", "format": "CSV", "url_type": "upload",
+            "url": "https://cong-cu.example/dataset/x/resource/y/download/a.csv"}]))
+    res = pkg["resources"][0]
+    resp = client.get("/dataset/%s/resource/%s/download/a.csv" % (pkg["id"], res["id"]),
+                      headers=token(people.sysadmin))
+    assert resp.status_code == 404
+
+
 def test_refusals_name_no_id(client, people, token, dataset):
     """Asked by name, CKAN's refusal named the unpublished dataset's id."""
     pkg, res = dataset

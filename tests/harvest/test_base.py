@@ -282,3 +282,27 @@ def test_config_errors_become_form_errors():
             harvester.validate_config("{khong phai json")
         info = harvester.info()
         assert info["name"] == harvester.source_type and info["form_config_interface"] == "Text"
+
+
+def test_titles_of_tables_and_queries_come_from_the_source_file():
+    """Issue 19 item 6: a `titles` entry per table or query (a title, or a title
+    and a description); a name that is no table or query is refused; without
+    one, the name made readable."""
+    from ckanext.binhphuoc.harvest import datasets, sql_sources
+    from ckanext.binhphuoc.harvest.base import ConfigError
+
+    cfg = {"url": "sqlite:///x.sqlite", "tables": ["public.co_so_kham_chua_benh"],
+           "queries": {"tiem_chung": "SELECT 1 AS a"},
+           "titles": {"co_so_kham_chua_benh": "Cơ sở khám, chữa bệnh",
+                      "tiem_chung": {"title": "Tiêm chủng theo quý",
+                                     "description": "Số trẻ được tiêm đủ mũi."}}}
+    checked = sql_sources.parse_config(cfg)
+    assert sql_sources.title_of(checked, "co_so_kham_chua_benh") == ("Cơ sở khám, chữa bệnh", "")
+    assert sql_sources.title_of(checked, "tiem_chung") == (
+        "Tiêm chủng theo quý", "Số trẻ được tiêm đủ mũi.")
+    assert sql_sources.title_of(checked, "khac") == ("", "")
+    assert datasets.readable_name("co_so_kham_chua_benh") == "Co so kham chua benh"
+    with pytest.raises(ConfigError, match="titles.khong_co: no table or query"):
+        sql_sources.parse_config({**cfg, "titles": {"khong_co": "X"}})
+    with pytest.raises(ConfigError, match="titles.tiem_chung"):
+        sql_sources.parse_config({**cfg, "titles": {"tiem_chung": {"description": "no title"}}})

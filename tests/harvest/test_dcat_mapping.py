@@ -5,9 +5,12 @@ in-process (gather → fetch → import): codes from EU frequency URIs, licences
 URL, legacy units, the workflow, an idempotent re-run, a refused dataset."""
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
@@ -77,27 +80,37 @@ CATALOG = """\
 SERVED = {"catalog": CATALOG}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
+@contextlib.contextmanager
+def served_turtle(served: dict[str, Any]) -> Iterator[str]:
+    """A real HTTP server on loopback answering every GET with
+    ``served["catalog"]`` (Turtle, str or bytes, read at each request); yields
+    its URL."""
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
 
-    def do_GET(self):  # noqa: N802
-        body = SERVED["catalog"].encode("utf-8")
-        self.send_response(200)
-        self.send_header("Content-Type", "text/turtle; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        def do_GET(self):  # noqa: N802
+            body = served["catalog"]
+            body = body.encode("utf-8") if isinstance(body, str) else body
+            self.send_response(200)
+            self.send_header("Content-Type", "text/turtle; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield "http://127.0.0.1:%d/catalog.ttl" % server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(scope="module")
 def catalog_url():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield "http://127.0.0.1:%d/catalog.ttl" % server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with served_turtle(SERVED) as url:
+        yield url
 
 
 @pytest.fixture

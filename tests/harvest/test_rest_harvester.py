@@ -800,21 +800,24 @@ class TestHarvestCycle:
         monkeypatch.setenv("TEST_API_KEY", API_KEY)
         cfg = source_config(api_server, datasets=[
             {"name": "truong-hoc-trang", "defaults": {"title": "Trường học (trang)"}},
+            {"name": "truong-hoc-ban-sao"},  # no title: its name made readable
             {"name": "truong-hoc-khoa", "url": api_server.url + "/apikey",
              "pagination": {"type": "none"},
              "auth": {"type": "api_key", "param": "apikey", "value_env": "TEST_API_KEY"},
              "defaults": {"title": "Trường học (khóa API)"}}])
         cfg["defaults"].pop("name")
+        cfg["defaults"].pop("title")
         source = make_source(harvest_env, cfg)
         results, gather = run(source)
-        assert gather == [] and sorted(results) == ["truong-hoc-khoa", "truong-hoc-trang"]
+        assert gather == [] and sorted(results) == [
+            "truong-hoc-ban-sao", "truong-hoc-khoa", "truong-hoc-trang"]
         for guid, r in results.items():
             assert r["state"] == "COMPLETE", r["errors"]
             pkg = show(r["dataset"]["id"])
             assert pkg["name"] == guid
             assert rows_of(pkg["resources"][0]["id"])[0] == EXPECTED_ROWS
         titles = sorted(show(r["dataset"]["id"])["title"] for r in results.values())
-        assert titles == ["Trường học (khóa API)", "Trường học (trang)"]
+        assert titles == ["Truong hoc ban sao", "Trường học (khóa API)", "Trường học (trang)"]
 
     def test_missing_credentials_fail_the_gather(self, harvest_env, api_server, monkeypatch):
         monkeypatch.delenv("TEST_NOT_SET", raising=False)

@@ -153,7 +153,8 @@ def test_full_cycle_on_the_queue_then_nothing_changes(source_db, make_source, ap
     from ckanext.binhphuoc.harvest.report import job_report
 
     _create_source_tables(source_db)
-    source = make_source(source_db)
+    source = make_source(source_db, titles={"si_so": {
+        "title": "Sĩ số các trường lớn", "description": "Các trường có hơn 450 học sinh."}})
     job = run_via_queue(source)
     assert job["status"] == "Finished", _job_errors(job["id"])
     assert job["stats"]["added"] == 2 and job["stats"].get("errored", 0) == 0, \
@@ -167,8 +168,11 @@ def test_full_cycle_on_the_queue_then_nothing_changes(source_db, make_source, ap
     if source_db.kind in COMMENTED:
         assert ds["title"] == "Danh sách trường học"
         assert "Các trường trên địa bàn tỉnh." in ds["notes"]
-    else:
-        assert ds["title"] == "truong_hoc"
+    else:  # no comment, no title in the source file: the name made readable
+        assert ds["title"] == "Truong hoc"
+    si_so = _dataset("csdl-giao-duc-si-so")  # the source file's title and description
+    assert si_so["title"] == "Sĩ số các trường lớn"
+    assert si_so["notes"].startswith("Các trường có hơn 450 học sinh.")
     assert sorted(r["format"] for r in ds["resources"]) == ["CSV", "DataStore", "JSON"]
     res = _datastore_resource(ds)
     assert res["datastore_active"] is True
@@ -436,7 +440,7 @@ def test_source_stopped_mid_load_keeps_the_previous_data(kind, request, make_sou
             'SELECT count(*), sum(stt), count(DISTINCT ten) FROM "%s"' % rid)).one()
     assert (count, total, names) == (BIG, BIG * (BIG + 1) // 2, BIG)
     assert [(r["stt"], r["ten"]) for r in _records(rid, limit=2)] == [(1, "mới 1"), (2, "mới 2")]
-    assert _dataset("csdl-giao-duc-so-lieu")["title"] == "so_lieu"  # a view has no comment
+    assert _dataset("csdl-giao-duc-so-lieu")["title"] == "So lieu"  # a view has no comment
 
 
 def test_unreachable_source_is_a_readable_job_error(make_source, tmp_path):

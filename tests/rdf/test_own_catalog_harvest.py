@@ -6,12 +6,11 @@ published demo dataset comes back as it was."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.harvest.conftest import harvest_db, harvest_queue_marks  # noqa: F401 (fixture)
+from tests.harvest.test_dcat_mapping import served_turtle
 from tests.harvest.test_sql_harvester import _job_errors, run_via_queue
 
 from .conftest import RDF_PLUGINS, rdf_marks
@@ -28,27 +27,10 @@ LOCAL = {"name", "owner_org", "duplicate_confirmed"}
 SERVED: dict[str, bytes] = {}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):  # noqa: N802
-        body = SERVED["catalog"]
-        self.send_response(200)
-        self.send_header("Content-Type", "text/turtle; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
 @pytest.fixture
 def catalog_url():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield "http://127.0.0.1:%d/catalog.ttl" % server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with served_turtle(SERVED) as url:
+        yield url
 
 
 def test_our_catalog_harvested_back_keeps_every_field(demo, app, people, catalog_url):

@@ -40,3 +40,8 @@ def test_the_actions_api_docs_come_from_the_table():
         assert ("reason:" in doc) is verb.needs_reason
         for rule in docs.rules_of(verb.name):
             assert rule.target in doc
+
+
+def test_workflow_md_lists_every_history_event():
+    assert set(transitions.EVENT_DOCS) == set(transitions.EVENTS)
+    assert docs.events_table() in read("workflow.md"), HINT

@@ -544,10 +544,15 @@ MALFORMED_RAW = [
 SOURCE_QUERY = "SELECT ma, do_sau FROM gieng_khoan_qx7"
 
 
+#: the developer's tab shows datastore_search_sql examples (SQL) on purpose
+DEVELOPER_SQL = re.compile(
+    r'<pre class="binhphuoc-developer-code" data-call="datastore_search_sql".*?</pre>', re.S)
+
+
 def _bad_answer(resp: Any) -> Optional[str]:
     if resp.status_code >= 500:
         return f"HTTP {resp.status_code}"
-    text = resp.get_data(as_text=True).replace(SOURCE_QUERY, "")
+    text = DEVELOPER_SQL.sub("", resp.get_data(as_text=True).replace(SOURCE_QUERY, ""))
     m = SQL_OR_TRACE.search(text)
     if m:
         return "internal text: " + text[max(0, m.start() - 60):m.end() + 60].replace("\n", " ")

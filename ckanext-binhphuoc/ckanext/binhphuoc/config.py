@@ -17,6 +17,23 @@ import yaml
 
 PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
 
+#: The bundle's templates (one directory for every plugin of the bundle).
+TEMPLATES_DIR = str(PACKAGE_DIR / "templates")
+
+
+def add_templates(ckan_config: Any, *, own: bool = False) -> None:
+    """Put the bundle's templates on CKAN's template path (IConfigurer).
+
+    binhphuoc_schema adds them (``own=True``) at its place in ckan.plugins,
+    before scheming's; every other plugin of the bundle adds them only when
+    binhphuoc_schema is not loaded."""
+    import ckan.plugins as p
+    from ckan.plugins import toolkit as tk
+
+    if own or not p.plugin_loaded("binhphuoc_schema"):
+        tk.add_template_directory(ckan_config, TEMPLATES_DIR)
+
+
 #: The declaration files of the bundle's plugins.
 DECLARATION_FILES = tuple(sorted(PACKAGE_DIR.glob("**/config_declaration.yaml")))
 
@@ -146,10 +163,26 @@ def solr_url() -> str:
 
 def solr_commit() -> bool:
     """``ckan.search.solr_commit``."""
-    value = _raw("ckan.search.solr_commit")
-    return value if isinstance(value, bool) else str(value).lower() in ("true", "1", "yes", "on")
+    return _bool("ckan.search.solr_commit")
 
 
 def sqlalchemy_url() -> str:
     """``sqlalchemy.url``: CKAN's database."""
     return _text("sqlalchemy.url")
+
+
+def datastore_sqlsearch_enabled() -> bool:
+    """``ckan.datastore.sqlsearch.enabled``: whether the DataStore answers
+    ``datastore_search_sql``."""
+    return _bool("ckan.datastore.sqlsearch.enabled")
+
+
+def reveal_private_datasets() -> bool:
+    """``ckan.auth.reveal_private_datasets``: a refused dataset page answers
+    403 (or the login page) instead of 404."""
+    return _bool("ckan.auth.reveal_private_datasets")
+
+
+def _bool(key: str) -> bool:
+    value = _raw(key)
+    return value if isinstance(value, bool) else str(value).lower() in ("true", "1", "yes", "on")

@@ -212,6 +212,11 @@ def _page_status(error: Exception) -> int | None:
         return 404 if request.endpoint == "api.snippet" else None
     if is_unknown_format(error):
         return 404  # /catalog.<format> of a format no serializer has
+    if isinstance(error, FileNotFoundError) and (request.endpoint or "").endswith(
+            "resource.download"):
+        # an uploaded resource whose file is not in storage (yet: a dataset
+        # moved from another portal before its files, docs/operations.md)
+        return 404
     if isinstance(error, PAGE_INPUT_ERRORS):
         return 400
     return None
@@ -259,7 +264,7 @@ def register(app: Any) -> None:
     from ckan.lib.search.common import SearchQueryError
 
     for cls in PAGE_INPUT_ERRORS + (TemplateNotFound, logic.NotFound, logic.NotAuthorized,
-                                    logic.ValidationError, SearchQueryError):
+                                    logic.ValidationError, SearchQueryError, FileNotFoundError):
         app.register_error_handler(cls, page_error)
     try:
         from rdflib.plugin import PluginException

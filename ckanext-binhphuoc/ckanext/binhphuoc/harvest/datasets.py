@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import re
 import uuid
 from typing import Any
 
@@ -40,6 +41,13 @@ def dataset_name(*parts: str, max_length: int = 100) -> str:
     (Vietnamese letters to ASCII)."""
     return slugify("-".join(p for p in parts if p), max_length=max_length,
                    word_boundary=False, separator="-") or "du-lieu"
+
+
+def readable_name(name: str) -> str:
+    """A table or query name as a title when nothing better is known:
+    ``co_so_kham_chua_benh`` → "Co so kham chua benh"."""
+    words = " ".join(re.split(r"[_\-.\s]+", str(name))).strip()
+    return (words[:1].upper() + words[1:]) if words else str(name)
 
 
 def site_context() -> dict[str, Any]:

@@ -14,7 +14,6 @@ dataset dict of a harvester or of the workflow wrote it false), and makes
 """
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import ckan.plugins as p
@@ -45,23 +44,23 @@ class HarvestSourcesPlugin(p.SingletonPlugin):
     # IPackageController: before the commit of package_create/update (and so
     # of resource_create/update/patch), a stale datastore_active is set right
     def create(self, entity: Any) -> None:
-        self._keep_datastore_active(entity)
+        self._keep_datastore_active(entity, created=True)
 
     def edit(self, entity: Any) -> None:
         self._keep_datastore_active(entity)
 
     @staticmethod
-    def _keep_datastore_active(pkg: Any) -> None:
+    def _keep_datastore_active(pkg: Any, created: bool = False) -> None:
         if p.plugin_loaded("datastore"):
             from ..tables import active
-            active.keep_flags(pkg)
+            active.keep_flags(pkg, created=created)
 
     # IConfigurer: the bundle's templates (the job report on the harvest
     # pages), when binhphuoc_schema, which adds them, is not loaded
     def update_config(self, config: Any) -> None:
-        if not p.plugin_loaded("binhphuoc_schema"):
-            tk.add_template_directory(
-                config, os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"))
+        from ckanext.binhphuoc.config import add_templates
+
+        add_templates(config)
 
     # ITemplateHelpers: the report of a harvest job
     def get_helpers(self) -> dict[str, Any]:

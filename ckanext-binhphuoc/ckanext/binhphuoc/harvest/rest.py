@@ -223,7 +223,8 @@ class RestApiHarvester(TableHarvester):
     def dataset(self, job: Job) -> dict[str, Any]:
         ep = job.config
         defaults = dict(ep.get("defaults") or {})
-        defaults["title"] = ep.get("title") or defaults.get("title") or ep["name"]
+        defaults["title"] = (ep.get("title") or defaults.get("title")
+                             or datasets.readable_name(ep["name"]))
         defaults.setdefault("url", ep["url"])
         origin = "Dữ liệu thu thập từ API %s" % ep["url"]
         return datasets.build_dataset(

@@ -210,8 +210,10 @@ class SqlDatabaseHarvester(TableHarvester):
     def dataset(self, job: Job) -> dict[str, Any]:
         content = job.content
         name = content["name"]
-        comment = (content.get("comment") or "").strip()
-        title = comment.splitlines()[0].strip() if comment else name
+        given_title, given_description = sql_sources.title_of(job.config, name)
+        comment = given_description.strip() or (content.get("comment") or "").strip()
+        title = (given_title.strip() or (comment.splitlines()[0].strip() if comment else "")
+                 or datasets.readable_name(name))
         what = (bilingual(N_("table {table}"), table=content["table"])
                 if content["kind"] == "table" else bilingual(N_("query {name}"), name=name))
         origin = bilingual(N_("Harvested automatically from the agency database ({what})."),

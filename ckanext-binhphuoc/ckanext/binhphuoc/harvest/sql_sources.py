@@ -39,6 +39,14 @@ CONFIG_SCHEMA: dict[str, Any] = {
             },
             "additionalProperties": False,
         }},
+        # a human title (and description) per table or query, shown instead of
+        # the table's comment or name: `name: Title` or `name: {title, description}`
+        "titles": {"type": "object", "additionalProperties": {"oneOf": [
+            {"type": "string", "minLength": 1},
+            {"type": "object", "required": ["title"], "additionalProperties": False,
+             "properties": {"title": {"type": "string", "minLength": 1},
+                            "description": {"type": "string"}}},
+        ]}},
         "defaults": {"type": "object"},
         "timeout_seconds": {"type": "number", "exclusiveMinimum": 0},
     },
@@ -78,6 +86,10 @@ def parse_config(text: str | dict[str, Any] | None, *, check_env: bool = True) -
     dialect = _dialect_of(cfg)
     for name, query in (cfg.get("queries") or {}).items():
         check_query(query, "queries.%s" % name, dialect)
+    for name in cfg.get("titles") or {}:
+        if name not in names:
+            raise ConfigError(bilingual(N_(
+                "titles.{name}: no table or query of that name"), name=name))
     for name, inc in (cfg.get("incremental") or {}).items():
         if name not in names:
             raise ConfigError(bilingual(N_(
@@ -146,6 +158,15 @@ def check_query(query: str, key: str, dialect: str | None = None) -> None:
         raise ConfigError(bilingual(N_(
             "{key}: only a read-only SELECT is allowed (found {kind})"),
             key=key, kind=type(bad).__name__.upper()))
+
+
+def title_of(cfg: dict[str, Any], name: str) -> tuple[str, str]:
+    """The (title, description) the source file gives the table or query
+    ``name`` (``titles`` of the config), empty strings when it gives none."""
+    given = (cfg.get("titles") or {}).get(name)
+    if isinstance(given, dict):
+        return str(given.get("title") or ""), str(given.get("description") or "")
+    return str(given or ""), ""
 
 
 def table_label(table: str) -> str:

@@ -6,11 +6,9 @@ setup.py) and chosen by ``ckanext.dcat.rdf.profiles``.
 """
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import ckan.plugins as p
-from ckan.plugins import toolkit as tk
 
 
 class RdfPlugin(p.SingletonPlugin):
@@ -23,9 +21,9 @@ class RdfPlugin(p.SingletonPlugin):
     # IConfigurer: the bundle's templates, when binhphuoc_schema (which adds
     # them at its place in ckan.plugins, before scheming's) is not loaded
     def update_config(self, config: Any) -> None:
-        if not p.plugin_loaded("binhphuoc_schema"):
-            tk.add_template_directory(
-                config, os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"))
+        from ckanext.binhphuoc.config import add_templates
+
+        add_templates(config)
 
     # IBlueprint: the code lists as SKOS at /codelist (views.py) and the
     # checks of the catalog endpoints' parameters (catalog.py)

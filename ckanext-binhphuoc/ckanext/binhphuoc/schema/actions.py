@@ -101,7 +101,7 @@ def binhphuoc_admin_unit_search(context: Context,
 
     Args:
         q: text to look for
-        limit: at most this many (default 20, max 100)
+        limit: (optional) at most this many (default 20, max 100)
     """
     tk.check_access("binhphuoc_admin_unit_search", context, data_dict)
     q = str(data_dict.get("q") or "").strip()

@@ -43,10 +43,11 @@ class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
 
     # IConfigurer
     def update_config(self, config: Any) -> None:
-        tk.add_template_directory(config, os.path.join(PACKAGE_DIR, "templates"))
+        from ckanext.binhphuoc import config as options
+
+        options.add_templates(config, own=True)
         # The licence list (R10) ships with the code lists unless the site
         # names its own.
-        from ckanext.binhphuoc import config as options
         if not options.licenses_group_url():
             from ckanext.binhphuoc import codelists
             config["licenses_group_url"] = "file://" + codelists.licenses_path()

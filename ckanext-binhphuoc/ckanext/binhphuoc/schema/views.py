@@ -1,4 +1,5 @@
-"""Pages of the schema plugin: the province's open-data terms (/license)."""
+"""Pages of the schema plugin: the province's open-data terms (/license) and
+the developer's tab of dataset and resource pages (developer.py)."""
 from __future__ import annotations
 
 from importlib import resources
@@ -20,4 +21,6 @@ bp.add_url_rule("/license", view_func=license_terms)
 
 
 def get_blueprints() -> list[Blueprint]:
-    return [bp]
+    from . import developer
+
+    return [bp, developer.bp]

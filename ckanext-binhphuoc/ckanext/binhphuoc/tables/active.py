@@ -14,7 +14,8 @@ is no view. Hence:
 
 - :func:`keep_flags`, called by ``package_create``/``package_update``
   (IPackageController of binhphuoc_harvest): a resource whose table exists
-  keeps ``datastore_active: true`` whatever the dict said;
+  keeps ``datastore_active: true`` whatever the dict said; a new dataset's
+  resource without a table says false (a dump of another portal);
 - :func:`ensure_active`, called by the loader at the end of every load
   (under the resource's load lock): the flag, and the default DataStore
   views (``ckan.views.default_views`` that need the DataStore, e.g.
@@ -73,16 +74,21 @@ def with_tables(resource_ids: Iterable[str]) -> set[str]:
     return found
 
 
-def keep_flags(pkg: model.Package) -> None:
+def keep_flags(pkg: model.Package, created: bool = False) -> None:
     """Before the commit of a dataset's create or update: each resource
     whose DataStore table exists says ``datastore_active: true``, whatever
-    the saved dict said (a stale copy says false)."""
+    the saved dict said (a stale copy says false). On create (``created``),
+    a resource without a table says false whatever the dict said: a dump of
+    another portal (``ckanapi load``) carries the source's flags and the
+    resource ids, not its tables."""
     unflagged = [r for r in pkg.resources
                  if (r.extras or {}).get("datastore_active") is not True]
-    if not unflagged:
+    claimed = [r for r in pkg.resources
+               if (r.extras or {}).get("datastore_active") is True] if created else []
+    if not unflagged and not claimed:
         return
     try:
-        tables = with_tables(r.id for r in unflagged)
+        tables = with_tables(r.id for r in unflagged + claimed)
     except Exception:  # noqa: BLE001 — the DataStore down must not block a dataset's update
         log.warning("datastore_active of the resources of %s not checked", pkg.id,
                     exc_info=True)
@@ -90,6 +96,9 @@ def keep_flags(pkg: model.Package) -> None:
     for res in unflagged:
         if res.id in tables:
             res.extras = dict(res.extras or {}, datastore_active=True)
+    for res in claimed:
+        if res.id not in tables:
+            res.extras = dict(res.extras or {}, datastore_active=False)
 
 
 def _missing_views(resource: dict[str, Any]) -> list[str]:

@@ -9,7 +9,7 @@ from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.types import Action, Context
 
-from . import docs, logic, refresh, roles, transitions
+from . import docs, imports, logic, refresh, roles, transitions
 from . import model as wf_model
 
 ActionFunction = Callable[[Context, dict[str, Any]], Any]
@@ -39,7 +39,8 @@ def binhphuoc_workflow_history_list(context: Context, data_dict: dict[str, Any]
 
     Returns:
         list of ``{"from_state", "to_state", "action", "actor", "reason",
-        "revision", "created"}`` (actor: the user's name)
+        "revision", "created", "source"}`` (actor: the user's name; source:
+        where an ``import`` event's dataset came from, else null)
     """
     tk.check_access("binhphuoc_workflow_history_list", context, data_dict)
     pkg = logic.get_package(data_dict)
@@ -55,6 +56,8 @@ def binhphuoc_workflow_history_list(context: Context, data_dict: dict[str, Any]
             "action": ev["action"], "actor": names.get(actor) if actor else None,
             "reason": ev["reason"], "revision": ev["revision"],
             "created": ev["created_at"].isoformat(),
+            "source": (ev["detail"] or {}).get("source") if ev["action"] == imports.EVENT
+            else None,
         })
     return out
 
@@ -116,6 +119,11 @@ def _bypass(context: Context) -> bool:
 #: wish: the dataset stays unpublished until the workflow publishes it.
 NOTICE = "workflow_notice"
 
+#: What the workflow computes and package_show shows: a client sending it
+#: back (a dump of another portal, ckanapi load, an echoed answer) gives no
+#: input; on update a ``workflow_state`` other than the current one is refused.
+READ_ONLY = ("workflow_state", "workflow_revision", NOTICE)
+
 
 def _public_wished(data_dict: dict[str, Any]) -> bool:
     """``private: false`` asked for (what every CKAN client sends by default:
@@ -123,10 +131,19 @@ def _public_wished(data_dict: dict[str, Any]) -> bool:
     return "private" in data_dict and not tk.asbool(data_dict["private"])
 
 
-def _noted(result: Any, wished: bool) -> Any:
-    if wished and isinstance(result, dict):
-        result[NOTICE] = _only_when_published()
+def _noted(result: Any, wished: bool, other_state: bool = False) -> Any:
+    """The answer, with ``workflow_notice`` when the call asked for what only
+    the workflow does (``private: false``; another ``workflow_state``)."""
+    notes = ([_only_when_published()] if wished else []) + (
+        [_only_through_actions()] if other_state else [])
+    if notes and isinstance(result, dict):
+        result[NOTICE] = " ".join(notes)
     return result
+
+
+def _only_through_actions() -> str:
+    return tk._("The workflow state changes only through the workflow actions ({actions})"
+                ).format(actions=", ".join(v.action for v in transitions.VERBS.values()))
 
 
 @tk.chained_action
@@ -134,10 +151,14 @@ def package_create(up: Action, context: Context, data_dict: dict[str, Any]) -> A
     """New datasets start as private drafts."""
     if _bypass(context) or (data_dict.get("type") or "dataset") != "dataset":
         return up(context, data_dict)
+    if imports.requested(data_dict):
+        return imports.create(up, context, data_dict)
+    data_dict = {k: v for k, v in data_dict.items() if k not in (imports.FLAG, imports.SOURCE)}
     wished = _public_wished(data_dict)
+    sent_state = data_dict.get("workflow_state")
     # the state and the notice are the workflow's: a value sent back (a dump
     # of another portal, a client echoing an answer) is not an input
-    data_dict = {k: v for k, v in data_dict.items() if k not in ("workflow_state", NOTICE)}
+    data_dict = {k: v for k, v in data_dict.items() if k not in READ_ONLY}
     data_dict["private"] = True
     result = up(context, data_dict)
     package_id = result if context.get("return_id_only") else result["id"]
@@ -154,7 +175,7 @@ def package_create(up: Action, context: Context, data_dict: dict[str, Any]) -> A
         notify.after_transition(package_id, "harvest", "draft", "submitted", user, None)
     if isinstance(result, dict):
         result["workflow_state"] = first
-    return _noted(result, wished)
+    return _noted(result, wished, sent_state not in (None, "", first))
 
 
 def _only_through_withdrawal() -> str:
@@ -177,6 +198,8 @@ def package_update(up: Action, context: Context, data_dict: dict[str, Any]) -> A
     if not logic.workflow_applies(pkg):
         return up(context, data_dict)
     assert pkg is not None
+    if imports.requested(data_dict):
+        return imports.update(up, context, pkg, data_dict)
     state = wf_model.get_state(pkg)
     published = state == "published"
     # hiding a published dataset goes through withdrawal; asking an
@@ -184,13 +207,12 @@ def package_update(up: Action, context: Context, data_dict: dict[str, Any]) -> A
     if published and "private" in data_dict and tk.asbool(data_dict["private"]):
         raise tk.ValidationError({"private": [_only_through_withdrawal()]})
     wished = not published and _public_wished(data_dict)
-    data_dict = {k: v for k, v in data_dict.items() if k != NOTICE}
-    if "workflow_state" in data_dict:
-        if data_dict["workflow_state"] not in (None, "", state):
-            raise tk.ValidationError({"workflow_state": [tk._(
-                "The workflow state changes only through the workflow actions ({actions})"
-            ).format(actions=", ".join(v.action for v in transitions.VERBS.values()))]})
-        data_dict = {k: v for k, v in data_dict.items() if k != "workflow_state"}
+    data_dict = {k: v for k, v in data_dict.items()
+                 if k not in (NOTICE, "workflow_revision", imports.FLAG, imports.SOURCE)}
+    # a read-only value sent back (ckanapi load run again: the dump's state)
+    # is ignored, and the answer says so when it differs
+    other_state = data_dict.get("workflow_state") not in (None, "", state)
+    data_dict = {k: v for k, v in data_dict.items() if k != "workflow_state"}
     data_dict = dict(data_dict, private=not published)
     if published:
         if refresh.is_harvester(context) and not refresh.refresh_held(pkg):
@@ -201,8 +223,8 @@ def package_update(up: Action, context: Context, data_dict: dict[str, Any]) -> A
                                user.id if user else None)
             if not context.get("defer_commit"):
                 model.repo.commit()
-            return result
-        return _revise(context, pkg, data_dict)
+            return _noted(result, False, other_state)
+        return _noted(_revise(context, pkg, data_dict), False, other_state)
     result = up(context, data_dict)
     if state == "rejected":
         row = wf_model.lock(pkg)
@@ -212,7 +234,7 @@ def package_update(up: Action, context: Context, data_dict: dict[str, Any]) -> A
             wf_model.add_event(pkg.id, "rejected", "draft", "edit", user.id if user else None)
             if not context.get("defer_commit"):
                 model.repo.commit()
-    return _noted(result, wished)
+    return _noted(result, wished, other_state)
 
 
 def _revise(context: Context, pkg: model.Package, data_dict: dict[str, Any],
@@ -262,6 +284,11 @@ def _resource_change(name: str) -> Callable[..., Any]:
     def action(up: Action, context: Context, data_dict: dict[str, Any]) -> Any:
         if _bypass(context):
             return up(context, data_dict)
+        if data_dict.get("upload") and name != "resource_delete":
+            # a new file: the hash xloader wrote was the previous file's (or,
+            # from a dump, the source portal's); xloader skips a file whose
+            # hash equals the resource's, and would never load this one
+            data_dict = dict(data_dict, hash="")
         package_id = data_dict.get("package_id")
         if not package_id and data_dict.get("id"):
             res = model.Resource.get(data_dict["id"])
@@ -272,6 +299,13 @@ def _resource_change(name: str) -> Callable[..., Any]:
         assert pkg is not None
         from . import resources
 
+        if name == "resource_update" and resources.bookkeeping_only(context, data_dict):
+            return up(dict(context, binhphuoc_workflow=True), data_dict)
+        if imports.awaited_file(context, name, pkg, data_dict):
+            # written at once: CKAN's package_update inside is the import's too
+            result = up(dict(context, binhphuoc_workflow=True), data_dict)
+            imports.record_file(context, pkg, data_dict["id"])
+            return result
         row = wf_model.get_row(pkg.id)
         pending = row["revision"] if row and row["revision"] is not None else None
         revision, res = resources.revise_resource(name, context, pkg, dict(data_dict), pending)

@@ -76,9 +76,23 @@ def rules_table() -> str:
     return "\n".join(rows)
 
 
+def events_table() -> str:
+    """docs/workflow.md's table of the history's other events, with their
+    Vietnamese label."""
+    from .notify import translations
+
+    vi = translations("vi").gettext
+    rows = ["| event | history label | recorded when |", "|---|---|---|"]
+    for name, label in transitions.EVENTS.items():
+        rows.append("| `%s` | %s (%s) | %s |" % (
+            name, vi(label), label, transitions.EVENT_DOCS[name]))
+    return "\n".join(rows)
+
+
 def main() -> None:
     for title, text in (("docs/api.md", api_table()), ("docs/api.md", aliases_table()),
-                        ("docs/workflow.md", rules_table())):
+                        ("docs/workflow.md", rules_table()),
+                        ("docs/workflow.md", events_table())):
         print("<!-- %s -->\n%s\n" % (title, text))
 
 

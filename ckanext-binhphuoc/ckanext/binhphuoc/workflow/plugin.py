@@ -2,7 +2,6 @@
 and the verifying department publishes it (issue 4, R11–R14)."""
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import ckan.plugins as p
@@ -21,18 +20,27 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
     p.implements(p.IConfigurer)
     p.implements(p.IBlueprint)
     p.implements(p.ITemplateHelpers)
+    p.implements(p.IClick)
 
     # IConfigurer: the bundle's templates, when binhphuoc_schema (which adds
     # them at its place in ckan.plugins, before scheming's) is not loaded
     def update_config(self, config: Any) -> None:
-        if not p.plugin_loaded("binhphuoc_schema"):
-            tk.add_template_directory(
-                config, os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"))
+        from ckanext.binhphuoc.config import add_templates
 
-    # IBlueprint: the transition forms and "Việc cần làm"
+        add_templates(config)
+
+    # IBlueprint: the transition forms, "Việc cần làm" and the OpenAPI
+    # document of the actions (/api/openapi.json, /api/docs)
     def get_blueprint(self) -> Any:
-        from . import views
-        return views.get_blueprints()
+        from . import openapi, views
+        return [*views.get_blueprints(), openapi.bp]
+
+    # IClick: `ckan binhphuoc openapi`
+    def get_commands(self) -> list[Any]:
+        from ckanext.binhphuoc.cli import binhphuoc
+
+        from . import openapi  # noqa: F401 — attaches its command to the group
+        return [binhphuoc]
 
     # ITemplateHelpers: badge, buttons, history
     def get_helpers(self) -> dict[str, Any]:

@@ -93,14 +93,26 @@ def _package_id(data_dict: dict[str, Any]) -> str:
 def binhphuoc_workflow_refresh_held(context: Context, data_dict: dict[str, Any]) -> bool:
     """Whether a harvested refresh of the dataset ``package_id``, imported
     now, is held for review (the dataset is published and its source does
-    not publish refreshes at once)."""
+    not publish refreshes at once).
+
+    Args:
+        package_id: the dataset's id or name
+
+    Returns:
+        ``true`` or ``false``
+    """
     tk.check_access("binhphuoc_workflow_refresh_held", context, data_dict)
     return refresh_held(model.Package.get(_package_id(data_dict)))
 
 
 def binhphuoc_workflow_refresh_hold(context: Context, data_dict: dict[str, Any]) -> None:
     """After a held load changed rows of ``package_id``: its pending revision,
-    with ``fields`` (a dict, e.g. ``{"data_updated": "2026-12-06"}``) set."""
+    with ``fields`` (a dict, e.g. ``{"data_updated": "2026-12-06"}``) set.
+
+    Args:
+        package_id: the dataset's id or name
+        fields: (optional) fields of the revision to set, a JSON object
+    """
     tk.check_access("binhphuoc_workflow_refresh_hold", context, data_dict)
     fields = data_dict.get("fields") or {}
     if not isinstance(fields, dict):

@@ -131,3 +131,29 @@ def revise_resource(action: str, context: dict[str, Any], pkg: model.Package,
             resources[index] = res
     base["resources"] = resources
     return base, res
+
+
+#: what the DataStore's loader (xloader) writes on a resource after a load:
+#: its table's flag, the file's hash and the job's own keys — bookkeeping, not
+#: a change of the published metadata
+BOOKKEEPING = frozenset((
+    "datastore_active", "datastore_contains_all_records_of_source_file", "hash",
+    "original_url", "resource_id", "ckan_url", "task_created", "set_url_type",
+    "ignore_hash", "queue_name", "metadata_modified"))
+
+
+def bookkeeping_only(context: Any, data_dict: dict[str, Any]) -> bool:
+    """A ``resource_update``/``resource_patch`` by the site user (xloader's
+    job, after a load) that changes nothing but :data:`BOOKKEEPING` keys of
+    the stored resource: written at once, not a revision (issue 18: else
+    every load after publication left a pending revision)."""
+    site = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    if context.get("user") != site["name"] or data_dict.get("upload") or not data_dict.get("id"):
+        return False
+    try:
+        stored = tk.get_action("resource_show")({"ignore_auth": True, "for_view": False},
+                                                {"id": data_dict["id"]})
+    except tk.ObjectNotFound:
+        return False
+    changed = {k for k, v in data_dict.items() if stored.get(k) != v}
+    return changed <= BOOKKEEPING

@@ -118,12 +118,28 @@ VERBS: dict[str, Verb] = {v.name: v for v in (
          "revision is discarded.", needs_reason=True, task=False),
 )}
 
-#: history steps that are not transitions a person runs
+#: history steps that are not transitions a person runs: their label in the
+#: history, and when they are recorded (docs/workflow.md, docs.events_table)
 EVENTS: dict[str, str] = {
     "create": N_("Created"),
+    "harvest": N_("Harvested"),
     "edit": N_("Edited after rejection"),
     "revise": N_("Revision of the published version"),
+    "harvest_refresh": N_("Harvested refresh published"),
+    "import": N_("Imported from another portal"),
     "delete": N_("Deleted"),
+}
+
+EVENT_DOCS: dict[str, str] = {
+    "create": "package_create: a new dataset, as a draft",
+    "harvest": "a harvest import creates a dataset: submitted",
+    "edit": "an edit of a rejected dataset: draft again",
+    "revise": "an edit of a published dataset: its pending revision",
+    "harvest_refresh": "a harvested refresh published at once (auto_publish_refreshes)",
+    "import": "a sysadmin's import (binhphuoc_import: true): the dataset in its exported "
+              "state, the source in the detail; also each file of it uploaded afterwards",
+    "delete": "package_delete of a dataset whose pending revision or staged rows are "
+              "discarded with it",
 }
 
 
