@@ -45,23 +45,15 @@ HYDRA = "http://www.w3.org/ns/hydra/core#"
 
 
 def write_ini(database: str, per_page: int, profiles: str) -> str:
-    base = os.path.join(ROOT, "config", "bench.ini")
-    url = seedbench.ini_setting(base, "sqlalchemy.url").rsplit("/", 1)[0] + "/" + database
     redis = os.environ.get("CKAN_REDIS_URL") or (
         f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', '56379')}/2")
-    path = os.path.join(ROOT, "var", f"bench-{database}.ini")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(base) as f:
-        logging_sections = f.read().split("[loggers]", 1)[1]
-    with open(path, "w") as f:
-        f.write(f"# Written by bench/catalog_pages.py\n[DEFAULT]\ndebug = false\n\n"
-                f"[app:main]\nuse = config:{base}\nsqlalchemy.url = {url}\n"
-                f"solr_url = pgsearch://{database}\nckan.redis.url = {redis}\n"
-                f"ckan.plugins = binhphuoc_pgsearch dcat binhphuoc_dcat\n"
-                f"ckanext.dcat.rdf.profiles = {profiles}\n"
-                f"ckanext.dcat.datasets_per_page = {per_page}\n\n"
-                f"[loggers]{logging_sections}")
-    return path
+    return seedbench.database_ini(
+        os.path.join(ROOT, "config", "bench.ini"), database, {
+            "ckan.redis.url": redis,
+            "ckan.plugins": "binhphuoc_pgsearch dcat binhphuoc_dcat",
+            "ckanext.dcat.rdf.profiles": profiles,
+            "ckanext.dcat.datasets_per_page": str(per_page),
+        }, writer="bench/catalog_pages.py")
 
 
 def build_catalog(ini: str, n: int) -> dict[str, Any]:

@@ -272,8 +272,10 @@ def ensure_schema(ini: str, url_text: str) -> None:
                    check=True, env=env, stdout=subprocess.DEVNULL)
 
 
-def database_ini(base: str, database: str) -> str:
-    """An ini that is ``base`` with another database (CKAN's ``use =``)."""
+def database_ini(base: str, database: str, extra: dict[str, str] | None = None,
+                 writer: str = "bench/search.py") -> str:
+    """An ini that is ``base`` with another database (CKAN's ``use =``) and
+    the ``extra`` settings of [app:main]."""
     import re
 
     if not re.match(r"^[a-z_][a-z0-9_]*$", database):
@@ -283,10 +285,11 @@ def database_ini(base: str, database: str) -> str:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(base) as f:
         logging_sections = f.read().split("[loggers]", 1)[1]
+    settings = "".join(f"{k} = {v}\n" for k, v in (extra or {}).items())
     with open(path, "w") as f:
-        f.write(f"# Written by bench/search.py --database {database}\n"
+        f.write(f"# Written by {writer} --database {database}\n"
                 f"[DEFAULT]\ndebug = false\n\n[app:main]\nuse = config:{base}\n"
-                f"sqlalchemy.url = {url}\nsolr_url = pgsearch://{database}\n\n"
+                f"sqlalchemy.url = {url}\nsolr_url = pgsearch://{database}\n{settings}\n"
                 f"[loggers]{logging_sections}")
     return path
 
