@@ -32,10 +32,12 @@ test:  ## set up, then run the bundle's tests and ckanext-scheming's suite
 setup:  ## system packages and the .venv only
 	@bin/setup-system
 	@bin/setup-venv
+	@bin/setup-npm
 
 services:  ## set up, start PostgreSQL and Redis only (enough for running single tests)
 	@bin/setup-system
 	@bin/setup-venv
+	@bin/setup-npm
 	@bin/services start pg redis
 	@bin/setup-db
 
