@@ -239,3 +239,157 @@ def test_page_speaks_vietnamese(visited, name, width):
         f"{name} at {width} px ({v['url']}, screenshot {v['screenshot']}) shows "
         f"English {json.dumps(english, ensure_ascii=False)} and raw internals "
         f"{json.dumps(raw, ensure_ascii=False)}")
+
+
+
+# --- the publishing form with the keyboard only ------------------------------------------------
+
+FOCUSED = """() => {
+  const e = document.activeElement;
+  const box = e.closest('.select2-container');
+  const shown = box ? box.querySelector('.select2-choice, .select2-choices') : e;
+  const s = getComputedStyle(shown);
+  const field = box ? box.id.replace(/^s2id_/, '') : (e.id || e.name || '');
+  return {tag: e.tagName, field: field, type: e.type || '', value: e.tagName === 'BUTTON' ? e.value : '',
+          text: (e.innerText || '').trim().slice(0, 40),
+          inForm: !!e.closest('form#dataset-edit, form#resource-edit'),
+          outline: s.outlineStyle === 'none' ? 0 : parseFloat(s.outlineWidth)};
+}"""
+
+# What the publisher types or presses on reaching each field (all others: Tab on).
+TYPED = {
+    "field-title": "Trường học ngoài công lập tỉnh Bình Phước",
+    "field-notes": "Danh sách trường tư thục và dân lập, cập nhật mỗi học kỳ.",
+    "field-objective": "Công khai mạng lưới trường ngoài công lập",
+    "field-data_scope": "Toàn tỉnh",
+    "field-master_data": "Mã trường, tên trường",
+    "field-target_users": "Phụ huynh, học sinh",
+    "field-information_source": "Sở Giáo dục và Đào tạo",
+    "code_lists_used": "Danh mục đơn vị hành chính",
+    "field-focal_point_name": "Trần Thị B",
+    "field-focal_point_email": "ttb@sgddt.binhphuoc.gov.vn",
+}
+PRESSED = {
+    "field-data_kind": ["ArrowDown", "ArrowDown"],    # the third kind: chuyen_nganh
+    "field-sector": ["ArrowDown"],                     # a listbox: the first sector
+    "field-update_frequency": ["ArrowDown"],
+    "field-state_secret": ["Space", "Space"],          # checked, then unchecked again
+}
+
+
+def _tab_to(page, field: str, value: str = "", limit: int = 40) -> list[dict]:
+    """Tab until ``field`` (a button: of ``value``) has the focus; the stops on the way."""
+    stops = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        stop = page.evaluate(FOCUSED)
+        stops.append(stop)
+        if stop["field"] == field and (not value or stop["value"] == value):
+            return stops
+    pytest.fail(f"{field} not reached with {limit} Tab presses; stops: "
+                + ", ".join(s["field"] or s["tag"] + ":" + s["text"] for s in stops))
+
+
+def _no_focus_ring(stops: list[dict]) -> list[str]:
+    return [f"{s['tag']} {s['field']} {s['text']!r}" for s in stops if s["outline"] < 2]
+
+
+def test_publishing_form_with_the_keyboard_only(browser, live_server, site):
+    """A publisher creates a dataset with the keyboard only: Tab from the top of
+    the page reaches every field of the form in the order they are shown, each
+    with a visible focus ring; typing, arrow keys and Space fill them; Shift+Tab
+    goes back; Enter on the submit button saves; the resource stage is done the
+    same way and the dataset exists with what was typed."""
+    ctx = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh",
+                              viewport={"width": 1366, "height": 900})
+    ctx.set_default_timeout(20_000)
+    try:
+        page = ctx.new_page()
+        _log_in(page, live_server.url, site["people"].publisher)
+        page.goto(live_server.url + "/dataset/new")
+        page.wait_for_load_state("networkidle")
+
+        stops = _tab_to(page, "field-title")
+        assert stops[0]["tag"] == "A" and stops[0]["text"] == "Chuyển đến nội dung chính", stops[0]
+        visited: list[str] = []
+        while True:
+            stop = stops[-1]
+            field = stop["field"]
+            if stop["inForm"] and field and field not in visited:
+                visited.append(field)
+            if field in TYPED:
+                page.keyboard.type(TYPED[field])
+            for key in PRESSED.get(field, []):
+                page.keyboard.press(key)
+            if stop["tag"] == "BUTTON" and field == "save":
+                break
+            if field == "field-notes":
+                # Shift+Tab from the next stop comes back to the description
+                page.keyboard.press("Tab")
+                page.keyboard.press("Shift+Tab")
+                assert page.evaluate(FOCUSED)["field"] == "field-notes"
+            page.keyboard.press("Tab")
+            stops.append(page.evaluate(FOCUSED))
+            assert len(stops) < 150, "the submit button was never reached"
+            assert stops[-1]["tag"] != "BODY", "the focus left the page before the submit button"
+
+        assert not _no_focus_ring(stops), f"no visible focus on: {_no_focus_ring(stops)}"
+        # every field of the form, once, in the order of the page
+        shown = page.evaluate("""() => Array.from(document.querySelectorAll(
+            '#dataset-edit input:not([type=hidden]), #dataset-edit select, #dataset-edit textarea'))
+            .filter(e => e.offsetParent !== null || e.closest('.select2-container') ||
+                         e.style.display === 'none' && document.getElementById('s2id_' + e.id))
+            .map(e => e.closest('.select2-container') ? e.closest('.select2-container').id.replace(/^s2id_/, '')
+                                                       : (e.id || e.name))
+            .filter((f, i, all) => f && all.indexOf(f) === i)""")
+        fields = [f for f in visited if f != "save"]
+        missing = [f for f in shown if f not in fields and not f.startswith("s2id_autogen")]
+        assert not missing, f"fields the keyboard never reached: {missing}"
+        order = [f for f in shown if f in fields]
+        assert [f for f in fields if f in order] == order, \
+            f"Tab order {fields} differs from the page's order {order}"
+        values = page.evaluate("""() => ({
+            kind: document.getElementById('field-data_kind').value,
+            sector: Array.from(document.getElementById('field-sector').selectedOptions).map(o => o.value),
+            secret: document.getElementById('field-state_secret').checked,
+            name: document.getElementById('field-name').value})""")
+        assert values["kind"] == "chuyen_nganh" and len(values["sector"]) == 1, values
+        assert values["secret"] is False
+        # the URL name made from the title by CKAN's script (it drops the
+        # Vietnamese letters it does not know: "tru-ng-h-c-…")
+        assert re.fullmatch(r"[a-z0-9-]{10,}", values["name"]), values
+
+        with page.expect_navigation():
+            page.keyboard.press("Enter")  # on "Tiếp theo: Thêm dữ liệu"
+        assert page.url.endswith(f"/dataset/{values['name']}/resource/new"), (
+            page.url, page.locator(".error-explanation, .alert-danger").all_inner_texts())
+        _keyboard_resource_stage(page)
+        assert page.url.endswith(f"/dataset/{values['name']}"), page.url
+    finally:
+        ctx.close()
+
+    pkg = helpers.call_action("package_show", id=values["name"])
+    assert pkg["title"] == TYPED["field-title"]
+    assert pkg["state"] == "active"
+    assert pkg["data_kind"] == "chuyen_nganh" and len(pkg["sector"]) == 1
+    assert pkg["focal_point_email"] == TYPED["field-focal_point_email"]
+    assert pkg["code_lists_used"] == [TYPED["code_lists_used"]]
+    assert [r["url"] for r in pkg["resources"]] == ["https://example.com/truong-tu-thuc.csv"]
+
+
+def _keyboard_resource_stage(page) -> None:
+    """The resource stage: the "Liên kết" (link) choice with Enter, the URL and
+    the name typed, Enter on "Hoàn thành"."""
+    stops = _tab_to(page, "resource-link-button")
+    page.keyboard.press("Enter")
+    url = page.evaluate(FOCUSED)
+    assert url["field"] == "field-resource-url", f"Enter on Liên kết left the focus on {url}"
+    page.keyboard.type("https://example.com/truong-tu-thuc.csv")
+    stops += [url] + _tab_to(page, "field-name")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Danh sách trường tư thục")
+    stops += _tab_to(page, "save", value="go-metadata")
+    assert not _no_focus_ring(stops), f"no visible focus on: {_no_focus_ring(stops)}"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
