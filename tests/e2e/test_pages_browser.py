@@ -4,7 +4,8 @@ servant meet them, at 1366 px (desktop) and 390 px (phone) wide.
 For each page × width (one visit, shared by the two tests of that pair):
 
 - a full-page screenshot in test-results/screenshots/<page>-<width>.png (and the
-  page's HTML after its scripts ran, <page>-<width>.html, to read what axe reports);
+  page's HTML after its scripts ran, <page>-<width>.html, and every axe-core
+  violation of any impact, <page>-<width>.axe.json);
 - ``test_page_is_accessible_and_local``: every network request the page makes
   goes to the portal itself (BP §6.6: no CDN, no avatar host) and axe-core
   (node_modules/axe-core, injected into the page) finds no violation of impact
@@ -181,6 +182,8 @@ def _visit(browser, base: str, site: dict, name: str, width: int) -> dict[str, A
         text = page.evaluate("() => document.body.innerText")
         page.add_script_tag(path=str(AXE))
         violations = page.evaluate(AXE_RUN)
+        (SCREENSHOTS / f"{name}-{width}.axe.json").write_text(
+            json.dumps(violations, ensure_ascii=False, indent=1), encoding="utf-8")
         return {"url": page.url, "status": status, "requests": requests, "text": text,
                 "violations": violations, "screenshot": shot}
     finally:
