@@ -23,12 +23,10 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-
 from ckan.tests import factories, helpers
 
 from tests.e2e.conftest import ROOT
@@ -55,7 +53,7 @@ pytestmark = [
 ]
 
 # page name → (path, who is signed in: None, "publisher" or "verifier")
-PAGES: dict[str, tuple[str, Optional[str]]] = {
+PAGES: dict[str, tuple[str, str | None]] = {
     "home": ("/", None),
     "search": ("/dataset/?q=tr%C6%B0%E1%BB%9Dng&organization=so-giao-duc", None),
     "dataset": ("/dataset/truong-hoc", None),
@@ -253,11 +251,24 @@ FOCUSED = """() => {
   const shown = box ? box.querySelector('.select2-choice, .select2-choices') : e;
   const s = getComputedStyle(shown);
   const field = box ? box.id.replace(/^s2id_/, '') : (e.id || e.name || '');
-  return {tag: e.tagName, field: field, type: e.type || '', value: e.tagName === 'BUTTON' ? e.value : '',
+  return {tag: e.tagName, field: field, type: e.type || '',
+          value: e.tagName === 'BUTTON' ? e.value : '',
           text: (e.innerText || '').trim().slice(0, 40),
           inForm: !!e.closest('form#dataset-edit, form#resource-edit'),
           outline: s.outlineStyle === 'none' ? 0 : parseFloat(s.outlineWidth)};
 }"""
+
+# The fields of the dataset form a user can reach, in the page's order (a
+# select2 widget under the id of the select or input it stands for).
+FORM_FIELDS = """() => Array.from(document.querySelectorAll(
+    '#dataset-edit input:not([type=hidden]), #dataset-edit select, #dataset-edit textarea'))
+  .filter(e => e.offsetParent !== null || e.closest('.select2-container') ||
+               document.getElementById('s2id_' + e.id))
+  .map(e => {
+    const box = e.closest('.select2-container');
+    return box ? box.id.replace(/^s2id_/, '') : (e.id || e.name);
+  })
+  .filter((f, i, all) => f && all.indexOf(f) === i)"""
 
 # What the publisher types or presses on reaching each field (all others: Tab on).
 TYPED = {
@@ -338,13 +349,7 @@ def test_publishing_form_with_the_keyboard_only(browser, live_server, site):
 
         assert not _no_focus_ring(stops), f"no visible focus on: {_no_focus_ring(stops)}"
         # every field of the form, once, in the order of the page
-        shown = page.evaluate("""() => Array.from(document.querySelectorAll(
-            '#dataset-edit input:not([type=hidden]), #dataset-edit select, #dataset-edit textarea'))
-            .filter(e => e.offsetParent !== null || e.closest('.select2-container') ||
-                         e.style.display === 'none' && document.getElementById('s2id_' + e.id))
-            .map(e => e.closest('.select2-container') ? e.closest('.select2-container').id.replace(/^s2id_/, '')
-                                                       : (e.id || e.name))
-            .filter((f, i, all) => f && all.indexOf(f) === i)""")
+        shown = page.evaluate(FORM_FIELDS)
         fields = [f for f in visited if f != "save"]
         missing = [f for f in shown if f not in fields and not f.startswith("s2id_autogen")]
         assert not missing, f"fields the keyboard never reached: {missing}"
@@ -353,7 +358,8 @@ def test_publishing_form_with_the_keyboard_only(browser, live_server, site):
             f"Tab order {fields} differs from the page's order {order}"
         values = page.evaluate("""() => ({
             kind: document.getElementById('field-data_kind').value,
-            sector: Array.from(document.getElementById('field-sector').selectedOptions).map(o => o.value),
+            sector: Array.from(document.getElementById('field-sector').selectedOptions)
+                    .map(o => o.value),
             secret: document.getElementById('field-state_secret').checked,
             name: document.getElementById('field-name').value})""")
         assert values["kind"] == "chuyen_nganh" and len(values["sector"]) == 1, values
