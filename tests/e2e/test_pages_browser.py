@@ -49,7 +49,6 @@ pytestmark = [
         "datatables_view text_view image_view")),
     pytest.mark.ckan_config("ckan.views.default_views", "datatables_view"),
     pytest.mark.live_config({"ckan.locale_default": "vi"}),
-    pytest.mark.usefixtures("with_plugins"),
 ]
 
 # page name → (path, who is signed in: None, "publisher" or "verifier")
@@ -127,8 +126,11 @@ def _build_site(reset_db, migrate_db_for) -> dict[str, Any]:
 
 
 @pytest.fixture
-def site(reset_db, migrate_db_for, with_plugins):
+def site(request, reset_db, migrate_db_for):
+    """The module's data, built by the first test that asks (the plugins are
+    loaded in-process only then: loading them for every test costs seconds)."""
     if not _SITE:
+        request.getfixturevalue("with_plugins")
         _SITE.update(_build_site(reset_db, migrate_db_for))
     return _SITE
 
@@ -148,6 +150,21 @@ def _log_in(page, base: str, user: dict) -> None:
         f"could not log in as {user['name']}"
 
 
+def _signed_in(browser, base: str, site: dict, who: str | None) -> Any:
+    """The cookies of ``who`` logged in through the login form (once per module)."""
+    if who is None:
+        return None
+    key = "session:" + who
+    if key not in _SITE:
+        ctx = browser.new_context(locale="vi-VN")
+        try:
+            _log_in(ctx.new_page(), base, getattr(site["people"], who))
+            _SITE[key] = ctx.storage_state()
+        finally:
+            ctx.close()
+    return _SITE[key]
+
+
 AXE_RUN = """async () => {
   const r = await axe.run(document, {resultTypes: ['violations']});
   return r.violations.map(v => ({
@@ -162,12 +179,11 @@ def _visit(browser, base: str, site: dict, name: str, width: int) -> dict[str, A
     path = path.format(resource_id=site["resource_id"])
     ctx = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh",
                               viewport={"width": width, "height": 900},
-                              is_mobile=width < 500, has_touch=width < 500)
+                              is_mobile=width < 500, has_touch=width < 500,
+                              storage_state=_signed_in(browser, base, site, who))
     ctx.set_default_timeout(20_000)
     try:
         page = ctx.new_page()
-        if who:
-            _log_in(page, base, getattr(site["people"], who))
         requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))
         response = page.goto(base + path, wait_until="load")
@@ -308,6 +324,7 @@ def _no_focus_ring(stops: list[dict]) -> list[str]:
     return [f"{s['tag']} {s['field']} {s['text']!r}" for s in stops if s["outline"] < 2]
 
 
+@pytest.mark.usefixtures("with_plugins")
 def test_publishing_form_with_the_keyboard_only(browser, live_server, site):
     """A publisher creates a dataset with the keyboard only: Tab from the top of
     the page reaches every field of the form in the order they are shown, each
