@@ -41,6 +41,7 @@ setup(
             "*.mako",
             "templates/**/*",
             "public/**/*",
+            "assets/**/*",
             "i18n/**/*",
             "migration/**/*",
         ],

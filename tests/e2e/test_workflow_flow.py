@@ -146,7 +146,7 @@ def test_complete_workflow_in_the_vietnamese_ui(live_server, page, people, log_i
     verifier.goto(live_server.url + "/dataset/")
     with verifier.expect_navigation():
         verifier.locator(".account .binhphuoc-workflow-tasks-link").click()
-    expect(verifier.locator("h2")).to_contain_text("Việc cần làm")
+    expect(verifier.locator("h1")).to_contain_text("Việc cần làm")
     row = verifier.locator(f"tr[data-dataset={pkg['name']}]")
     expect(row.locator(".binhphuoc-workflow-badge")).to_have_text(
         "Cơ quan chủ quản đã phê duyệt")

@@ -19,10 +19,13 @@ PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
 
 #: The bundle's templates (one directory for every plugin of the bundle).
 TEMPLATES_DIR = str(PACKAGE_DIR / "templates")
+#: The bundle's web assets (webassets.yml: stylesheets), named "binhphuoc/…".
+ASSETS_DIR = str(PACKAGE_DIR / "assets")
 
 
 def add_templates(ckan_config: Any, *, own: bool = False) -> None:
-    """Put the bundle's templates on CKAN's template path (IConfigurer).
+    """Put the bundle's templates on CKAN's template path and register its
+    web assets as ``binhphuoc/…`` (IConfigurer).
 
     binhphuoc_schema adds them (``own=True``) at its place in ckan.plugins,
     before scheming's; every other plugin of the bundle adds them only when
@@ -32,6 +35,7 @@ def add_templates(ckan_config: Any, *, own: bool = False) -> None:
 
     if own or not p.plugin_loaded("binhphuoc_schema"):
         tk.add_template_directory(ckan_config, TEMPLATES_DIR)
+        tk.add_resource(ASSETS_DIR, "binhphuoc")
 
 
 #: The declaration files of the bundle's plugins.
