@@ -241,6 +241,8 @@ class Source:
     def _read_only(self, conn: sa.engine.Connection) -> None:
         seconds = max(1, int(self.timeout))
         if self.backend in ("mysql", "mariadb"):
+            # TIMESTAMP values (stored in UTC) read in UTC, as the DataStore keeps them
+            conn.exec_driver_sql("SET SESSION time_zone = '+00:00'")
             # applies to the next transaction, which begins below
             conn.exec_driver_sql("SET TRANSACTION READ ONLY")
             if getattr(conn.dialect, "is_mariadb", False):
