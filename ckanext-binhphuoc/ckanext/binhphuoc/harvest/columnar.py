@@ -219,6 +219,7 @@ class ArrowCopy(CopySource):
         self._types = [c.pg_type for c in columns]
         self._at = [c.name for c in columns].index(updated_at) if updated_at else None
         self._buffer = b""
+        self._at_byte = 0
         self._hash = hashlib.sha256()
         self._on_close = on_close
         self.count = 0
@@ -277,11 +278,9 @@ class ArrowCopy(CopySource):
     def read(self, size: int = -1) -> bytes:
         want = 256 * 1024 if size is None or size < 0 else size
         try:
-            while len(self._buffer) < want:
-                data = self._next()
-                if data is None:
-                    break
-                self._buffer += data
+            if self._at_byte >= len(self._buffer):
+                # the batch is served: the next one (one batch's bytes held at a time)
+                self._buffer, self._at_byte = self._next() or b"", 0
         except BaseException as e:
             if isinstance(e, (KeyboardInterrupt, SystemExit)):
                 raise
@@ -290,7 +289,8 @@ class ArrowCopy(CopySource):
                 "the source stopped sending rows after {rows} rows ({error})"),
                 rows=self.count, error=_error_text(e)))
             raise self.error from e
-        data, self._buffer = self._buffer[:want], self._buffer[want:]
+        data = self._buffer[self._at_byte:self._at_byte + want]
+        self._at_byte += len(data)
         return data
 
     def close(self) -> None:
