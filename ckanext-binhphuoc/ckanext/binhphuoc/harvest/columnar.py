@@ -49,7 +49,7 @@ from .sql_sources import Source
 log = logging.getLogger(__name__)
 
 #: Rows per record batch (the memory of a load is a few batches).
-BATCH_ROWS = 50_000
+BATCH_ROWS = 10_000
 
 #: The source backends (SQLAlchemy names) the columnar path reads.
 BACKENDS = ("mysql", "mariadb", "sqlite", "mssql", "oracle")
