@@ -89,9 +89,8 @@ def _expression(backend: str, name: str, pg_type: str) -> Any:
 
 
 def _dialect(backend: str) -> Any:
-    from sqlalchemy.dialects import registry
-
-    return registry.load(backend)()
+    """The SQLAlchemy dialect of a backend, without a connection."""
+    return sa.engine.make_url(backend + "://").get_dialect()()
 
 
 def select_sql(backend: str, entry: dict[str, Any], columns: list[Column],

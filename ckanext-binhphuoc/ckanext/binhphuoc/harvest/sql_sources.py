@@ -274,11 +274,11 @@ def oracle_url(url: sa.engine.URL) -> sa.engine.URL:
     import sys
 
     try:
-        import cx_Oracle  # type: ignore[import-not-found]  # noqa: F401
+        import cx_Oracle  # noqa: F401
     except ImportError:
         import oracledb
 
-        oracledb.version = "8.3.0"  # type: ignore[misc]  # the version SQLAlchemy 1.4 checks
+        oracledb.version = "8.3.0"  # the version SQLAlchemy 1.4 checks
         sys.modules["cx_Oracle"] = oracledb
     return url.set(drivername="oracle+cx_oracle")
 
