@@ -4,7 +4,9 @@ Loads an N-row, 12-column table (default 1,000,000) from a local PostgreSQL
 source database into the DataStore through the SQL harvester's own data path
 — the source's `COPY (SELECT …) TO STDOUT` piped into the DataStore's COPY
 (`harvest.sql._PgCopyRows`, what the harvester does for PostgreSQL sources;
-`--path rows`: the row-by-row path of the other databases, `_Rows`), then
+`--path rows`: the row-by-row path, `_Rows`; `--source mariadb|sqlite`: the same
+rows in a private MariaDB server (tests/harvest/mariadb.py) or a SQLite file
+under var/, read by the columnar path, `harvest.columnar`), then
 `harvest.loader.load` (fresh table, `_full_text` set-based, swap, full-text
 indexes built after the swap) — and prints rows/s until the rows are visible
 to readers and until the table is fully indexed, and the process's peak
@@ -72,6 +74,65 @@ def prepare_source(n: int) -> None:
                  "ALTER TABLE unit ADD PRIMARY KEY (ma); ANALYZE unit; GRANT SELECT ON unit TO ckan")
 
 
+#: The same rows in MariaDB (g: seq of seq_1_to_N) and SQLite (g: a recursive CTE).
+MARIADB_TYPES = ["BIGINT PRIMARY KEY", "TEXT", "VARCHAR(5)", "VARCHAR(20)", "INT",
+                 "DECIMAL(14,2)", "DOUBLE", "BOOLEAN", "DATE", "DATETIME", "TEXT", "TEXT"]
+MARIADB_EXPRS = [
+    "seq", "CONCAT('Đơn vị số ', seq)", "LPAD(25000 + seq % 3321, 5, '0')",
+    "ELT(1 + seq % 3, 'Công lập', 'Tư thục', 'Dân lập')", "(seq * 37) % 1000",
+    "ROUND(((seq * 7919) % 1000000) / 100.0, 2)", "((seq * 13) % 10000) / 100.0",
+    "seq % 7 <> 0", "DATE '2000-01-01' + INTERVAL (seq % 9000) DAY",
+    "TIMESTAMP '2025-01-01 00:00:00' + INTERVAL (seq % 100000) MINUTE",
+    "IF(seq % 5 = 0, NULL, CONCAT('Ghi chú ', seq % 100))",
+    "CONCAT('Số ', seq % 500, ' đường ', seq % 97, ', tỉnh Đồng Nai')"]
+SQLITE_TYPES = ["INTEGER PRIMARY KEY", "TEXT", "TEXT", "TEXT", "INTEGER", "NUMERIC(14,2)",
+                "REAL", "BOOLEAN", "DATE", "DATETIME", "TEXT", "TEXT"]
+SQLITE_EXPRS = [
+    "g", "'Đơn vị số ' || g", "substr('00000' || (25000 + g % 3321), -5)",
+    "CASE g % 3 WHEN 0 THEN 'Công lập' WHEN 1 THEN 'Tư thục' ELSE 'Dân lập' END",
+    "(g * 37) % 1000", "round(((g * 7919) % 1000000) / 100.0, 2)",
+    "((g * 13) % 10000) / 100.0", "g % 7 <> 0", "date('2000-01-01', '+' || (g % 9000) || ' days')",
+    "datetime('2025-01-01', '+' || (g % 100000) || ' minutes')",
+    "CASE WHEN g % 5 = 0 THEN NULL ELSE 'Ghi chú ' || (g % 100) END",
+    "'Số ' || (g % 500) || ' đường ' || (g % 97) || ', tỉnh Đồng Nai'"]
+
+
+def mariadb_source(n: int):
+    """A private MariaDB server (tests/harvest/mariadb.py) holding the table;
+    returns (server, SQLAlchemy URL)."""
+    sys.path.insert(0, ROOT)
+    from tests.harvest.mariadb import VAR, MariaDBServer
+
+    server = MariaDBServer(VAR / ("bench-mariadb-%d" % os.getpid())).start()
+    db = server.create_database()
+    print(f"creating the MariaDB table: {n:,} rows …", flush=True)
+    conn = server.admin_connect(db)
+    with conn.cursor() as cur:
+        cols = ", ".join(f"{c[0]} {t}" for c, t in zip(COLUMNS, MARIADB_TYPES))
+        cur.execute(f"CREATE TABLE unit ({cols}) DEFAULT CHARSET=utf8mb4")
+        cur.execute(f"INSERT INTO unit SELECT {', '.join(MARIADB_EXPRS)} FROM seq_1_to_{n}")
+    conn.commit()
+    conn.close()
+    return server, server.url(db)
+
+
+def sqlite_source(n: int) -> str:
+    path = os.path.join(ROOT, "var", "bench-harvest-%d.sqlite" % n)
+    if not os.path.exists(path):
+        import sqlite3
+
+        print(f"creating the SQLite table: {n:,} rows …", flush=True)
+        conn = sqlite3.connect(path + ".tmp")
+        cols = ", ".join(f"{c[0]} {t}" for c, t in zip(COLUMNS, SQLITE_TYPES))
+        conn.execute(f"CREATE TABLE unit ({cols})")
+        conn.execute(f"WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s "
+                     f"WHERE g < {n}) INSERT INTO unit SELECT {', '.join(SQLITE_EXPRS)} FROM s")
+        conn.commit()
+        conn.close()
+        os.rename(path + ".tmp", path)
+    return "sqlite:///" + path
+
+
 def ckan_app(ini: str):
     from ckan.cli import load_config
     from ckan.config.middleware import make_app
@@ -102,7 +163,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--path", choices=["pipe", "rows"], default="pipe")
+    ap.add_argument("--source", choices=["postgres", "mariadb", "sqlite"], default="postgres",
+                    help="the source database of the same rows (the physical limit is"
+                         " always psql \\copy PostgreSQL → PostgreSQL)")
+    ap.add_argument("--path", choices=["pipe", "rows"], default="pipe",
+                    help="pipe: the harvester's fast path (PostgreSQL: COPY piped; MariaDB,"
+                         " SQLite: columnar, Arrow batches); rows: row by row")
     ap.add_argument("--key", default="ma",
                     help="key column(s), comma-separated, as a source entry's `key`"
                          " (its unique index is built before the swap); '' for none")
@@ -114,7 +180,7 @@ def main() -> None:
     from ckan import model
     from ckan.plugins import toolkit as tk
 
-    from ckanext.binhphuoc.harvest import loader, sql
+    from ckanext.binhphuoc.harvest import columnar, loader, sql
 
     with app._wsgi_app.test_request_context():
         site = tk.get_action("get_site_user")({"ignore_auth": True}, {})
@@ -133,9 +199,18 @@ def main() -> None:
         rid = pkg["resources"][0]["id"]
         datastore_db = tk.config["ckan.datastore.write_url"].rsplit("/", 1)[1]
 
-        source = sql.Source({"url": PG + SRC_DB, "timeout_seconds": 3600})
+        server = None
+        if args.source == "mariadb":
+            server, url = mariadb_source(args.rows)
+            os.environ["BENCH_HARVEST_URL"] = url
+            source = sql.Source({"url_env": "BENCH_HARVEST_URL", "timeout_seconds": 3600})
+        elif args.source == "sqlite":
+            source = sql.Source({"url": sqlite_source(args.rows), "timeout_seconds": 3600})
+        else:
+            source = sql.Source({"url": PG + SRC_DB, "timeout_seconds": 3600})
+        base_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         names = [c[0] for c in COLUMNS]
-        print(f"source {SRC_DB}.unit: {args.rows:,} rows × {len(COLUMNS)} columns; "
+        print(f"source {args.source} unit: {args.rows:,} rows × {len(COLUMNS)} columns; "
               f"DataStore {datastore_db}; 2 cores", flush=True)
         results = []
         limits = []
@@ -149,10 +224,12 @@ def main() -> None:
             columns = [loader.Column(c["name"], c["type"]) for c in desc["columns"]]
             entry = {"kind": "table", "table": "unit"}
             t0 = time.perf_counter()
-            if args.path == "pipe":
+            if args.path == "rows":
+                rows = sql._Rows(conn, entry, names)
+            elif args.source == "postgres":
                 rows = sql._PgCopyRows(conn, entry, names)
             else:
-                rows = sql._Rows(conn, entry, names)
+                rows = columnar.open_copy(source, dict(entry, name="unit"), columns)
             result = loader.load(rid, columns, rows,
                                  key=[k for k in args.key.split(",") if k] or None)
             seconds = time.perf_counter() - t0
@@ -168,6 +245,9 @@ def main() -> None:
                   f"= {limits[-1] / visible:.2f}× of \\copy; fully indexed after "
                   f"{seconds:.1f} s", flush=True)
         source.dispose()
+        if server is not None:
+            server.stop()
+            server.remove()
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         limit = min(limits)
         best_visible = min(r[0] for r in results)
@@ -177,7 +257,8 @@ def main() -> None:
         print(f"harvest (best of {len(results)}): visible to readers after {best_visible:.2f} s"
               f" = {args.rows / best_visible:,.0f} rows/s = {limit / best_visible:.2f}× of psql"
               f" \\copy; fully indexed after {best:.1f} s = {args.rows / best:,.0f} rows/s"
-              f" = {limit / best:.2f}×; peak memory of this process {peak_mb:.0f} MB")
+              f" = {limit / best:.2f}×; peak memory of this process {peak_mb:.0f} MB"
+              f" ({base_mb:.0f} MB before the first load: CKAN and the libraries)")
 
 
 if __name__ == "__main__":

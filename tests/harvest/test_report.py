@@ -158,12 +158,14 @@ def test_job_page_and_source_page_show_the_report_in_vietnamese(
     assert 'data-job="%s" data-outcome="partial"' % job["id"] in html
     shown = _figures_in(html)
     times = {k: shown.pop(k) for k in ("seconds", "load_seconds")}
+    # how the two tables that loaded were read: by columns (SQLite, issue 22)
+    assert shown.pop("load_paths") == "theo cột (Apache Arrow): 2"
     assert shown == {"added": "0", "updated": "0", "unchanged": "2", "failed": "1",
                      "rows_loaded": "0", "rows_total": "5"}
     assert all(re.fullmatch(r"\d+\.\d s", t) for t in times.values()), times
     for label in ("Báo cáo lần thu thập", "Bộ dữ liệu thêm mới", "Bộ dữ liệu cập nhật",
                   "Bộ dữ liệu không thay đổi", "Bộ dữ liệu bị lỗi", "Số dòng đã nạp",
-                  "Số dòng trong các bảng DataStore", "Thời gian chạy"):
+                  "Số dòng trong các bảng DataStore", "Thời gian chạy", "Cách đọc dữ liệu"):
         assert label in html, label
     assert "no such column: khong_co" in html
     # ckanext-harvest's own details follow

@@ -19,6 +19,17 @@ TYPE_ALIASES: dict[str, str] = {
     "timestamp without time zone": "timestamp", "varchar": "text", "string": "text",
 }
 
+#: The Arrow type each DataStore type is written from by the harvest's
+#: columnar path (:mod:`.harvest.columnar`): the record batches read from a
+#: source are cast to these before PostgreSQL reads them. ``numeric`` and
+#: ``json`` travel as text, so that no decimal digit is lost (a MariaDB
+#: DECIMAL(65,30) has no Arrow decimal type) and JSON keeps its spelling;
+#: timestamps are UTC without a zone, as the DataStore stores them.
+ARROW_TYPES: dict[str, str] = {
+    "text": "string", "int4": "int32", "int8": "int64", "numeric": "string",
+    "float8": "float64", "bool": "bool", "date": "date32", "timestamp": "timestamp[us]",
+    "json": "string"}
+
 #: Words read as yes / no (lower case, trimmed); the Vietnamese ones with and
 #: without diacritics.
 YES_WORDS = frozenset({"true", "1", "yes", "on", "t", "y", "có", "co"})

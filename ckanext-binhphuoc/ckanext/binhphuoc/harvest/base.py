@@ -238,8 +238,9 @@ class Table:
 
     Attributes:
         columns: the DataStore columns, in the order of the rows' values.
-        rows: the rows to load (an iterable, or a :class:`.loader.PipedCopy`
-            stream); None: the source has not changed, nothing is loaded.
+        rows: the rows to load (an iterable, or a :class:`.loader.CopySource`:
+            a PostgreSQL source's COPY, Arrow batches); None: the source has
+            not changed, nothing is loaded.
         key: the columns identifying a row.
         incremental, delete_missing: as :func:`.loader.load`'s.
         since: the rows are only those changed since this mark (from
@@ -252,7 +253,7 @@ class Table:
     """
 
     columns: list[loader.Column]
-    rows: Iterable[Sequence[Any]] | loader.PipedCopy | None
+    rows: Iterable[Sequence[Any]] | loader.CopySource | None
     key: list[str] = dataclasses.field(default_factory=list)
     incremental: bool = False
     delete_missing: bool = False
@@ -397,7 +398,7 @@ class TableHarvester(SourceType, HarvesterBase):
     def _load(job: Job, table: Table) -> loader.LoadResult | None:
         if table.rows is None:
             return None
-        rows: Any = table.rows  # loader.load takes a PipedCopy too
+        rows: Any = table.rows  # loader.load takes a CopySource too
         return loader.load(job.resource_id, table.columns, rows, key=table.key or None,
                            incremental=table.incremental, delete_missing=table.delete_missing,
                            previous_digest=job.previous.get("load_digest") or None,

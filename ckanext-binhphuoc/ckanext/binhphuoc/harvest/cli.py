@@ -408,6 +408,11 @@ def _echo_report(source: str, result: Any) -> None:
     click.echo(tk._("time: %(wall)s (loading: %(load)s)")
                % {"wall": format_seconds(result.seconds),
                   "load": format_seconds(result.load_seconds)})
+    if result.load_paths:
+        click.echo(tk._("how the rows were read: %s") % ", ".join(
+            "%s %d" % item for item in sorted(result.load_paths.items())))
+    for note in result.fallbacks:
+        click.echo("  " + tk._("read row by row instead of by columns: %s") % note)
     if result.errors:
         click.echo(tk._("errors (%d):") % result.errors_total)
         for error in result.errors:

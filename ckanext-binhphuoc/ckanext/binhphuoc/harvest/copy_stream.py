@@ -1,8 +1,11 @@
 """Rows streamed into PostgreSQL's ``COPY … FROM STDIN`` (text format), for
 the loader (:mod:`.loader`): :class:`_CopyStream` encodes Python rows as
 PostgreSQL reads them, :class:`PipedCopy` passes rows already in COPY text
-(a PostgreSQL source's ``COPY … TO STDOUT``) through a pipe. Both count the
-rows and hash what they serve (the load's ``digest``)."""
+(a PostgreSQL source's ``COPY … TO STDOUT``) through a pipe; the columnar
+path's :class:`.columnar.ArrowCopy` serves Arrow record batches as COPY CSV.
+Each counts the rows and hashes what it serves (the load's ``digest``); the
+ready-made ones are :class:`CopySource` objects, which :func:`.loader.load`
+takes as they are."""
 from __future__ import annotations
 
 import datetime
@@ -105,7 +108,30 @@ class _CopyStream:
         return data[:want]
 
 
-class PipedCopy:
+class CopySource:
+    """Rows already encoded for ``COPY … FROM STDIN`` (``copy_options``: the
+    COPY's format options, e.g. ``(FORMAT csv)``; empty: text format), read
+    by ``read(size)``. ``count`` rows served so far, ``digest`` of the bytes
+    served, ``error`` the source's error that ended the COPY, ``close()``
+    after the load. ``path`` names the load path in the job's figures."""
+
+    copy_options = ""
+    path = "copy"
+    count = 0
+    error: BaseException | None = None
+
+    @property
+    def digest(self) -> str:
+        raise NotImplementedError
+
+    def read(self, size: int = -1) -> bytes:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what the source holds (called once the load is over)."""
+
+
+class PipedCopy(CopySource):
     """Rows already in COPY text format, written by ``produce(file)`` in a
     thread (e.g. a PostgreSQL source's ``COPY (SELECT …) TO STDOUT``) and
     read through a pipe by the DataStore's ``COPY … FROM STDIN``: no Python
@@ -163,14 +189,15 @@ class PipedCopy:
 
 
 def copy_rows(conn: Any, table: str, names: list[str], stream: Any) -> None:
-    """COPY ``stream`` (a :class:`_CopyStream` or :class:`PipedCopy`) into the
-    columns ``names`` of ``table`` (a name in the search path); an error of
-    the row source is raised as itself, not as psycopg2's "COPY failed"."""
+    """COPY ``stream`` (a :class:`_CopyStream` or a :class:`CopySource`) into
+    the columns ``names`` of ``table`` (a name in the search path); an error
+    of the row source is raised as itself, not as psycopg2's "COPY failed"."""
     cols = ", ".join(_q(n) for n in names)
+    options = getattr(stream, "copy_options", "")
     cursor = conn.connection.cursor()
     try:
-        cursor.copy_expert("COPY %s (%s) FROM STDIN" % (_q(table), cols), stream,
-                           size=_COPY_CHUNK)
+        cursor.copy_expert(("COPY %s (%s) FROM STDIN %s" % (_q(table), cols, options)).rstrip(),
+                           stream, size=_COPY_CHUNK)
     except Exception as err:
         if stream.error is not None and stream.error is not err:
             raise stream.error from err

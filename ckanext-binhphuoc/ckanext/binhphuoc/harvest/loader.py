@@ -86,12 +86,12 @@ from ..tables.staging import (
     swap,
     was_discarded,
 )
-from .copy_stream import PipedCopy, _CopyStream, copy_rows
+from .copy_stream import CopySource, PipedCopy, _CopyStream, copy_rows
 from .full_text import FULL_TEXT, complete_search, maintenance_work_mem
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Column", "LoadInProgress", "LoadResult", "PipedCopy", "STAGING_SCHEMA",
+__all__ = ["Column", "CopySource", "LoadInProgress", "LoadResult", "PipedCopy", "STAGING_SCHEMA",
            "StagedSwap", "begin_publish_staged", "discard_staged", "full_reload_reason",
            "load", "refresh_discarded", "staged_name", "staged_tables", "table_columns",
            "table_exists"]
@@ -391,7 +391,8 @@ def load(resource_id: str, columns: list[Column], rows: Iterable[Sequence[Any]],
         resource_id: id of an existing CKAN resource (normally ``url_type``
             "datastore").
         columns: the table's columns, in the order of the values of each row.
-        rows: the rows, any iterable (consumed lazily, once).
+        rows: the rows, any iterable (consumed lazily, once), or a
+            :class:`CopySource` (rows already encoded for COPY).
         key: columns identifying a row; the table gets a unique index on them.
         incremental: upsert by ``key`` instead of replacing the table.
         delete_missing: incremental only: also delete rows whose key is not
@@ -424,7 +425,7 @@ def load(resource_id: str, columns: list[Column], rows: Iterable[Sequence[Any]],
     if missing:
         raise ValueError("key columns not among the columns: %s" % ", ".join(missing))
     wanted = [(f["id"], f["type"]) for f in fields]
-    if isinstance(rows, PipedCopy):
+    if isinstance(rows, CopySource):
         stream: Any = rows
     else:
         stream = _CopyStream(rows, len(fields))
@@ -433,7 +434,7 @@ def load(resource_id: str, columns: list[Column], rows: Iterable[Sequence[Any]],
                      delete_missing=delete_missing, previous_digest=previous_digest,
                      staged=staged, started=started)
     finally:
-        if isinstance(stream, PipedCopy):
+        if isinstance(stream, CopySource):
             stream.close()
 
 

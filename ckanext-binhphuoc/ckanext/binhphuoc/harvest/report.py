@@ -49,6 +49,12 @@ class JobReport:
     rows_loaded: int = 0                     # rows written to the DataStore by this job
     rows_total: int = 0                      # rows of the DataStore tables it loaded or checked
     load_seconds: float = 0.0                # sum of the objects' load times
+    # how the objects' rows were read (issue 22): path → objects, e.g.
+    # {"columnar": 2, "rows": 1}; copy (a PostgreSQL source's COPY), columnar
+    # (Arrow batches), rows (one row at a time)
+    load_paths: dict[str, int] = dataclasses.field(default_factory=dict)
+    # why the columnar path was not taken: "<guid>: <reason>"
+    fallbacks: list[str] = dataclasses.field(default_factory=list)
     errors: list[JobError] = dataclasses.field(default_factory=list)
     errors_total: int = 0
 
@@ -108,6 +114,7 @@ def job_report(job_id: str) -> JobReport | None:
     report.rows_loaded = int(loads["rows_loaded"])
     report.load_seconds = round(loads["seconds"], 3)
     report.rows_total = int(_sums(job_id, ("rows_total",), complete=True)["rows_total"])
+    report.load_paths, report.fallbacks = _paths(job_id)
     report.errors = _errors(job_id)
     report.errors_total = len(report.errors)
     report.errors = report.errors[:MAX_ERRORS]
@@ -132,6 +139,27 @@ def _sums(job_id: str, keys: tuple[str, ...], *, complete: bool = False) -> dict
         except (TypeError, ValueError):
             continue
     return sums
+
+
+def _paths(job_id: str) -> tuple[dict[str, int], list[str]]:
+    """The load paths of a job's objects (extra ``load_path``) and the
+    reasons of its fallbacks to the row path (extra ``load_fallback``)."""
+    from ckanext.harvest.model import HarvestObject, HarvestObjectExtra
+
+    rows = (model.Session.query(HarvestObject.guid, HarvestObjectExtra.key,
+                                HarvestObjectExtra.value)
+            .join(HarvestObject, HarvestObject.id == HarvestObjectExtra.harvest_object_id)
+            .filter(HarvestObject.harvest_job_id == job_id)
+            .filter(HarvestObjectExtra.key.in_(("load_path", "load_fallback")))
+            .order_by(HarvestObject.guid))
+    paths: dict[str, int] = {}
+    fallbacks = []
+    for guid, key, value in rows:
+        if key == "load_path" and value:
+            paths[value] = paths.get(value, 0) + 1
+        elif key == "load_fallback" and value:
+            fallbacks.append("%s: %s" % (guid.split("/", 1)[-1], value))
+    return paths, fallbacks
 
 
 def _errors(job_id: str) -> list[JobError]:

@@ -40,7 +40,7 @@ from ckan import model
 from ckan.plugins import toolkit as tk
 from ckanext.harvest.model import HarvestObject, HarvestObjectExtra
 
-from . import datasets, sql_sources
+from . import columnar, datasets, sql_sources
 from .base import (
     N_,
     ConfigError,
@@ -231,13 +231,13 @@ class SqlDatabaseHarvester(TableHarvester):
         try:
             conn = db.connect()
             try:
-                yield self._table(job, conn)
+                yield self._table(job, conn, db)
             finally:
                 conn.close()
         finally:
             db.dispose()
 
-    def _table(self, job: Job, conn: sa.engine.Connection) -> Table:
+    def _table(self, job: Job, conn: sa.engine.Connection, db: Source) -> Table:
         """The columns and rows of the job's table or query: every row, or
         (incremental entries) those changed since the last run, or none when
         the source has not changed."""
@@ -260,16 +260,17 @@ class SqlDatabaseHarvester(TableHarvester):
             reader = _Rows(conn, content, names, parse_iso(candidate))
             table.columns = _columns(content, _infer(types, reader.peek(SAMPLE_ROWS)))
         table.since = self.since(job, table.columns, key) if candidate else None
-        if reader is not None and table.since != candidate:
-            reader.close()  # the table is rebuilt: read every row, not only the changed ones
+        if reader is not None and (table.since != candidate or (
+                table.since is None and db.backend in columnar.BACKENDS)):
+            # the table is rebuilt (read every row, not only the changed ones),
+            # or every row is read and the columnar path may read them
+            reader.close()
             reader = None
-        read: _Rows | _PgCopyRows
-        if reader is not None:
-            read = reader
-        elif _piped(conn):
-            read = _PgCopyRows(conn, content, names, parse_iso(table.since))
+        read: Any = reader
+        if read is None:
+            read = _reader(db, conn, content, table)
         else:
-            read = _Rows(conn, content, names, parse_iso(table.since))
+            table.extras.update(load_path="rows", load_fallback="")
         table.rows = read
         table.delete_missing = bool(table.incremental and table.since is None)
 
@@ -280,6 +281,34 @@ class SqlDatabaseHarvester(TableHarvester):
 
         table.watermark = watermark
         return table
+
+
+def _reader(db: Source, conn: sa.engine.Connection, content: dict[str, Any],
+            table: Table) -> Any:
+    """The rows of a table or query, by the fastest path that reads them:
+    a PostgreSQL source's COPY piped into the DataStore's; every row of
+    another database as Arrow record batches (:mod:`.columnar`); else — a
+    driver the columnar path cannot read, only the rows changed since the
+    last run — one row at a time. The path (``load_path``) and why the
+    columnar one was not taken (``load_fallback``) go into the job's figures."""
+    names = [c.name for c in table.columns]
+    since = parse_iso(table.since)
+    if _piped(conn):
+        table.extras.update(load_path="copy", load_fallback="")
+        return _PgCopyRows(conn, content, names, since)
+    if db.backend in columnar.BACKENDS and since is None:
+        try:
+            rows: Any = columnar.open_copy(db, content, table.columns)
+        except columnar.Unreadable as e:
+            log.warning("sql_database %s: the columnar reader cannot read it, rows are read "
+                        "one by one: %s", content["name"], e)
+            table.extras.update(load_path="rows", load_fallback=sql_sources.reason(e, db.cfg))
+        else:
+            table.extras.update(load_path="columnar", load_fallback="")
+            return rows
+    else:
+        table.extras.update(load_path="rows", load_fallback="")
+    return _Rows(conn, content, names, since)
 
 
 def _describe(cfg: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:

@@ -103,14 +103,44 @@ def _mysql_codes() -> dict[int, str]:
         (F.DATETIME, "timestamp"), (F.TIMESTAMP, "timestamp"), (F.JSON, "json")]))
 
 
-def _cursor_type(backend: str, type_code: Any) -> str | None:
-    """The DataStore type of a result column from the driver's type code (None: unknown)."""
+#: pymssql's type codes of result columns (its DB-API type objects STRING 1,
+#: BINARY 2, NUMBER 3, DATETIME 4, DECIMAL 5) → DataStore types. NUMBER is
+#: any integer or float: None, typed from the values (:func:`_infer`).
+MSSQL_CODES: dict[int, str | None] = {
+    1: "text", 2: "text", 3: None, 4: "timestamp", 5: "numeric"}
+
+#: python-oracledb's DbType names → DataStore types (others: text). A NUMBER
+#: is an integer when its scale is 0 (:func:`_oracle_type`).
+ORACLE_TYPES = dict(_checked([
+    ("DB_TYPE_BINARY_DOUBLE", "float8"), ("DB_TYPE_BINARY_FLOAT", "float8"),
+    ("DB_TYPE_BINARY_INTEGER", "int8"), ("DB_TYPE_BOOLEAN", "bool"),
+    ("DB_TYPE_DATE", "timestamp"), ("DB_TYPE_TIMESTAMP", "timestamp"),
+    ("DB_TYPE_TIMESTAMP_TZ", "timestamp"), ("DB_TYPE_TIMESTAMP_LTZ", "timestamp"),
+    ("DB_TYPE_JSON", "json"), ("DB_TYPE_NUMBER", "numeric")]))
+
+
+def _oracle_type(type_code: Any, precision: Any, scale: Any) -> str:
+    name = str(getattr(type_code, "name", type_code))
+    if name == "DB_TYPE_NUMBER" and scale == 0 and precision:
+        return "int4" if precision <= 9 else "int8" if precision <= 18 else "numeric"
+    return ORACLE_TYPES.get(name, "text")
+
+
+def _cursor_type(backend: str, type_code: Any, precision: Any = None,
+                 scale: Any = None) -> str | None:
+    """The DataStore type of a result column from the driver's type code and
+    (Oracle) its precision and scale, as ``cursor.description`` gives them
+    (None: unknown, typed from the values)."""
     if type_code is None:
         return None
     if backend == "postgresql":
         return PG_OIDS.get(type_code, "text")
     if backend in ("mysql", "mariadb"):
         return _mysql_codes().get(type_code, "text")
+    if backend == "mssql":
+        return MSSQL_CODES.get(int(type_code), "text")
+    if backend == "oracle":
+        return _oracle_type(type_code, precision, scale)
     return None
 
 
@@ -147,7 +177,7 @@ def describe(source: Source, conn: sa.engine.Connection, entry: dict[str, Any]) 
         description = result.cursor.description or []
         result.close()
         out.update(comment=None, primary_key=[], columns=[
-            {"name": d[0], "type": _cursor_type(source.backend, d[1]),
+            {"name": d[0], "type": _cursor_type(source.backend, d[1], d[4], d[5]),
              "label": None, "description": None} for d in description])
     if entry.get("updated_at"):
         names = [c["name"] for c in out["columns"]]

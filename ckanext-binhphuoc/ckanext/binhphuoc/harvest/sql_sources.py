@@ -204,6 +204,8 @@ class Source:
                else _url_from_env(cfg["url_env"]))
         self.timeout = float(cfg.get("timeout_seconds") or DEFAULT_TIMEOUT)
         self.backend = url.get_backend_name()
+        if self.backend == "oracle":
+            url = oracle_url(url)
         self.dialect = _dialect_of(cfg)
         connect_args: dict[str, Any] = {}
         seconds = max(1, int(self.timeout))
@@ -241,6 +243,8 @@ class Source:
     def _read_only(self, conn: sa.engine.Connection) -> None:
         seconds = max(1, int(self.timeout))
         if self.backend in ("mysql", "mariadb"):
+            # TIMESTAMP values (stored in UTC) read in UTC, as the DataStore keeps them
+            conn.exec_driver_sql("SET SESSION time_zone = '+00:00'")
             # applies to the next transaction, which begins below
             conn.exec_driver_sql("SET TRANSACTION READ ONLY")
             if getattr(conn.dialect, "is_mariadb", False):
@@ -260,6 +264,23 @@ class Source:
         insp = sa.inspect(conn)
         return name in insp.get_table_names(schema=schema) or \
             name in insp.get_view_names(schema=schema)
+
+
+def oracle_url(url: sa.engine.URL) -> sa.engine.URL:
+    """An Oracle URL for SQLAlchemy 1.4 (CKAN 2.11's), whose Oracle dialect
+    speaks cx_Oracle: python-oracledb in thin mode (no Oracle client
+    libraries) stands in for it, as python-oracledb's documentation describes
+    for SQLAlchemy 1.4 (``oracle://``, ``oracle+oracledb://`` → ``oracle+cx_oracle://``)."""
+    import sys
+
+    try:
+        import cx_Oracle  # noqa: F401
+    except ImportError:
+        import oracledb
+
+        oracledb.version = "8.3.0"  # the version SQLAlchemy 1.4 checks
+        sys.modules["cx_Oracle"] = oracledb
+    return url.set(drivername="oracle+cx_oracle")
 
 
 def _sqlite_read_only(dbapi_conn: Any, _record: Any) -> None:
