@@ -29,6 +29,11 @@ ENGLISH = (
     "Powered by", "Language", "Contact", "Required field", "Upload", "Link", "Filter",
     "Filters", "Page", "No datasets found", "Go to resource", "Access",
     "Datastore active", "Has views", "Package id", "Position", "Url type",
+    # ckanext-harvest, the activity stream and the dataset form (found by
+    # tests/test_ui_vietnamese.py)
+    "Reharvest", "Harvest Jobs", "Job Report", "Last Harvest Job", "View full job report",
+    "Not yet", "There is no description", "Jobs", "Running", "Frequency",
+    "New Package", "Changed Package", "Deleted Package", "Open Database License",
 )
 
 # Raw field names and values a user must never see (resource pages, state labels).

@@ -14,6 +14,7 @@ import os
 
 import lxml.html
 import pytest
+import yaml
 
 from tests import servers
 from tests.english import english_in, raw_in
@@ -36,6 +37,8 @@ pytestmark = [m for m in workflow_marks() if m.args[:1] != ("ckan.plugins",)] + 
                             servers.production_option("ckanext.binhphuoc.profile")),
     pytest.mark.ckan_config("ckanext.dcat.rdf.profiles", "binhphuoc_dcat_ap"),
     pytest.mark.ckan_config("ckanext.dcat.structured_data.profiles", "binhphuoc_schemaorg"),
+    pytest.mark.ckan_config("ckan.auth.public_user_details",
+                            servers.production_option("ckan.auth.public_user_details")),
     pytest.mark.ckan_config("search.facets", "organization groups tags res_format license_id"),
     *harvest_queue_marks("6"),
     pytest.mark.usefixtures("harvest_tables"),
@@ -52,7 +55,7 @@ def visible_text(html: str) -> str:
     doc = lxml.html.document_fromstring(html)
     for node in doc.xpath("//script|//style|//template|//noscript"):
         node.drop_tree()
-    return " ".join(doc.text_content().split())
+    return " ".join(" ".join(doc.itertext()).split())
 
 
 class Portal:
@@ -156,3 +159,141 @@ def test_every_page_type_is_in_vietnamese(app, portal):
         if english:
             found[name] = english
     assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
+
+
+RAW_CHECKED = ("dataset", "resource", "organization", "organization about", "user",
+               "organization list")
+
+
+def test_pages_show_no_raw_internals(app, portal):
+    """Resource "Thông tin khác" lists labelled facts only; states and codes
+    are labels ("Đang hoạt động", "Cấp tỉnh"), never "active", "tinh"."""
+    found = {}
+    for name, url, user in pages(portal):
+        if name not in RAW_CHECKED:
+            continue
+        text = visible_text(_get(app, url, user).get_data(as_text=True))
+        raw = raw_in(text) + [w for w in ("active", "tinh") if " %s " % w in " %s " % text]
+        if raw:
+            found[name] = raw
+    assert found == {}
+    page = _get(app, "/dataset/%s/resource/%s" % (portal.dataset["name"], portal.resource["id"]),
+                None).get_data(as_text=True)
+    text = visible_text(page)
+    assert "Truy vấn được từng dòng qua API dữ liệu Có" in text
+    assert portal.resource["id"] in text
+
+
+def test_help_texts_carry_no_requirement_ids():
+    """Help texts speak to the publisher; requirement ids stay in docs/schema.md."""
+    import re
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    bad = []
+    for name in ("dataset.yaml", "organization.yaml", "group.yaml"):
+        with open(os.path.join(root, "schemas", name), encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+        for section in ("dataset_fields", "resource_fields", "fields"):
+            for field in data.get(section) or []:
+                for text in (field.get("help_text") or {}).values():
+                    if re.search(r"\bR\d+\b|legacy:", text):
+                        bad.append((name, field["field_name"], text))
+    assert bad == []
+    with open(os.path.join(root, "docs", "schema.md"), encoding="utf-8") as f:
+        docs = f.read()
+    assert "| `data_kind` |" in docs and "R1 |" in docs  # the ids live in the docs
+
+
+def _count(html, xpath):
+    doc = lxml.html.document_fromstring(html)
+    return [" ".join(n.text_content().split()) for n in doc.xpath(xpath)]
+
+
+def test_member_counts_agree(app, portal):
+    """The organization list and the organization's page count the same members,
+    for a visitor too (CKAN's page counted through member_list, refused to
+    visitors when user details are not public: 0 against 3)."""
+    org = portal.people.org
+    listing = _get(app, "/organization/", None).get_data(as_text=True)
+    item = [t for t in _count(listing, "//li[contains(@class,'media-item')]")
+            if org["title"] in t]
+    assert item and "3 thành viên" in item[0], item
+    for url in ("/organization/%s" % org["name"], "/organization/about/%s" % org["name"]):
+        page = _get(app, url, None).get_data(as_text=True)
+        assert "Thành viên 3" in visible_text(page), url
+
+
+def test_license_notice_names_the_default(app, portal):
+    from ckan.plugins import toolkit as tk
+
+    page = _get(app, "/dataset/new", portal.people.publisher["name"]).get_data(as_text=True)
+    doc = lxml.html.document_fromstring(page)
+    notice = doc.xpath("//*[contains(@class,'binhphuoc-license-notice')]")
+    assert notice, "no licence notice"
+    default = tk.h.binhphuoc_license({})
+    assert notice[0].get("data-license") == tk.config.get("ckanext.binhphuoc.default_license")
+    text = " ".join(notice[0].text_content().split())
+    assert default["title"] in text
+    assert "Open Database" not in text and "opendatacommons.org" not in page
+
+
+def test_javascript_strings_are_vietnamese(app, portal):
+    """/api/i18n/vi (built from the .po files as `ckan run` does) translates the
+    strings of CKAN's JavaScript modules, the table view's among them."""
+    from ckan.lib.i18n import build_js_translations, get_js_translations_dir
+
+    target = os.path.join(get_js_translations_dir(), "vi.js")
+    if os.path.exists(target):
+        os.remove(target)
+    build_js_translations()
+    strings = json.loads(app.get("/api/i18n/vi").get_data(as_text=True))
+    for msgid in ("Add Filter", "Sort", "Print", "Copy to clipboard", "Show all",
+                  "Double-click to reset filters", "Reorder resources"):
+        assert msgid in strings, msgid
+        assert strings[msgid][1] and strings[msgid][1] != msgid, msgid
+
+
+def test_datatables_language_is_vietnamese(app, portal):
+    ds, res = portal.dataset, portal.resource
+    page = _get(app, "/dataset/%s/resource/%s/view/%s" % (ds["name"], res["id"],
+                portal.view["id"]), None).get_data(as_text=True)
+    doc = lxml.html.document_fromstring(page)
+    url = doc.xpath("//table[@id='dtprv']/@data-languagefile")[0]
+    language = json.loads(app.get(url).get_data(as_text=True))
+
+    def texts(node):
+        if isinstance(node, dict):
+            for value in node.values():
+                yield from texts(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from texts(value)
+        elif isinstance(node, str):
+            yield node
+
+    for key in ("emptyTable", "loadingRecords", "zeroRecords", "info", "search"):
+        assert language[key], key
+    english = [t for t in texts(language) if english_in(t)
+               or t in ("No data available in table", "Loading...")]
+    assert english == []
+
+
+def test_error_pages_are_vietnamese(app):
+    """404 from CKAN, 405 with werkzeug's English description, and the page of
+    an unexpected exception (CKAN renders it with code [500])."""
+    from ckan.lib import base
+
+    for url, method, code in (("/khong-co-trang-nay", "get", 404),
+                              ("/user/logged_out_redirect", "delete", 405)):
+        response = app.test_client().open(url, method=method.upper())
+        assert response.status_code == code
+        text = visible_text(response.get_data(as_text=True))
+        assert english_in(text) == [], (url, english_in(text))
+        assert "Not Found" not in text and "not allowed" not in text
+    with app.flask_app.test_request_context("/", environ_overrides={
+            "CKAN_LANG": "vi", "CKAN_LANG_IS_DEFAULT": True}):
+        app.flask_app.preprocess_request()
+        html = base.render("error_document_template.html",
+                           {"code": [500], "content": "Internal server error"})
+    text = visible_text(html)
+    assert "500 Lỗi máy chủ" in text and "Internal server error" not in text

@@ -1,5 +1,6 @@
-"""Labels for what CKAN shows raw (issue 19, item 4): error names, activity
-types, the facts of a resource. Template helpers (registered by helpers.py)."""
+"""What CKAN shows raw or inconsistently (issue 19, item 4): error names,
+activity types, the facts of a resource, member counts. Template helpers
+(registered by helpers.py)."""
 from __future__ import annotations
 
 from typing import Any
@@ -83,6 +84,42 @@ def binhphuoc_resource_facts(res: dict[str, Any]) -> list[dict[str, str]]:
     return facts
 
 
+@tk.chained_helper
+def member_count(next_helper: Any, group: str) -> int:
+    """The members of an organization or group, counted as the lists count
+    them (``include_member_count`` of organization_list / group_list, the same
+    dictization through organization_show / group_show). CKAN's helper counts
+    through ``member_list``, refused to visitors when user details are not
+    public: the page said 0 where the list said 3."""
+    from ckan import model
+
+    obj = model.Group.get(group)
+    if obj is None:
+        return next_helper(group)
+    action = "organization_show" if obj.is_organization else "group_show"
+    shown = tk.get_action(action)({"ignore_auth": True}, {
+        "id": obj.id, "include_member_count": True, "include_datasets": False,
+        "include_users": False, "include_groups": False, "include_tags": False,
+        "include_extras": False, "include_followers": False})
+    return int(shown.get("member_count") or 0)
+
+
+@tk.chained_helper
+def datatablesview_get_language_file_path(next_helper: Any, lang: str) -> str:
+    """The DataTables language of the table view: the bundle's complete
+    Vietnamese file (public/binhphuoc/datatables/vi.json; DataTables' own vi.json
+    lacks the empty-table, loading, selection and button texts)."""
+    if lang == "vi":
+        return tk.h.url_for_static("/binhphuoc/datatables/vi.json")
+    return next_helper(lang)
+
+
 def get_helpers() -> dict[str, Any]:
-    return {name: fn for name, fn in globals().items()
-            if name.startswith("binhphuoc_") and callable(fn)}
+    from ckan import plugins
+
+    helpers = {name: fn for name, fn in globals().items()
+               if name.startswith("binhphuoc_") and callable(fn)}
+    helpers["member_count"] = member_count
+    if plugins.plugin_loaded("datatables_view"):
+        helpers["datatablesview_get_language_file_path"] = datatablesview_get_language_file_path
+    return helpers
