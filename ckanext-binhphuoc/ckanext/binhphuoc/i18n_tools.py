@@ -9,6 +9,7 @@ stale ``.mo``.
 """
 from __future__ import annotations
 
+import datetime
 import io
 import os
 
@@ -67,6 +68,7 @@ def _mo_bytes(catalog: Catalog) -> bytes:
 
 
 SUPPLEMENT_SUFFIX = "-supplement.po"
+FIXED_DATE = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 def supplement_paths(locale: str) -> list[str]:
@@ -89,7 +91,9 @@ def supplement_path(locale: str) -> str:
 
 def _supplements(locale: str) -> Catalog:
     """Every supplement of a locale in one catalog (a later file wins)."""
-    merged = Catalog(locale=locale, domain=DOMAIN, project=DOMAIN)
+    # fixed dates: the compiled .mo must not change with the clock (problems())
+    merged = Catalog(locale=locale, domain=DOMAIN, project=DOMAIN, creation_date=FIXED_DATE,
+                     revision_date=FIXED_DATE)
     for path in supplement_paths(locale):
         for message in _read(path, locale):
             if message.id:
