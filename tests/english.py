@@ -42,6 +42,9 @@ RAW = (
     "package_id", "Position", "Url type", "url_type", "Trạng thái: active",
     "legacy:", "(R1)", "(R2)", "(R3)", "(R4)", "(R5)", "(R6)", "(R7)", "(R8)", "(R9)",
     "True", "False", "None",
+    # activity types as CKAN stores them (the selector of an activity stream)
+    "new package", "changed package", "deleted package", "follow dataset",
+    "new resource view", "follow organization", "follow group", "changed organization",
 )
 
 

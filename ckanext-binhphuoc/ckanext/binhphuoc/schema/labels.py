@@ -61,6 +61,7 @@ def _activity_types() -> dict[str, str]:
         "new organization": tk._("New organization"),
         "changed organization": tk._("Organization changed"),
         "deleted organization": tk._("Organization deleted"),
+        "follow organization": tk._("Organization followed"),
         "new user": tk._("New user"),
         "changed user": tk._("User changed"),
         "follow user": tk._("User followed"),
@@ -114,12 +115,27 @@ def datatablesview_get_language_file_path(next_helper: Any, lang: str) -> str:
     return next_helper(lang)
 
 
+@tk.chained_helper
+def humanize_entity_type(next_helper: Any, entity_type: str, object_type: str,
+                         purpose: str) -> Any:
+    """ckanext-harvest's sources are datasets of type "harvest": CKAN names
+    them by their type ("đã tạo Harvest …", "Tạo Harvest"); the label instead."""
+    text = next_helper(entity_type, object_type, purpose)
+    if entity_type != "package" or object_type != "harvest" or not isinstance(text, str):
+        return text
+    label = tk._("harvest source")
+    if text == "Harvest":
+        return label[:1].upper() + label[1:]
+    return text.replace("Harvests", label).replace("Harvest", label)
+
+
 def get_helpers() -> dict[str, Any]:
     from ckan import plugins
 
     helpers = {name: fn for name, fn in globals().items()
                if name.startswith("binhphuoc_") and callable(fn)}
     helpers["member_count"] = member_count
+    helpers["humanize_entity_type"] = humanize_entity_type
     if plugins.plugin_loaded("datatables_view"):
         helpers["datatablesview_get_language_file_path"] = datatablesview_get_language_file_path
     return helpers
