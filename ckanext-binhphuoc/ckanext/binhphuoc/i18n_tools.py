@@ -68,7 +68,7 @@ def _mo_bytes(catalog: Catalog) -> bytes:
 
 
 SUPPLEMENT_SUFFIX = "-supplement.po"
-FIXED_DATE = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+FIXED_DATE = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 
 
 def supplement_paths(locale: str) -> list[str]:
