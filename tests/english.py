@@ -34,6 +34,7 @@ ENGLISH = (
     "Reharvest", "Harvest Jobs", "Job Report", "Last Harvest Job", "View full job report",
     "Not yet", "There is no description", "Jobs", "Running", "Frequency",
     "New Package", "Changed Package", "Deleted Package", "Open Database License",
+    "Manual", "Monthly", "Weekly", "Daily", "Generic DCAT RDF Harvester",
 )
 
 # Raw field names and values a user must never see (resource pages, state labels).
