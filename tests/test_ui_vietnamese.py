@@ -210,6 +210,9 @@ def test_pages_show_no_raw_internals(app, portal):
     text = visible_text(page)
     assert "Truy vấn được từng dòng qua API dữ liệu Có" in text
     assert portal.resource["id"] in text
+    harvest = visible_text(_get(app, "/harvest/", portal.people.sysadmin["name"])
+                           .get_data(as_text=True))
+    assert "Loại nguồn CKAN - 1" in harvest  # the harvester's title, not "ckan"
 
 
 def test_help_texts_carry_no_requirement_ids():

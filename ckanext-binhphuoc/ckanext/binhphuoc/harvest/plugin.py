@@ -39,6 +39,25 @@ class HarvestSourcesPlugin(p.SingletonPlugin):
                             package_type: str) -> Any:
         return self._harvest_facets(facets_dict, package_type)
 
+    # IPackageController: the values of those facets as labels ("CKAN", "Hằng
+    # tháng"), not the stored codes ("ckan", "MONTHLY")
+    def after_dataset_search(self, search_results: dict[str, Any],
+                             search_params: dict[str, Any]) -> dict[str, Any]:
+        facets = search_results.get("search_facets") or {}
+        if not (facets.get("source_type") or facets.get("frequency")):
+            return search_results
+        from ckanext.harvest.interfaces import IHarvester
+
+        titles = {}
+        for harvester in p.PluginImplementations(IHarvester):
+            info = harvester.info()
+            titles[info["name"]] = info.get("title") or info["name"]
+        for key, label in (("source_type", lambda v: titles.get(v, v)),
+                           ("frequency", lambda v: v.title())):
+            for item in (facets.get(key) or {}).get("items") or []:
+                item["display_name"] = tk._(label(item["name"]))
+        return search_results
+
     @staticmethod
     def _harvest_facets(facets_dict: Any, package_type: str) -> Any:
         if package_type != "harvest":
