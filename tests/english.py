@@ -29,6 +29,12 @@ ENGLISH = (
     "Powered by", "Language", "Contact", "Required field", "Upload", "Link", "Filter",
     "Filters", "Page", "No datasets found", "Go to resource", "Access",
     "Datastore active", "Has views", "Package id", "Position", "Url type",
+    # ckanext-harvest, the activity stream and the dataset form (found by
+    # tests/test_ui_vietnamese.py)
+    "Reharvest", "Harvest Jobs", "Job Report", "Last Harvest Job", "View full job report",
+    "Not yet", "There is no description", "Jobs", "Running", "Frequency",
+    "New Package", "Changed Package", "Deleted Package", "Open Database License",
+    "Manual", "Monthly", "Weekly", "Daily", "Generic DCAT RDF Harvester",
 )
 
 # Raw field names and values a user must never see (resource pages, state labels).
@@ -37,6 +43,9 @@ RAW = (
     "package_id", "Position", "Url type", "url_type", "Trạng thái: active",
     "legacy:", "(R1)", "(R2)", "(R3)", "(R4)", "(R5)", "(R6)", "(R7)", "(R8)", "(R9)",
     "True", "False", "None",
+    # activity types as CKAN stores them (the selector of an activity stream)
+    "new package", "changed package", "deleted package", "follow dataset",
+    "new resource view", "follow organization", "follow group", "changed organization",
 )
 
 

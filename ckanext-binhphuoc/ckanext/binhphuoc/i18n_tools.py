@@ -9,6 +9,7 @@ stale ``.mo``.
 """
 from __future__ import annotations
 
+import datetime
 import io
 import os
 
@@ -66,25 +67,73 @@ def _mo_bytes(catalog: Catalog) -> bytes:
     return buf.getvalue()
 
 
+SUPPLEMENT_SUFFIX = "-supplement.po"
+FIXED_DATE = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+
+
+def supplement_paths(locale: str) -> list[str]:
+    """The supplements of a locale: Vietnamese for strings of *other* packages
+    the portal shows (CKAN core and its bundled plugins in ``ckan-supplement.po``,
+    ckanext-harvest in ``ckanext-harvest-supplement.po``, ...), which their own
+    catalogs leave untranslated or translate wrongly. One file per package
+    (domain), edited by hand, sorted by name."""
+    folder = os.path.join(I18N_DIR, locale, "LC_MESSAGES")
+    if not os.path.isdir(folder):
+        return []
+    return sorted(os.path.join(folder, name) for name in os.listdir(folder)
+                  if name.endswith(SUPPLEMENT_SUFFIX))
+
+
 def supplement_path(locale: str) -> str:
-    """Vietnamese for CKAN's own strings that CKAN's catalog leaves
-    untranslated (or translates wrongly); compiled into the same .mo, which
-    Flask-Babel merges over CKAN's catalog."""
-    return os.path.join(I18N_DIR, locale, "LC_MESSAGES", "ckan-supplement.po")
+    """CKAN core's supplement (the first one)."""
+    return os.path.join(I18N_DIR, locale, "LC_MESSAGES", "ckan" + SUPPLEMENT_SUFFIX)
+
+
+def _supplements(locale: str) -> Catalog:
+    """Every supplement of a locale in one catalog (a later file wins)."""
+    # fixed dates: the compiled .mo must not change with the clock (problems())
+    merged = Catalog(locale=locale, domain=DOMAIN, project=DOMAIN, creation_date=FIXED_DATE,
+                     revision_date=FIXED_DATE)
+    for path in supplement_paths(locale):
+        for message in _read(path, locale):
+            if message.id:
+                merged[message.id] = message
+    return merged
+
+
+def _is_javascript(message) -> bool:
+    return any(str(filename).endswith(".js") for filename, _line in message.locations)
+
+
+def javascript_entries(locale: str) -> list:
+    """The supplements' strings used by JavaScript modules (their ``#:`` location
+    is a .js file). CKAN builds /api/i18n/<lang> from the *.po* files of CKAN
+    and of each ITranslation plugin (ckan.lib.i18n.build_js_translations), not
+    from the .mo: these entries are copied into the bundle's .po."""
+    return [m for m in _supplements(locale) if m.id and _is_javascript(m)]
 
 
 def compiled(locale: str) -> bytes:
-    """The .mo of a locale: the supplement of CKAN's strings, then the
-    bundle's own catalog (which wins where both have a string)."""
+    """The .mo of a locale: the supplements of other packages' strings, then
+    the bundle's own catalog (which wins where both have a string).
+    Flask-Babel merges it over CKAN's and the other plugins' catalogs (CKAN
+    lists ckan first, then the ITranslation plugins in plugin order)."""
     catalog = _read(po_path(locale), locale)
-    sup = supplement_path(locale)
-    if os.path.exists(sup):
-        merged = _read(sup, locale)
-        for message in catalog:
-            if message.id and _translated(message):
-                merged[message.id] = message
-        catalog = merged
-    return _mo_bytes(catalog)
+    merged = _supplements(locale)
+    for message in catalog:
+        if message.id and _translated(message):
+            merged[message.id] = message
+    return _mo_bytes(merged)
+
+
+def _add_javascript_entries(catalog: Catalog, locale: str) -> None:
+    """Copy the supplements' JavaScript strings into the bundle's catalog
+    (the bundle's own translation of the same msgid wins)."""
+    for message in javascript_entries(locale):
+        if catalog.get(message.id) is not None:
+            continue
+        catalog.add(message.id, message.string, auto_comments=[
+            "JavaScript string of another package: edit it in its *-supplement.po"])
 
 
 def update() -> dict[str, int]:
@@ -106,6 +155,7 @@ def update() -> dict[str, int]:
             catalog = Catalog(locale=locale, domain=DOMAIN, project=DOMAIN)
         catalog.update(template, no_fuzzy_matching=True)
         catalog.obsolete.clear()
+        _add_javascript_entries(catalog, locale)
         with open(path, "wb") as f:
             f.write(_po_bytes(catalog))
         with open(path[:-3] + ".mo", "wb") as f:
@@ -130,7 +180,8 @@ def problems(locale: str) -> list[str]:
     if not os.path.exists(path):
         return ["%s is missing (run bin/i18n)" % path]
     catalog = _read(path, locale)
-    for message in extract():
+    own = extract()
+    for message in own:
         if not message.id:
             continue
         found = catalog.get(message.id, message.context)
@@ -139,6 +190,14 @@ def problems(locale: str) -> list[str]:
             out.append("not in %s.po (run bin/i18n): %r (%s)" % (locale, message.id, where))
         elif not _translated(found):
             out.append("untranslated in %s.po: %r (%s)" % (locale, message.id, where))
+    for message in _supplements(locale):
+        if message.id and not _translated(message):
+            out.append("untranslated in a supplement of %s: %r" % (locale, message.id))
+    for message in javascript_entries(locale):
+        found = catalog.get(message.id)
+        if found is None or (own.get(message.id) is None and found.string != message.string):
+            out.append("JavaScript string not copied into %s.po (run bin/i18n): %r"
+                       % (locale, message.id))
     mo = path[:-3] + ".mo"
     if not os.path.exists(mo):
         out.append("%s is missing (run bin/i18n)" % mo)

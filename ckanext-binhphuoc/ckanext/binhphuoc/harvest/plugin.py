@@ -28,6 +28,45 @@ class HarvestSourcesPlugin(p.SingletonPlugin):
     p.implements(p.IAuthFunctions)
     p.implements(p.IActions)
     p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IFacets, inherit=True)
+
+    # IFacets: ckanext-harvest titles the facets of /harvest in English and
+    # without gettext ("Frequency", "Type"); the same facets, labelled
+    def dataset_facets(self, facets_dict: Any, package_type: str) -> Any:
+        return self._harvest_facets(facets_dict, package_type)
+
+    def organization_facets(self, facets_dict: Any, organization_type: str,
+                            package_type: str) -> Any:
+        return self._harvest_facets(facets_dict, package_type)
+
+    # IPackageController: the values of those facets as labels ("CKAN", "Hằng
+    # tháng"), not the stored codes ("ckan", "MONTHLY")
+    def after_dataset_search(self, search_results: dict[str, Any],
+                             search_params: dict[str, Any]) -> dict[str, Any]:
+        facets = search_results.get("search_facets") or {}
+        if not (facets.get("source_type") or facets.get("frequency")):
+            return search_results
+        from ckanext.harvest.interfaces import IHarvester
+
+        titles = {}
+        for harvester in p.PluginImplementations(IHarvester):
+            info = harvester.info()
+            titles[info["name"]] = info.get("title") or info["name"]
+        for key, label in (("source_type", lambda v: titles.get(v, v)),
+                           ("frequency", lambda v: v.title())):
+            for item in (facets.get(key) or {}).get("items") or []:
+                item["display_name"] = tk._(label(item["name"]))
+        return search_results
+
+    @staticmethod
+    def _harvest_facets(facets_dict: Any, package_type: str) -> Any:
+        if package_type != "harvest":
+            return facets_dict
+        titles = {"frequency": tk._("Harvest frequency"), "source_type": tk._("Source type")}
+        for key in list(facets_dict):
+            if key in titles:
+                facets_dict[key] = titles[key]
+        return facets_dict
 
     # IAuthFunctions / IActions: harvest sources, jobs and objects are the
     # agency's and the verifying department's (access.py)

@@ -138,7 +138,9 @@ def binhphuoc_duplicate_titles(ids: Any) -> list[dict[str, Any]]:
 
 
 def get_helpers() -> dict[str, Any]:
+    from . import labels
+
     return {
         name: fn for name, fn in globals().items()
         if name.startswith("binhphuoc_") and callable(fn)
-    }
+    } | labels.get_helpers()

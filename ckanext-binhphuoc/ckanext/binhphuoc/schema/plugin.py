@@ -46,6 +46,7 @@ class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
         from ckanext.binhphuoc import config as options
 
         options.add_templates(config, own=True)
+        tk.add_public_directory(config, os.path.join(PACKAGE_DIR, "public"))
         # The licence list (R10) ships with the code lists unless the site
         # names its own.
         if not options.licenses_group_url():
