@@ -97,7 +97,7 @@ LAYERS: list[set[str]] = [
     {"profile"},
     {"codelists"},
     {"cli"},
-    {"schema", "pgsearch"},
+    {"schema", "pgsearch", "access"},
     {"tables", "rdf"},
     {"workflow"},
     {"harvest"},
