@@ -140,9 +140,15 @@ def _paths(world, role, ds):
                          data={"draw": "1", "start": "0", "length": "10",
                                "search[value]": ""}, status=None)
     out["datatables rows"] = res.status_code == 200 and b"Alpha" in res.data
+    status, body = world.api(role, "package_activity_list", id=ds["id"])
+    assert status == 200, body
+    out["activity url"] = path in json.dumps(body)
     res = world.get(role, f"/dataset/{ds['name']}/resource/{rid}")
     assert res.status_code == 200  # the resource page itself is metadata
-    out["resource page link"] = path in res.get_data(as_text=True)
+    page = res.get_data(as_text=True)
+    out["resource page link"] = path in page
+    # those refused are told why, the others are not
+    out["resource page without notice"] = "binhphuoc-data-refusal" not in page
     return out
 
 

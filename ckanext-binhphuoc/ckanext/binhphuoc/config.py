@@ -103,6 +103,15 @@ def access_shared_readers() -> str:
     return value if value in ("members", "signed_in") else "members"
 
 
+def access_max_pending_requests() -> int:
+    """``ckanext.binhphuoc.access.max_pending_requests``: how many access
+    requests one user may have waiting for a decision."""
+    try:
+        return max(1, int(_raw("ckanext.binhphuoc.access.max_pending_requests")))
+    except (TypeError, ValueError):
+        return 10
+
+
 def harvest_sources_dir() -> str:
     """``ckanext.binhphuoc.harvest.sources_dir``: folder of the source files."""
     return _text("ckanext.binhphuoc.harvest.sources_dir")

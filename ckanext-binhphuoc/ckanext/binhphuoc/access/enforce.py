@@ -9,8 +9,9 @@ which already decides who sees a dataset at all):
   empty for those who may not read the data;
 - the download route of uploads (``/dataset/<id>/resource/<rid>/download…``);
 - the resources' ``url`` in ``package_show`` / ``resource_show``,
-  ``package_search``, ``current_package_list_with_resources`` and
-  ``resource_search``: emptied (metadata stays public).
+  ``package_search``, ``current_package_list_with_resources``,
+  ``resource_search`` and the activities (``hide_activity_urls``, asked by
+  the workflow's activity chains): emptied (metadata stays public).
 
 Internal calls (``ignore_auth``: the search index, the DataStore loader's
 site user…) are not restricted.
@@ -103,12 +104,12 @@ def get_auth_functions() -> dict[str, Any]:
 def hide_urls(context: Any, dataset: dict[str, Any]) -> dict[str, Any]:
     """The dataset dict without its resources' URLs when the caller may not
     read its data (in place; returned)."""
-    if _internal(context) or not dataset.get("resources"):
+    if _internal(context) or not isinstance(dataset.get("resources"), list):
         return dataset
-    if levels.is_open(dataset.get("access_level")) and not dataset.get("private"):
-        return dataset  # no query for open data
+    pkg = levels.package_object(dataset)  # its level now, not the dict's (activities)
+    if pkg is not None and not pkg.private and levels.is_open(levels.level_of(pkg)):
+        return dataset
     readable: dict[str, bool] = {}
-    pkg = levels.package_object(dataset)
     for res in dataset["resources"]:
         if not isinstance(res, dict):
             continue
@@ -120,6 +121,23 @@ def hide_urls(context: Any, dataset: dict[str, Any]) -> dict[str, Any]:
                 if res.get(key):
                     res[key] = ""
     return dataset
+
+
+def hide_activity_urls(context: Any, activities: Any) -> Any:
+    """Activities (a list, one activity, or an activity's data) carry the
+    dataset dict as it was recorded: its resources lose their URLs as
+    ``hide_urls`` says (in place; returned)."""
+    items = activities if isinstance(activities, list) else [activities]
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        inner = item.get("data")
+        data: dict[str, Any] = inner if isinstance(inner, dict) else item
+        if isinstance(data.get("package"), dict):
+            hide_urls(context, data["package"])
+        elif data.get("id") and isinstance(data.get("resources"), list):
+            hide_urls(context, data)  # activity_data_show(object_type=package)
+    return activities
 
 
 def _hide_in(context: Any, datasets: Iterable[Any]) -> None:

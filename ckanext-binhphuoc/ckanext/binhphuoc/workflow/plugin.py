@@ -7,6 +7,8 @@ from typing import Any
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
+from ckanext.binhphuoc.access import actions as access_actions
+from ckanext.binhphuoc.access import auth as access_auth
 from ckanext.binhphuoc.access import enforce
 
 from . import actions, auth, labels, logic, refresh, transitions, visibility
@@ -45,6 +47,7 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
 
     # IClick: `ckan binhphuoc openapi`
     def get_commands(self) -> list[Any]:
+        from ckanext.binhphuoc.access import cli  # noqa: F401 — `ckan binhphuoc access`
         from ckanext.binhphuoc.cli import binhphuoc
 
         from . import openapi  # noqa: F401 — attaches its command to the group
@@ -62,13 +65,15 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
         # access/enforce.py: no data URL in search results for those who may
         # not read the data; no previews for them
         return transitions.with_aliases(visibility.wrap_actions(
-            {**actions.get_actions(), **refresh.get_actions(), **enforce.get_actions()}))
+            {**actions.get_actions(), **refresh.get_actions(), **enforce.get_actions(),
+             **access_actions.get_actions()}))
 
     def get_auth_functions(self) -> dict[str, Any]:
         # visibility.py: a package_show refusal does not name the dataset's id
         # access/enforce.py: the DataStore and the previews ask the access level
         return {**auth.get_auth_functions(), **visibility.get_auth_functions(),
-                **refresh.get_auth_functions(), **enforce.get_auth_functions()}
+                **refresh.get_auth_functions(), **enforce.get_auth_functions(),
+                **access_auth.get_auth_functions()}
 
     # IPackageController: the state in package_show (and so in the index)
     def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> dict[str, Any]:
