@@ -13,6 +13,7 @@ from ckan.plugins import toolkit as tk
 from freezegun import freeze_time
 
 from .conftest import bring_to_state, workflow_marks
+from .smtp import smtpd  # noqa: F401
 
 pytestmark = workflow_marks()
 
@@ -218,3 +219,24 @@ def test_requests_are_shown_to_both_sides_only(portal, people, act):
     with pytest.raises(tk.ObjectNotFound):
         act(people.owner, "binhphuoc_access_request_show", id="khong-co")
     assert json.dumps(act(people.owner, "binhphuoc_access_request_list", role="owner"))
+
+
+@pytest.mark.ckan_config("ckan.locale_default", "vi")
+def test_each_step_is_mailed_to_the_other_side_in_vietnamese(portal, people, act, smtpd):
+    pid, (r1, _r2) = portal.dataset("so-rieng", "dung_rieng")
+    smtpd.clear()  # the workflow's letters
+    req = _request(portal, people.other, pid, [r1])
+    (letter,) = smtpd.messages
+    assert letter.envelope_to == ["lanhdao@example.com"]  # the owner agency's admin
+    assert "Đề nghị khai thác dữ liệu" in letter["Subject"]
+    smtpd.clear()
+    act(people.owner, "binhphuoc_access_request_decide", id=req["id"], decision="approve",
+        grant_start="2027-01-01", grant_end="2027-01-31")
+    (letter,) = smtpd.messages
+    assert letter.envelope_to == ["khac@example.com"]
+    body = letter.get_content()
+    assert "01/01/2027" in body and "31/01/2027" in body and "phê duyệt" in body
+    smtpd.clear()
+    act(people.owner, "binhphuoc_access_grant_end", id=req["id"], reason="Hết nhu cầu")
+    (letter,) = smtpd.messages
+    assert "Hết nhu cầu" in letter.get_content()

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from ckan import authz, model
 from ckan.plugins import toolkit as tk
 
-from . import checks, grants, levels
+from . import checks, grants, levels, notify
 from . import model as access_model
 
 T = access_model.request_table
@@ -130,6 +130,7 @@ def binhphuoc_access_request_create(context: Any, data_dict: dict[str, Any]) -> 
     rid = access_model.insert_request(values)
     access_model.add_event(rid, "create", user.id)
     model.repo.commit()
+    notify.after_step(rid, "create", user)
     return dictize(_row({"id": rid}), history=True)
 
 
@@ -228,6 +229,8 @@ def binhphuoc_access_request_decide(context: Any, data_dict: dict[str, Any]) -> 
     if row["state"] != access_model.PENDING:
         errors["state"] = [tk._("This request has already been decided")]
     pkg = model.Package.get(row["package_id"])
+    if pkg is None or pkg.state != "active":
+        errors["id"] = [tk._("The dataset of this request no longer exists")]
     values: dict[str, Any] = {"decided_by": user.id, "decided_at": access_model.now()}
     if decision == "approve" and pkg is not None:
         values["grant_start"], values["grant_end"] = checks.period(
@@ -245,6 +248,7 @@ def binhphuoc_access_request_decide(context: Any, data_dict: dict[str, Any]) -> 
                            {"conditions": values.get("conditions")} if values.get(
                                "conditions") else None)
     model.repo.commit()
+    notify.after_step(row["id"], str(decision), user)
     return dictize(_row(row), history=True)
 
 
@@ -265,6 +269,7 @@ def _grant_change(verb: str, allowed: tuple[str, ...], to: str,
         access_model.update_request(row["id"], grant_state=to)
         access_model.add_event(row["id"], verb, user.id, reason)
         model.repo.commit()
+        notify.after_step(row["id"], verb, user, reason)
         return dictize(_row(row), history=True)
 
     action.__name__ = "binhphuoc_access_grant_" + verb
