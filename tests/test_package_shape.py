@@ -94,10 +94,10 @@ def test_no_import_cycle():
 #: lower one's caller through an action (harvesters → workflow).
 LAYERS: list[set[str]] = [
     {"config", "datatypes", "i18n_tools", "__init__"},
-    {"profile"},
+    {"profile", "mail"},
     {"codelists"},
     {"cli"},
-    {"schema", "pgsearch"},
+    {"schema", "pgsearch", "access"},
     {"tables", "rdf"},
     {"workflow"},
     {"harvest"},

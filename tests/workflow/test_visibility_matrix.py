@@ -16,6 +16,14 @@ facet counts, ``package_count``) that includes it. Each endpoint also has a
 positive control: who must see, sees (the published dataset is visible to
 anonymous users, the approved one to the verifier...).
 
+Access levels (issue 14, item 1): two more published datasets, ``shared``
+(access level ``dung_chung``) and ``internal`` (``dung_rieng``), and a sixth
+role, the sysadmin. Their metadata is public like the published (``mo``)
+one's; their *data* — the uploaded file, the DataStore rows (search, SQL,
+info, dump), the previews (``resource_view_list``), the resource's URL —
+is for the staff of any agency (shared) or the owner agency (internal) and
+sysadmins only (the ``_data`` kind below).
+
 One test per endpoint × state × role. The datasets are built once per module
 (the first test builds them; the others only read, over HTTP), and each
 endpoint is asked once per role; the answers are cached for the six states.
@@ -34,7 +42,7 @@ from tests.e2e.conftest import ARTIFACTS, _ServerPool, live_server_config  # noq
 
 from .conftest import WORKFLOW_PLUGINS, bring_to_state, workflow_marks
 
-DCAT_PLUGINS = "dcat dcat_json_interface structured_data"
+DCAT_PLUGINS = "dcat dcat_json_interface structured_data datatables_view"
 
 
 def _marks():
@@ -59,9 +67,12 @@ def _marks():
 
 pytestmark = _marks()
 
-ROLES = ("anonymous", "other", "publisher", "owner", "verifier")
-STATES = ("draft", "submitted", "approved", "published", "rejected", "withdrawn")
+ROLES = ("anonymous", "other", "publisher", "owner", "verifier", "sysadmin")
+STATES = ("draft", "submitted", "approved", "published", "rejected", "withdrawn",
+          "shared", "internal")
 AGENCY = ("publisher", "owner")
+#: published datasets (state published) of each access level
+LEVELS = {"published": "mo", "shared": "dung_chung", "internal": "dung_rieng"}
 TITLES = {
     "draft": "Ma trận hiển thị: bản nháp Q1",
     "submitted": "Ma trận hiển thị: chờ duyệt Q2",
@@ -69,13 +80,20 @@ TITLES = {
     "published": "Ma trận hiển thị: đã công bố Q4",
     "rejected": "Ma trận hiển thị: bị trả lại Q5",
     "withdrawn": "Ma trận hiển thị: đã thu hồi Q6",
+    "shared": "Ma trận hiển thị: dùng chung Q7",
+    "internal": "Ma trận hiển thị: dùng riêng Q8",
 }
 CSV = "ma_truong,ten_truong\nT01,Trường mầm non Hoa Sen\nT02,Trường tiểu học Tân Phú\n"
 GROUP = "vm-nhom-giao-duc"
 
 
+def published(state: str) -> bool:
+    return state in LEVELS
+
+
 def allowed(role: str, state: str) -> bool:
-    if state == "published" or role in AGENCY:
+    """Who sees the dataset (its metadata)."""
+    if published(state) or role in AGENCY or role == "sysadmin":
         return True
     return role == "verifier" and state in ("approved", "withdrawn")
 
@@ -91,7 +109,7 @@ def _public(role, state):
     """Public listings (package_list, the DCAT catalog, search without
     include_private...): published datasets; unpublished ones at most to
     those allowed."""
-    if state == "published":
+    if published(state):
         return "must"
     return "may" if allowed(role, state) else "never"
 
@@ -99,9 +117,24 @@ def _public(role, state):
 def _members(role, state):
     """Organization counts: members of the agency count its private datasets;
     the verifier (not a member) may or may not."""
-    if state == "published" or (role in AGENCY and allowed(role, state)):
+    if published(state) or (role in AGENCY and allowed(role, state)):
         return "must"
     return "may" if allowed(role, state) else "never"
+
+
+def _data(role, state):
+    """The data (files, DataStore rows, previews, download URLs): whoever
+    sees an unpublished dataset; of a published one, what its access level
+    lets read (the staff of any agency for shared data, the owner agency for
+    internal data, sysadmins)."""
+    if not published(state):
+        return _full(role, state)
+    level = LEVELS[state]
+    if level == "mo" or role in AGENCY or role == "sysadmin":
+        return "must"
+    if level == "dung_chung" and role != "anonymous":
+        return "must"
+    return "never"
 
 
 def _logged_in(role, state):
@@ -126,6 +159,7 @@ class Dataset:
     download_url: str
     tag: str = ""
     format: str = ""
+    view_id: str = ""
 
     def markers(self) -> dict[str, str]:
         out = {"id": self.id, "name": self.name, "title": self.title,
@@ -218,7 +252,7 @@ def _build(url: str, people: Any, act: Callable[..., Any]) -> World:
     from tests.schema.conftest import VALID_DATASET
 
     users = {"other": people.other, "publisher": people.publisher, "owner": people.owner,
-             "verifier": people.verifier}
+             "verifier": people.verifier, "sysadmin": people.sysadmin}
     tokens: dict[str, Optional[str]] = {"anonymous": None}
     for role, user in users.items():
         tokens[role] = factories.APIToken(user=user["name"])["token"]
@@ -234,7 +268,8 @@ def _build(url: str, people: Any, act: Callable[..., Any]) -> World:
         name = "vm-" + state
         pkg = act(people.publisher, "package_create", **dict(
             VALID_DATASET, owner_org=people.org["id"], name=name, title=TITLES[state],
-            spatial_coverage=["75"], tags=[{"name": "vm-the-" + state}]))
+            spatial_coverage=["75"], tags=[{"name": "vm-the-" + state}],
+            access_level=LEVELS.get(state, "mo")))
         call_action("member_create", context={"user": people.sysadmin["name"]},
                     id=GROUP, object=pkg["id"], object_type="package", capacity="public")
         # the file is uploaded over HTTP by the publisher
@@ -251,14 +286,17 @@ def _build(url: str, people: Any, act: Callable[..., Any]) -> World:
                             {"id": "ten_truong", "type": "text"}],
                     records=[{"ma_truong": "T01", "ten_truong": "Trường mầm non Hoa Sen"},
                              {"ma_truong": "T02", "ten_truong": "Trường tiểu học Tân Phú"}])
-        bring_to_state(people, act, pkg["id"], state)
+        view = call_action("resource_view_create", context={"user": people.sysadmin["name"]},
+                           resource_id=res["id"], view_type="datatables_view",
+                           title="Bảng " + name)
+        bring_to_state(people, act, pkg["id"], "published" if published(state) else state)
         shown = act(people.sysadmin, "package_show", id=pkg["id"])
-        assert shown["workflow_state"] == state
-        assert shown["private"] is (state != "published")
+        assert shown["workflow_state"] == ("published" if published(state) else state)
+        assert shown["private"] is not published(state)
         world.datasets[state] = Dataset(state=state, id=pkg["id"], name=name,
                                         title=TITLES[state], resource_id=res["id"],
                                         download_url=res["url"], tag="vm-the-" + state,
-                                        format="vmfmt-" + state)
+                                        format="vmfmt-" + state, view_id=view["id"])
     return world
 
 
@@ -490,7 +528,7 @@ def _(world, role):
     return _per_dataset(world, role, call, "resource page")
 
 
-@endpoint("download_uploaded_file", _full)
+@endpoint("download_uploaded_file", _data)
 def _(world, role):
     def call(ds):
         assert ds.download_url.startswith(world.url), ds.download_url
@@ -526,10 +564,82 @@ def _datastore(action: str, **extra: Any):
     return fetch
 
 
-ENDPOINTS["datastore_search"] = (_full, _datastore("datastore_search"))
+ENDPOINTS["datastore_search"] = (_data, _datastore("datastore_search"))
 ENDPOINTS["datastore_search_sql"] = (
-    _full, _datastore("datastore_search_sql", sql='SELECT * FROM "{rid}" ORDER BY ma_truong'))
-ENDPOINTS["datastore_info"] = (_full, _datastore("datastore_info"))
+    _data, _datastore("datastore_search_sql", sql='SELECT * FROM "{rid}" ORDER BY ma_truong'))
+ENDPOINTS["datastore_info"] = (_data, _datastore("datastore_info"))
+
+
+@endpoint("datastore_dump", _data)
+def _(world, role):
+    def call(ds):
+        path = f"/datastore/dump/{ds.resource_id}"
+        r = world.request(role, path)
+        assert r.status_code in (200, 403, 404), r.status_code
+        return r.status_code == 200 and "Hoa Sen" in r.content.decode("utf-8", "replace"), \
+            r.text, path
+
+    return _per_dataset(world, role, call, "/datastore/dump")
+
+
+@endpoint("api_resource_view_list", _data)
+def _(world, role):
+    """The previews of the resource (a DataTables view each)."""
+    def call(ds):
+        status, result, text = world.api(role, "resource_view_list", id=ds.resource_id)
+        assert status in (200, 403, 404), (status, text)
+        return status == 200 and bool(result), text, ds.resource_id
+
+    return _per_dataset(world, role, call, "resource_view_list")
+
+
+@endpoint("datatables_rows", _data)
+def _(world, role):
+    """The rows the DataTables preview asks for."""
+    def call(ds):
+        path = f"/datatables/ajax/{ds.view_id}"
+        r = world.request(role, path, method="POST", data={
+            "draw": "1", "start": "0", "length": "10", "search[value]": ""})
+        assert r.status_code in (200, 403, 404), r.status_code
+        return r.status_code == 200 and "Hoa Sen" in r.text, r.text, path
+
+    return _per_dataset(world, role, call, "/datatables/ajax")
+
+
+@endpoint("api_resource_show_url", _data)
+def _(world, role):
+    """The resource's URL (the download link of its file) in resource_show."""
+    def call(ds):
+        status, result, text = world.api(role, "resource_show", id=ds.resource_id)
+        assert status in (200, 403, 404), (status, text)
+        return bool(result and result.get("url")), "", ds.resource_id
+
+    return _per_dataset(world, role, call, "resource_show url")
+
+
+@endpoint("api_package_search_url", _data)
+def _(world, role):
+    """The resource's URL in search results (the index keeps the whole dict)."""
+    def call(ds):
+        status, result, text = world.api(role, "package_search", fq=f'name:"{ds.name}"',
+                                         include_private="true")
+        assert status == 200, text
+        urls = [r.get("url") for p in result["results"] for r in p.get("resources") or []]
+        return any(urls), "", ds.name
+
+    return _per_dataset(world, role, call, "package_search url")
+
+
+@endpoint("page_resource_download_link", _data)
+def _(world, role):
+    """The download link on the resource page."""
+    def call(ds):
+        path = f"/dataset/{ds.name}/resource/{ds.resource_id}"
+        status, text = _page(world, role, path)
+        link = ds.download_url[len(world.url):]
+        return status == 200 and link in html.unescape(text), "", path
+
+    return _per_dataset(world, role, call, "resource page link")
 
 
 @endpoint("datastore_table_metadata", lambda role, state: "never" if not allowed(role, state)

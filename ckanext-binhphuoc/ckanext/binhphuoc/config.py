@@ -99,6 +99,23 @@ def verifier_org() -> str:
     return _text("ckanext.binhphuoc.workflow.verifier_org")
 
 
+def access_shared_readers() -> str:
+    """``ckanext.binhphuoc.access.shared_readers``: who reads shared data
+    (``dung_chung``) besides its agency: ``members`` (of any organization)
+    or ``signed_in``; any other value is read as ``members``."""
+    value = _text("ckanext.binhphuoc.access.shared_readers").lower()
+    return value if value in ("members", "signed_in") else "members"
+
+
+def access_max_pending_requests() -> int:
+    """``ckanext.binhphuoc.access.max_pending_requests``: how many access
+    requests one user may have waiting for a decision."""
+    try:
+        return max(1, int(_raw("ckanext.binhphuoc.access.max_pending_requests")))
+    except (TypeError, ValueError):
+        return 10
+
+
 def harvest_sources_dir() -> str:
     """``ckanext.binhphuoc.harvest.sources_dir``: folder of the source files."""
     return _text("ckanext.binhphuoc.harvest.sources_dir")

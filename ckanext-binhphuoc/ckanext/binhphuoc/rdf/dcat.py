@@ -34,6 +34,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
 from ckanext.binhphuoc import codelists, config
+from ckanext.binhphuoc.access import levels
 from ckanext.binhphuoc.profile import get_profile
 
 from . import dcat_read, terms
@@ -60,7 +61,7 @@ def dataset_page(site: str, dataset: dict[str, Any]) -> URIRef:
 
 def _stock_dict(dataset: dict[str, Any], site: str) -> dict[str, Any]:
     """The keys ckanext-dcat's euro_dcat_ap_3 writes itself, from our dict."""
-    opened = terms.is_open(dataset.get("access_level"))
+    opened = levels.is_open(dataset.get("access_level"))
     resources = []
     for res in dataset.get("resources") or []:
         stock = {
@@ -276,7 +277,7 @@ class BinhphuocDCATAPProfile(EuropeanDCATAP3Profile):
         if license_ref is not None:
             g.add((dist, DCT.license, license_ref))
         self._vn_own(ns, dist, res, terms.OWN_RESOURCE, site)
-        if res.get("datastore_active") and terms.is_open(dataset.get("access_level")):
+        if res.get("datastore_active") and levels.is_open(dataset.get("access_level")):
             self._vn_datastore_service(dist, dataset_ref, res, site)
 
     def _vn_datastore_service(self, dist: URIRef, dataset_ref: Node, res: dict[str, Any],

@@ -17,6 +17,7 @@ from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from ckanext.binhphuoc import codelists, config
+from ckanext.binhphuoc.access import levels
 
 from . import terms
 from .dcat import cached_organization
@@ -60,7 +61,7 @@ class BinhphuocSchemaOrgProfile(SchemaOrgProfile):
                 k: org.get(k) for k in ("id", "name", "title")})
             stock["publisher_identifier"] = stock["creator_identifier"] = org.get(
                 "agency_code")
-        if terms.is_open(dataset.get("access_level")):
+        if levels.is_open(dataset.get("access_level")):
             stock["resources"] = [dict(r, download_url=r.get("url"))
                                   for r in dataset.get("resources") or []]
         else:

@@ -68,13 +68,6 @@ def own_term(uri: Any) -> str | None:
     return match.group("name") if match else None
 
 
-def is_open(access_level: Any) -> bool:
-    """Whether the access level lets everyone have the files (``public`` in
-    the code list): only then does RDF name the files and services."""
-    item = codelists.get("access_level").item(str(access_level or ""))
-    return bool(item and item.get("public"))
-
-
 # -- code lists ------------------------------------------------------------
 
 def code_uri(site: str, name: str, value: Any) -> URIRef:

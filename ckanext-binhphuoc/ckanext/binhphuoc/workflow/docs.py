@@ -65,7 +65,7 @@ def aliases_table() -> str:
 def rules_table() -> str:
     """docs/workflow.md's table of every rule, with the button's Vietnamese
     label."""
-    from .notify import translations
+    from ..mail import translations
 
     vi = translations("vi").gettext
     rows = ["| action | from → to (who) | button | reason |", "|---|---|---|---|"]
@@ -79,7 +79,7 @@ def rules_table() -> str:
 def events_table() -> str:
     """docs/workflow.md's table of the history's other events, with their
     Vietnamese label."""
-    from .notify import translations
+    from ..mail import translations
 
     vi = translations("vi").gettext
     rows = ["| event | history label | recorded when |", "|---|---|---|"]

@@ -159,8 +159,22 @@ def done_message(name: str) -> str:
     return tk._(transitions.VERBS[name].done)
 
 
+def data_refusal(pkg: dict[str, Any], res: dict[str, Any]) -> str | None:
+    """Why the current user may not read this resource's data (its access
+    level, docs/access.md), or None when they may."""
+    from ckan.common import current_user
+
+    from ckanext.binhphuoc.access import levels
+
+    user = current_user.name if current_user.is_authenticated else None
+    if levels.may_read_data(user, pkg.get("id"), res.get("id")):
+        return None
+    return levels.refusal(pkg.get("id"))
+
+
 def get_helpers() -> dict[str, Any]:
     return {
+        "binhphuoc_data_refusal": data_refusal,
         "binhphuoc_workflow_badge": badge,
         "binhphuoc_workflow_panel": panel,
         "binhphuoc_workflow_state_label": state_label,

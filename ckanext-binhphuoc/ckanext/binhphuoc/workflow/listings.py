@@ -27,6 +27,8 @@ from ckan import model
 from ckan.plugins import plugin_loaded
 from ckan.plugins import toolkit as tk
 
+from ckanext.binhphuoc.access import enforce
+
 # the facet of the search index that holds each listed value
 TAGS = "tags"
 FORMATS = "res_format"
@@ -203,7 +205,9 @@ def _activity_list(name: str) -> Callable[..., Any]:
     @tk.side_effect_free
     def chained(up: Callable[..., Any], context: Any, data_dict: dict[str, Any]) -> Any:
         result = up(context, data_dict)
-        return readable_activities(context, result) if isinstance(result, list) else result
+        if not isinstance(result, list):
+            return result
+        return enforce.hide_activity_urls(context, readable_activities(context, result))
 
     chained.__name__ = name
     return chained
@@ -215,7 +219,16 @@ def activity_show(up: Callable[..., Any], context: Any, data_dict: dict[str, Any
     result = up(context, data_dict)
     if not readable_activities(context, [result]):
         raise tk.NotAuthorized(tk._("Not authorized to see this activity"))
-    return result
+    return enforce.hide_activity_urls(context, result)
+
+
+@tk.chained_action
+@tk.side_effect_free
+def activity_data_show(up: Callable[..., Any], context: Any,
+                       data_dict: dict[str, Any]) -> Any:
+    """The dataset dict an activity recorded, without the URLs of data the
+    caller may not read (access/enforce.py)."""
+    return enforce.hide_activity_urls(context, up(context, data_dict))
 
 
 def get_actions() -> dict[str, Any]:
@@ -227,4 +240,5 @@ def get_actions() -> dict[str, Any]:
     if plugin_loaded("activity"):
         out.update({name: _activity_list(name) for name in ACTIVITY_LISTS})
         out["activity_show"] = activity_show
+        out["activity_data_show"] = activity_data_show
     return out

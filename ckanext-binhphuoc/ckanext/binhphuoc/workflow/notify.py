@@ -8,13 +8,8 @@ an e-mail address, each address once):
 - ``published`` → the publishers of the agency (its editors and admins);
 - ``rejected`` / ``withdrawn`` → the publishers, with the reason.
 
-Language: the messages are rendered in the portal's default language
-(``ckan.locale_default``, ``vi`` on the portals) with Babel translations
-loaded directly from the bundle's catalog — not with CKAN's ``_()``, whose
-language comes from the current web request: a transition run from the
-Action API, a CLI command, a background job or a test has no request (and
-``_()`` would answer in English), and a reviewer browsing in English should
-not decide the language of a letter to somebody else.
+Language: the portal's default language (``ckan.locale_default``, ``vi`` on
+the portals), whatever the request's (mail.py).
 
 A notification runs after the transition is committed. Whatever goes wrong
 with it (no SMTP server, a refused message, a server that hangs — bounded by
@@ -22,15 +17,12 @@ with it (no SMTP server, a refused message, a server that hangs — bounded by
 """
 from __future__ import annotations
 
-import contextlib
 import logging
-import socket
-from collections.abc import Iterator
 
 from ckan import model
-from ckan.lib import mailer
 
 from .. import config
+from ..mail import deliver, translations
 from . import roles
 
 log = logging.getLogger(__name__)
@@ -63,17 +55,6 @@ def recipients(pkg: model.Package, to_state: str,
         seen.add(address)
         out.append(user)
     return out
-
-
-def translations(locale: str | None = None):
-    """The bundle's catalog for ``locale`` (default: ``ckan.locale_default``);
-    NullTranslations (the English source strings) for a language without one."""
-    from babel.support import Translations
-
-    from ..i18n_tools import DOMAIN, I18N_DIR
-
-    locale = locale or config.locale_default()
-    return Translations.load(I18N_DIR, [locale], DOMAIN)
 
 
 def _url(path: str) -> str:
@@ -141,42 +122,6 @@ def message(pkg: model.Package, to_state: str, actor: model.User | None,
     return subjects[to_state].format(**fields), "\n\n".join(paragraphs) + "\n"
 
 
-class Subject(str):
-    """A Subject header that folds itself into RFC 2047 encoded words.
-
-    CKAN's mailer sets ``msg["Subject"] = subject`` on an ``EmailMessage``
-    (policy ``email.policy.default``), whose folder — CPython 3.11 — drops
-    the space where it splits a run of non-ASCII words between two encoded
-    words: a Vietnamese subject longer than a line arrives as "Bộ dữliệu".
-    A header value with a ``name`` is kept as it is by the policy and asked
-    to ``fold`` itself; this one folds with ``email.header.Header``, which
-    keeps the spaces inside the encoded words."""
-
-    name = "Subject"
-
-    def fold(self, *, policy) -> str:
-        from email.header import Header
-
-        encoded = Header(str(self), "utf-8", header_name=self.name).encode(
-            linesep=policy.linesep, maxlinelen=policy.max_line_length or 78)
-        return "%s: %s%s" % (self.name, encoded, policy.linesep)
-
-
-@contextlib.contextmanager
-def _socket_timeout(seconds: float) -> Iterator[None]:
-    """CKAN's mailer opens ``smtplib.SMTP(host, port)`` without a timeout,
-    so a server that accepts and never answers would hang the request: give
-    new sockets a default timeout while sending (unless one is already set)."""
-    if socket.getdefaulttimeout() is not None:
-        yield
-        return
-    socket.setdefaulttimeout(seconds)
-    try:
-        yield
-    finally:
-        socket.setdefaulttimeout(None)
-
-
 def after_transition(package_id: str, action: str, from_state: str, to_state: str,
                      actor: model.User | None, reason: str | None) -> None:
     """Mail the next actors about ``package_id`` entering ``to_state``
@@ -201,18 +146,5 @@ def after_transition(package_id: str, action: str, from_state: str, to_state: st
         except Exception:  # noqa: BLE001
             pass
         return
-    with _socket_timeout(SMTP_TIMEOUT):
-        for i, (user, (subject, body)) in enumerate(letters):
-            try:
-                mailer.mail_recipient(user.fullname or user.name, user.email,
-                                      Subject(subject), body)
-            except Exception as e:  # noqa: BLE001 — logged, the transition stands
-                unreachable = isinstance(e, OSError) or "could not be connected" in str(e)
-                log.error("workflow e-mail to %s <%s> about %s (%s) failed: %s",
-                          user.name, user.email, name, to_state, e)
-                if unreachable and i + 1 < len(letters):
-                    # the server is down or hangs: do not wait for it once per recipient
-                    log.error("workflow e-mail about %s (%s) not sent to %s either",
-                              name, to_state,
-                              ", ".join(u.name for u, _letter in letters[i + 1:]))
-                    return
+    deliver(letters, timeout=SMTP_TIMEOUT, log=log, label="workflow",
+            about="%s (%s)" % (name, to_state))

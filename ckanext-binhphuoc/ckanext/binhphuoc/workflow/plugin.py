@@ -7,6 +7,10 @@ from typing import Any
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
+from ckanext.binhphuoc.access import actions as access_actions
+from ckanext.binhphuoc.access import auth as access_auth
+from ckanext.binhphuoc.access import enforce
+
 from . import actions, auth, labels, logic, refresh, transitions, visibility
 from . import model as wf_model
 
@@ -21,6 +25,12 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
     p.implements(p.IBlueprint)
     p.implements(p.ITemplateHelpers)
     p.implements(p.IClick)
+    p.implements(p.IMiddleware, inherit=True)
+
+    # IMiddleware: the download route asks the access level (access/enforce.py)
+    def make_middleware(self, app: Any, config: Any) -> Any:
+        enforce.guard_downloads(app)
+        return app
 
     # IConfigurer: the bundle's templates, when binhphuoc_schema (which adds
     # them at its place in ckan.plugins, before scheming's) is not loaded
@@ -37,6 +47,7 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
 
     # IClick: `ckan binhphuoc openapi`
     def get_commands(self) -> list[Any]:
+        from ckanext.binhphuoc.access import cli  # noqa: F401 — `ckan binhphuoc access`
         from ckanext.binhphuoc.cli import binhphuoc
 
         from . import openapi  # noqa: F401 — attaches its command to the group
@@ -51,18 +62,25 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
         # visibility.py: activity labels follow each transition; the
         # DataStore's table list (_table_metadata) for sysadmins only
         # the deprecated workflow_* names: the same (wrapped) functions
-        return transitions.with_aliases(
-            visibility.wrap_actions({**actions.get_actions(), **refresh.get_actions()}))
+        # access/enforce.py: no data URL in search results for those who may
+        # not read the data; no previews for them
+        return transitions.with_aliases(visibility.wrap_actions(
+            {**actions.get_actions(), **refresh.get_actions(), **enforce.get_actions(),
+             **access_actions.get_actions()}))
 
     def get_auth_functions(self) -> dict[str, Any]:
         # visibility.py: a package_show refusal does not name the dataset's id
+        # access/enforce.py: the DataStore and the previews ask the access level
         return {**auth.get_auth_functions(), **visibility.get_auth_functions(),
-                **refresh.get_auth_functions()}
+                **refresh.get_auth_functions(), **enforce.get_auth_functions(),
+                **access_auth.get_auth_functions()}
 
     # IPackageController: the state in package_show (and so in the index)
     def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         from ckan import model
 
+        # the access level: no data URL for those who may not read the data
+        enforce.hide_urls(context, pkg_dict)
         pkg = model.Package.get(pkg_dict.get("id") or "")
         if pkg is None or not logic.workflow_applies(pkg):
             return pkg_dict

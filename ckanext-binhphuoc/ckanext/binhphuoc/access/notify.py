@@ -1,0 +1,112 @@
+"""E-mail about each step of an access request (mail.py: the portal's
+language, never failing the step): a new request → the owner agency's
+admins; a decision, a suspension, a resumption or an early end → the
+requester. The actor is not written to about their own step."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ckan import model
+
+from .. import config
+from ..mail import deliver, translations
+
+log = logging.getLogger(__name__)
+
+#: seconds an SMTP connection may wait for the server
+SMTP_TIMEOUT = 15.0
+
+
+def _admins(org_id: str | None) -> list[model.User]:
+    if not org_id:
+        return []
+    return (model.Session.query(model.User)
+            .join(model.Member, model.Member.table_id == model.User.id)
+            .filter(model.Member.group_id == org_id, model.Member.table_name == "user",
+                    model.Member.state == "active", model.Member.capacity == "admin",
+                    model.User.state == "active")
+            .order_by(model.User.name).all())
+
+
+def recipients(row: dict[str, Any], step: str, actor: model.User | None) -> list[model.User]:
+    pkg = model.Package.get(row["package_id"])
+    if step == "create":
+        users = _admins(pkg.owner_org if pkg is not None else None)
+    else:
+        requester = model.User.get(row["requester_id"])
+        users = [requester] if requester is not None else []
+    out, seen = [], set()
+    for user in users:
+        address = (user.email or "").strip().lower()
+        if address and address not in seen and (actor is None or user.id != actor.id):
+            seen.add(address)
+            out.append(user)
+    return out
+
+
+def message(row: dict[str, Any], step: str, actor: model.User | None,
+            recipient: model.User | None = None, locale: str | None = None
+            ) -> tuple[str, str]:
+    """Subject and plain-text body of the letter about ``step``."""
+    _ = translations(locale).gettext
+    pkg = model.Package.get(row["package_id"])
+    fields = {
+        "site": config.site_title() or _("Open data portal"),
+        "title": (pkg.title or pkg.name) if pkg is not None else "",
+        "who": (actor.fullname or actor.name) if actor else _("The portal"),
+        "url": config.site_url() + "/dataset/" + (pkg.name if pkg is not None else ""),
+        "start": row["grant_start"].strftime("%d/%m/%Y") if row["grant_start"] else "",
+        "end": row["grant_end"].strftime("%d/%m/%Y") if row["grant_end"] else "",
+        "id": row["id"],
+    }
+    subjects = {
+        "create": _("[{site}] Request for access to data: {title}"),
+        "approve": _("[{site}] Your access request is approved: {title}"),
+        "refuse": _("[{site}] Your access request is refused: {title}"),
+        "suspend": _("[{site}] Your access to data is suspended: {title}"),
+        "resume": _("[{site}] Your access to data is resumed: {title}"),
+        "end": _("[{site}] Your access to data has ended: {title}"),
+    }
+    leads = {
+        "create": _("{who} asks for access to data of the dataset “{title}”. Please "
+                    "approve it for a period, or refuse it stating the reason."),
+        "approve": _("{who} has approved your request for data of the dataset “{title}”, "
+                     "from {start} to {end}."),
+        "refuse": _("{who} has refused your request for data of the dataset “{title}”."),
+        "suspend": _("{who} has suspended your access to data of the dataset “{title}”."),
+        "resume": _("{who} has resumed your access to data of the dataset “{title}”, "
+                    "until {end}."),
+        "end": _("{who} has ended your access to data of the dataset “{title}”."),
+    }
+    paragraphs = [_("Dear {name},").format(name=(recipient.fullname or recipient.name)
+                                           if recipient else _("colleague")),
+                  leads[step].format(**fields)]
+    reason = row.get("last_reason") or (row["reason"] if step == "refuse" else None)
+    if step in ("refuse", "suspend", "end") and reason:
+        paragraphs.append(_("Reason: {reason}").format(reason=reason))
+    paragraphs.append(_("Dataset: {url}").format(**fields))
+    paragraphs.append(_("Sincerely,\n{site}").format(**fields))
+    paragraphs.append(_("This message was sent automatically; please do not reply to it."))
+    return subjects[step].format(**fields), "\n\n".join(paragraphs) + "\n"
+
+
+def after_step(request_id: str, step: str, actor: model.User | None,
+               reason: str | None = None) -> None:
+    """Write to those the step concerns (after it is committed)."""
+    from . import model as access_model
+
+    try:
+        row = access_model.get_request(request_id)
+        if row is None:
+            return
+        row = dict(row, last_reason=reason)
+        letters = [(user, message(row, step, actor, recipient=user))
+                   for user in recipients(row, step, actor)]
+    except Exception:  # noqa: BLE001 — never let a letter fail the step
+        log.exception("access request e-mail about %s (%s) could not be prepared",
+                      request_id, step)
+        model.Session.rollback()
+        return
+    deliver(letters, timeout=SMTP_TIMEOUT, log=log, label="access request",
+            about="%s (%s)" % (request_id, step))
