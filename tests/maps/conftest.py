@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests.schema.conftest import (  # noqa: F401 — fixtures
-    SCHEMA_PLUGINS, call, dataset_dict, org, sysadmin)
+    SCHEMA_PLUGINS, call, dataset_dict, sysadmin)
 
 MAPS_PLUGINS = SCHEMA_PLUGINS + " binhphuoc_maps binhphuoc_map_view binhphuoc_points_view"
 
@@ -21,3 +21,13 @@ def maps_marks():
             "ckan.views.default_views", "binhphuoc_map_view binhphuoc_points_view"),
         pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index"),
     ]
+
+
+@pytest.fixture
+def org(clean_db):
+    """The agency, without the factory's picture on a third-party host (the
+    browser tests record every request)."""
+    from ckan.tests import factories
+
+    return factories.Organization(agency_code="000.00.21.H10", agency_level="tinh",
+                                  image_url="")

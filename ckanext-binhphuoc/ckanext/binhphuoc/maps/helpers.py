@@ -22,10 +22,16 @@ def geojson_source(resource: dict[str, Any]) -> dict[str, Any]:
     not read, so that no page of the portal calls another host."""
     url = str(resource.get("url") or "")
     site = config.site_url().rstrip("/")
-    local = resource.get("url_type") == "upload" or (bool(site) and url.startswith(site + "/"))
-    if local and site and url.startswith(site + "/"):
-        url = url[len(site):]  # same origin whatever host name the reader used
-    return {"url": url if local else "", "local": local, "external_url": "" if local else url}
+    if resource.get("url_type") == "upload":
+        # the download route of this portal, relative: the same origin whatever
+        # host name the reader used
+        name = url.rstrip("/").rsplit("/", 1)[-1] or "file"
+        url = tk.url_for("resource.download", id=resource["package_id"],
+                         resource_id=resource["id"], filename=name)
+        return {"url": url, "local": True, "external_url": ""}
+    if site and url.startswith(site + "/"):
+        return {"url": url[len(site):], "local": True, "external_url": ""}
+    return {"url": "", "local": False, "external_url": url}
 
 
 def table_coordinates(resource_id: str) -> tuple[str, str] | None:

@@ -31,6 +31,21 @@ def _add_assets(config_: Any) -> None:
     tk.add_resource("assets", "binhphuoc_maps")
 
 
+def _title(message: str) -> str:
+    """A view's stored title in the portal's default language: views are
+    created by background jobs and API calls too, where no request chose a
+    language."""
+    from ckanext.binhphuoc import config
+
+    try:
+        from flask_babel import force_locale
+
+        with force_locale(config.locale_default() or "vi"):
+            return str(tk._(message))
+    except Exception:  # noqa: BLE001 — no application context: the message as is
+        return message
+
+
 @tk.blanket.config_declarations
 class MapsPlugin(p.SingletonPlugin):
     """Leaflet, the boundaries, the coverage and search maps, ``ext_bbox``."""
@@ -75,8 +90,8 @@ class MapViewPlugin(p.SingletonPlugin):
         _add_assets(config_)
 
     def info(self) -> dict[str, Any]:
-        return {"name": "binhphuoc_map_view", "title": tk._("Map"),
-                "default_title": tk._("Map"), "icon": "map-marker",
+        return {"name": "binhphuoc_map_view", "title": _title("Map"),
+                "default_title": _title("Map"), "icon": "map-marker",
                 "iframed": False, "always_available": False,
                 "requires_datastore": False, "preview_enabled": True}
 
@@ -102,8 +117,8 @@ class PointsViewPlugin(p.SingletonPlugin):
         _add_assets(config_)
 
     def info(self) -> dict[str, Any]:
-        return {"name": "binhphuoc_points_view", "title": tk._("Map of points"),
-                "default_title": tk._("Map of points"), "icon": "map-marker",
+        return {"name": "binhphuoc_points_view", "title": _title("Map of points"),
+                "default_title": _title("Map of points"), "icon": "map-marker",
                 "iframed": False, "always_available": False,
                 "requires_datastore": True, "preview_enabled": True}
 

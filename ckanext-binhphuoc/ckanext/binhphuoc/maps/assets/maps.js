@@ -50,6 +50,11 @@
     });
   }
 
+  function fit(map, bounds, options) {
+    map.invalidateSize(false);  // the stylesheet may have sized the element after the map
+    map.fitBounds(bounds, L.extend({ padding: [12, 12], animate: false }, options || {}));
+  }
+
   function regionBounds(base, region) {
     var bounds = L.latLngBounds([]);
     base.layer.eachLayer(function (l) {
@@ -79,7 +84,7 @@
   function finish(el, map, base, layer, count, cfg) {
     el.setAttribute("data-features", String(count));
     var b = layer && layer.getLayers().length ? layer.getBounds() : regionBounds(base, cfg.region);
-    if (b.isValid()) { map.fitBounds(b, { padding: [12, 12], maxZoom: 13 }); }
+    if (b.isValid()) { fit(map, b, { maxZoom: 13 }); }
     el.setAttribute("data-ready", "true");
   }
 
@@ -149,7 +154,7 @@
         if (covered(l.feature, cfg.coverage)) { bounds.extend(l.getBounds()); n++; }
       });
       el.setAttribute("data-features", String(n));
-      map.fitBounds(bounds.isValid() ? bounds : regionBounds(base, cfg.region), { padding: [12, 12] });
+      fit(map, bounds.isValid() ? bounds : regionBounds(base, cfg.region));
       el.setAttribute("data-ready", "true");
     }).catch(function () { status(el, cfg.text.error); el.setAttribute("data-ready", "error"); });
   }
@@ -184,7 +189,8 @@
       if (!on) { return; }
       start = e.latlng;
       if (rect) { map.removeLayer(rect); }
-      rect = L.rectangle(L.latLngBounds(start, start), { pane: "binhphuoc-data", color: DATA.color, weight: 2 }).addTo(map);
+      rect = L.rectangle(L.latLngBounds(start, start), { pane: "binhphuoc-data", color: DATA.color,
+        weight: 2, fillOpacity: 0.1 }).addTo(map);
     });
     map.on("mousemove", function (e) {
       if (on && start && rect) { rect.setBounds(L.latLngBounds(start, e.latlng)); }
@@ -226,11 +232,12 @@
         var p = cfg.state.bbox.split(",").map(parseFloat);
         if (p.length === 4 && p.every(isFinite)) {
           var b = L.latLngBounds([p[1], p[0]], [p[3], p[2]]);
-          L.rectangle(b, { pane: "binhphuoc-data", color: DATA.color, weight: 2, interactive: false }).addTo(map);
+          L.rectangle(b, { pane: "binhphuoc-data", color: DATA.color, weight: 2, fillOpacity: 0.1,
+            interactive: false }).addTo(map);
           bounds.extend(b);
         }
       }
-      map.fitBounds(bounds.isValid() ? bounds : regionBounds(base, cfg.region), { padding: [12, 12] });
+      fit(map, bounds.isValid() ? bounds : regionBounds(base, cfg.region), { maxZoom: 7 });
       var button = el.parentNode.querySelector("[data-map-draw]");
       if (button) { drawMode(map, el, button, cfg); }
       el.setAttribute("data-ready", "true");
