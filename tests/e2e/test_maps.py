@@ -14,8 +14,7 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.datastructures import FileStorage
 
-from tests.maps.conftest import (  # noqa: F401 — fixtures
-    MAPS_PLUGINS, call, dataset_dict, org, sysadmin)
+from tests.maps.conftest import MAPS_PLUGINS, call, dataset_dict, org, sysadmin  # noqa: F401 — fixtures
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-results"
 

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.schema.conftest import (  # noqa: F401 — fixtures
-    SCHEMA_PLUGINS, call, dataset_dict, sysadmin)
+from tests.schema.conftest import SCHEMA_PLUGINS, call, dataset_dict, sysadmin  # noqa: F401 — fixtures
 
 MAPS_PLUGINS = SCHEMA_PLUGINS + " binhphuoc_maps binhphuoc_map_view binhphuoc_points_view"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from ckan.tests import factories, helpers
+from ckan.tests import helpers
 
 from .conftest import maps_marks
 
