@@ -115,35 +115,55 @@ def polygon_meets(polygon: list[Ring], box: BBox) -> bool:
         return True
     if any(_in_polygon(x, y, polygon) for x, y in box.corners()):
         return True
+    edges = box.edges()
     for ring in polygon:
         for i in range(len(ring) - 1):
-            if any(_segments_cross(ring[i], ring[i + 1], a, b) for a, b in box.edges()):
+            (x1, y1), (x2, y2) = ring[i], ring[i + 1]
+            if max(x1, x2) < box.west or min(x1, x2) > box.east \
+                    or max(y1, y2) < box.south or min(y1, y2) > box.north:
+                continue  # the segment's own box misses the rectangle
+            if any(_segments_cross(ring[i], ring[i + 1], a, b) for a, b in edges):
                 return True
     return False
 
 
-def _bounds(feature: dict[str, Any]) -> BBox:
-    xs = [x for poly in feature["geometry"]["coordinates"] for x, _ in poly[0]]
-    ys = [y for poly in feature["geometry"]["coordinates"] for _, y in poly[0]]
-    return BBox(min(xs), min(ys), max(xs), max(ys))
+@dataclass(frozen=True)
+class _Shape:
+    legacy: str
+    province: str
+    bounds: BBox
+    polygons: tuple[list[Ring], ...]
+
+
+@cache
+def _shapes() -> tuple[_Shape, ...]:
+    """The features as tuples with their bounding boxes, prepared once."""
+    out = []
+    for feature in collection()["features"]:
+        polygons = tuple(_rings(feature))
+        xs = [x for poly in polygons for x, _ in poly[0]]
+        ys = [y for poly in polygons for _, y in poly[0]]
+        out.append(_Shape(str(feature["properties"]["legacy"]),
+                          str(feature["properties"]["province"]),
+                          BBox(min(xs), min(ys), max(xs), max(ys)), polygons))
+    return tuple(out)
 
 
 def legacy_in_bbox(box: BBox) -> list[str]:
     """Codes of the legacy provinces the rectangle covers (touches), sorted."""
     out = []
-    for feature in collection()["features"]:
-        b = _bounds(feature)
+    for shape in _shapes():
+        b = shape.bounds
         if b.east < box.west or b.west > box.east or b.north < box.south or b.south > box.north:
             continue
-        if any(polygon_meets(poly, box) for poly in _rings(feature)):
-            out.append(str(feature["properties"]["legacy"]))
+        if any(polygon_meets(poly, box) for poly in shape.polygons):
+            out.append(shape.legacy)
     return sorted(out)
 
 
 def provinces_in_bbox(box: BBox) -> list[str]:
     """Codes of the current provinces the rectangle covers (touches), sorted."""
-    by_legacy = {str(f["properties"]["legacy"]): str(f["properties"]["province"])
-                 for f in collection()["features"]}
+    by_legacy = {shape.legacy: shape.province for shape in _shapes()}
     return sorted({by_legacy[code] for code in legacy_in_bbox(box)})
 
 
