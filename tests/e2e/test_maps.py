@@ -87,7 +87,13 @@ def test_geojson_preview_draws_every_feature(live_server, page, call, dataset_di
     assert page.locator(".leaflet-binhphuoc-data-pane path").count() == len(GEOJSON["features"])
     assert page.locator(".leaflet-overlay-pane path").count() == 63  # the province boundaries
     expect(page.get_by_text("Đã vẽ 3 đối tượng")).to_be_visible()
+    expect(page.get_by_role("link", name="Bản đồ").first).to_be_visible()  # the view's tab
     _shot(page, "geojson")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.reload()
+    _ready(page, "geojson")
+    assert page.locator(".leaflet-binhphuoc-data-pane path").count() == len(GEOJSON["features"])
+    _shot(page, "geojson-390")
     assert requests.foreign(live_server.url) == []
     assert any("/maps/lib/leaflet/leaflet.js" in u for u in requests.urls)
 

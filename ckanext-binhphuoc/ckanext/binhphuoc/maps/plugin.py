@@ -32,18 +32,19 @@ def _add_assets(config_: Any) -> None:
 
 
 def _title(message: str) -> str:
-    """A view's stored title in the portal's default language: views are
-    created by background jobs and API calls too, where no request chose a
-    language."""
+    """A view's stored title in the portal's default language, read from the
+    bundle's catalogue: views are created by background jobs and API calls
+    too, where no request chose a language."""
+    from babel.support import Translations
+
     from ckanext.binhphuoc import config
 
-    try:
-        from flask_babel import force_locale
-
-        with force_locale(config.locale_default() or "vi"):
-            return str(tk._(message))
-    except Exception:  # noqa: BLE001 — no application context: the message as is
+    locale = config.locale_default() or "vi"
+    if locale.startswith("en"):
         return message
+    catalogue = Translations.load(str(config.PACKAGE_DIR / "i18n"), [locale],
+                                  domain="ckanext-binhphuoc")
+    return str(catalogue.gettext(message))
 
 
 @tk.blanket.config_declarations
