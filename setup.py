@@ -40,6 +40,7 @@ setup(
             "*.ini",
             "*.mako",
             "templates/**/*",
+            "assets/**/*",
             "public/**/*",
             "assets/**/*",
             "i18n/**/*",
@@ -66,6 +67,9 @@ setup(
             "binhphuoc_ckan_harvester = ckanext.binhphuoc.harvest.portal:VietnamCkanHarvester",
             "binhphuoc_dcat_harvester = ckanext.binhphuoc.harvest.dcat:DcatMappingPlugin",
             "binhphuoc_dcat = ckanext.binhphuoc.rdf.plugin:RdfPlugin",
+            "binhphuoc_maps = ckanext.binhphuoc.maps.plugin:MapsPlugin",
+            "binhphuoc_map_view = ckanext.binhphuoc.maps.plugin:MapViewPlugin",
+            "binhphuoc_points_view = ckanext.binhphuoc.maps.plugin:PointsViewPlugin",
         ],
         "ckan.rdf.profiles": [
             "binhphuoc_dcat_ap = ckanext.binhphuoc.rdf.dcat:BinhphuocDCATAPProfile",

@@ -44,10 +44,12 @@ def test_getters_give_the_declared_defaults():
     assert config.harvest_scheduler_interval() == 60
     assert config.harvest_default_schedule() == "0 2 1 1,4,7,10 *"
     assert config.search_sortable_fields() == set()
+    assert config.maps_max_points() == 5000
+    assert config.maps_leaflet_dir().endswith("node_modules/leaflet/dist")
 
 
 @pytest.mark.ckan_config("ckan.plugins", "binhphuoc_schema binhphuoc_workflow "
-                         "binhphuoc_pgsearch binhphuoc_harvest scheming_datasets")
+                         "binhphuoc_pgsearch binhphuoc_harvest binhphuoc_maps scheming_datasets")
 @pytest.mark.ckan_config("ckanext.binhphuoc.duplicate_threshold", "0.9")
 @pytest.mark.ckan_config("ckanext.binhphuoc.search.sortable_fields", "data_kind sector")
 @pytest.mark.usefixtures("with_plugins")

@@ -98,7 +98,7 @@ LAYERS: list[set[str]] = [
     {"codelists"},
     {"cli"},
     {"schema", "pgsearch", "access"},
-    {"tables", "rdf"},
+    {"tables", "rdf", "maps"},
     {"workflow"},
     {"harvest"},
     {"guard"},

@@ -52,7 +52,8 @@ from .conftest import bring_to_state, workflow_marks
 PLUGINS = (
     "binhphuoc_guard binhphuoc_schema binhphuoc_workflow binhphuoc_pgsearch scheming_datasets "
     "scheming_organizations scheming_groups activity datastore datatables_view text_view "
-    "image_view dcat binhphuoc_dcat dcat_json_interface structured_data harvest ckan_harvester "
+    "image_view binhphuoc_maps binhphuoc_map_view binhphuoc_points_view dcat binhphuoc_dcat "
+    "dcat_json_interface structured_data harvest ckan_harvester "
     "dcat_rdf_harvester binhphuoc_harvest binhphuoc_sql_harvester binhphuoc_rest_harvester "
     "binhphuoc_ckan_harvester binhphuoc_dcat_harvester"
 )

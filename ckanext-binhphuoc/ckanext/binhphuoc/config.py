@@ -207,3 +207,17 @@ def reveal_private_datasets() -> bool:
 def _bool(key: str) -> bool:
     value = _raw(key)
     return value if isinstance(value, bool) else str(value).lower() in ("true", "1", "yes", "on")
+
+
+# --- maps (binhphuoc_maps) -------------------------------------------------------
+
+def maps_leaflet_dir() -> str:
+    """``ckanext.binhphuoc.maps.leaflet_dir``: Leaflet's built files; by
+    default node_modules/leaflet/dist of the source tree (bin/setup-npm)."""
+    return _text("ckanext.binhphuoc.maps.leaflet_dir") or str(
+        PACKAGE_DIR.parents[2] / "node_modules" / "leaflet" / "dist")
+
+
+def maps_max_points() -> int:
+    """``ckanext.binhphuoc.maps.max_points``: rows the points preview draws."""
+    return max(1, int(_raw("ckanext.binhphuoc.maps.max_points")))
