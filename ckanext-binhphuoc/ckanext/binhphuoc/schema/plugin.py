@@ -23,6 +23,8 @@ except ImportError:  # a site without ckanext-xloader
 
 log = logging.getLogger(__name__)
 PACKAGE_DIR = os.path.dirname(os.path.dirname(__file__))
+#: Options of the home page a sysadmin edits at /ckan-admin/config.
+HOME_OPTIONS = ("ckanext.binhphuoc.home.intro", "ckanext.binhphuoc.home.featured")
 
 
 @tk.blanket.config_declarations
@@ -38,6 +40,7 @@ class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IResourceController, inherit=True)
     p.implements(p.ITranslation)
+    p.implements(p.IMiddleware, inherit=True)
     if IXloader is not None:
         p.implements(IXloader, inherit=True)
 
@@ -46,6 +49,12 @@ class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
         from ckanext.binhphuoc import config as options
 
         options.add_templates(config, own=True)
+        # The theme and the emblem, served by the portal (schema/home.py, issue 19).
+        tk.add_resource(os.path.join(PACKAGE_DIR, "assets"), "binhphuoc")
+        tk.add_public_directory(config, os.path.join(PACKAGE_DIR, "public"))
+        # Avatars: CKAN's local placeholder, never a request to gravatar.com
+        # (BP §6.6: no page depends on a host outside the data centre).
+        config["ckan.gravatar_default"] = "disabled"
         # The licence list (R10) ships with the code lists unless the site
         # names its own.
         if not options.licenses_group_url():
@@ -64,6 +73,22 @@ class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
         from ckan import model
         if "_license_register" in vars(model.Package):
             del model.Package._license_register
+
+    def update_config_schema(self, schema: Any) -> Any:
+        """The home page's texts, editable by sysadmins at /ckan-admin/config."""
+        ignore_missing = tk.get_validator("ignore_missing")
+        unicode_safe = tk.get_validator("unicode_safe")
+        for key in HOME_OPTIONS:
+            schema[key] = [ignore_missing, unicode_safe]
+        return schema
+
+    # IMiddleware: downloads and API calls are counted (usage.py)
+    def make_middleware(self, app: Any, config: Any) -> Any:
+        if hasattr(app, "after_request"):
+            from . import usage
+
+            usage.register(app)
+        return app
 
     # ITranslation: one catalog for the whole bundle
     def i18n_directory(self) -> str:
