@@ -23,6 +23,7 @@ from tests.workflow.conftest import (  # noqa: F401 (fixtures)
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+UPDATED = datetime.date.today() - datetime.timedelta(days=10)
 THEME = ROOT / "ckanext-binhphuoc" / "ckanext" / "binhphuoc" / "assets" / "theme.css"
 
 pytestmark = [*workflow_marks(),
@@ -45,6 +46,7 @@ def portal(people, act, new_dataset):
     topic = factories.Group(name="chuyen-doi-so", title="Chuyển đổi số",
                             users=[{"name": people.publisher["name"], "capacity": "member"}])
     health = new_dataset(sector=["y_te"], groups=[{"name": topic["name"]}],
+                         data_updated=UPDATED.isoformat(), update_frequency="hang_nam",
                          resources=[{"url": "https://example.vn/co-so.csv", "format": "CSV",
                                      "name": "Cơ sở"}])
     tourism = new_dataset(sector=["du_lich"])
@@ -177,17 +179,15 @@ def test_one_date_format(app, portal):
         assert tk.h.render_datetime("2026-12-06T01:02:00", date_format="%Y-%m-%d") == \
             core.render_datetime("2026-12-06T01:02:00", date_format="%Y-%m-%d")
         assert binhphuoc_number(1234567) == "1.234.567"
-    page = app.get(f"/dataset/{portal['health']['name']}").body
-    assert not re.search(r"tháng \d+ \d+, \d{4}", page)
-    assert "automatic-local-datetime" not in page
-    created = portal["health"]["metadata_created"]
-    assert binhphuoc_date_in(page, created)
-
-
-def binhphuoc_date_in(page: str, iso: str) -> bool:
-    day = datetime.datetime.fromisoformat(iso).replace(tzinfo=datetime.UTC)
-    local = day.astimezone(datetime.timezone(datetime.timedelta(hours=7)))
-    return local.strftime("%d/%m/%Y") in page
+    body = app.get(f"/dataset/{portal['health']['name']}").body
+    assert "automatic-local-datetime" not in body
+    text = _soup(body).get_text(" ")
+    assert not re.search(r"tháng \d+ \d+, \d{4}", text)
+    assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", text)      # no ISO date shown
+    shown = _soup(body).select_one("tr[data-field=data_updated] td").text.strip()
+    assert shown == UPDATED.strftime("%d/%m/%Y")
+    due = _soup(body).select_one("tr[data-field=next_update_due] td").text
+    assert re.search(r"\d{2}/\d{2}/\d{4}", due)
 
 
 def _hosts(body: str, site: str) -> set[str]:
