@@ -9,14 +9,10 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.schema.test_home_theme import contrast
-from tests.workflow.conftest import (  # noqa: F401 (fixtures)
-    act,
-    bring_to_state,
-    new_dataset,
-    people,
-    workflow_marks,
-)
+from tests.home.test_home_theme import contrast
+from tests.workflow.conftest import act, bring_to_state, new_dataset, people, workflow_marks
+
+FIXTURES = (act, new_dataset, people)  # the workflow's fixtures, used below by name
 
 pytestmark = workflow_marks() + [pytest.mark.live_config({"ckan.locale_default": "vi"})]
 
@@ -25,8 +21,9 @@ LONG_TITLE = ("Danh mục cơ sở khám bệnh, chữa bệnh, trạm y tế x�
 
 
 @pytest.fixture
-def published(people, act, new_dataset):
-    pkg = new_dataset(title=LONG_TITLE, sector=["y_te"],
+def published(request):
+    people, act = request.getfixturevalue("people"), request.getfixturevalue("act")
+    pkg = request.getfixturevalue("new_dataset")(title=LONG_TITLE, sector=["y_te"],
                       notes="Số liệu tổng hợp " + "rất-dài-không-ngắt-dòng-" * 8,
                       resources=[{"url": "https://example.vn/co-so-kham-chua-benh-2025.csv",
                                   "format": "CSV", "name": "Danh sách cơ sở"}])
@@ -56,9 +53,10 @@ def test_no_horizontal_scrolling_at_360_px(live_server, page, published):
         page.wait_for_load_state("networkidle")
         width = page.evaluate("document.documentElement.scrollWidth")
         wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
-            .filter(e => e.getBoundingClientRect().right > 360.5 || e.scrollWidth > e.clientWidth + 1)
-            .slice(0, 12).map(e => e.tagName + '.' + e.className + ' ' +
-                             Math.round(e.getBoundingClientRect().right) + ' ' + e.scrollWidth + '/' + e.clientWidth)""")
+            .filter(e => e.getBoundingClientRect().right > 360.5
+                         || e.scrollWidth > e.clientWidth + 1)
+            .slice(0, 12).map(e => e.tagName + '.' + e.className + ' '
+                              + Math.round(e.getBoundingClientRect().right))""")
         assert width <= 360, f"{path}: scrollWidth {width}, {wide}"
     assert hosts == {urlparse(live_server.url).netloc}
 
