@@ -5,6 +5,7 @@ home, search and dataset pages, the header's text/background contrast
 overlapping, and no request to any host but the portal's."""
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -16,6 +17,7 @@ FIXTURES = (act, new_dataset, people)  # the workflow's fixtures, used below by 
 
 pytestmark = workflow_marks() + [pytest.mark.live_config({"ckan.locale_default": "vi"})]
 
+SHOTS = Path(__file__).resolve().parents[2] / "test-results" / "home_theme"
 LONG_TITLE = ("Danh mục cơ sở khám bệnh, chữa bệnh, trạm y tế xã, phường, thị trấn trên địa bàn "
               "tỉnh Bình Phước giai đoạn 2020–2025 (cập nhật theo đơn vị hành chính mới)")
 
@@ -63,6 +65,8 @@ def test_no_horizontal_scrolling_at_360_px(live_server, page, published):
 
 def test_home_page_sections_in_the_browser(live_server, page, published):
     page.goto(live_server.url + "/")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "home-360.png"), full_page=True)
     search = page.locator("form.bp-home-search input[name=q]")
     assert search.is_visible()
     assert page.locator("#bp-home-sectors li").count() == 12
@@ -78,6 +82,8 @@ def test_home_page_sections_in_the_browser(live_server, page, published):
 def test_header_contrast_and_no_overlap(live_server, page, published, width):
     page.set_viewport_size({"width": width, "height": 800})
     page.goto(live_server.url + "/")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"home-header-{width}.png"))
     styles = page.evaluate("""() => {
         const bg = getComputedStyle(document.querySelector('header.masthead')).backgroundColor;
         const title = document.querySelector('header .bp-site-title');

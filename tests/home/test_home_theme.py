@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 import pytest
 from bs4 import BeautifulSoup
 
+from tests.english import english_in
 from tests.workflow.conftest import bring_to_state, workflow_marks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,6 +92,10 @@ def test_home_counts_only_what_an_anonymous_visitor_sees(app, portal, people):
         assert portal["submitted"]["title"] not in page.text
         links = {a["href"] for a in page.select("#bp-home-machines a")}
         assert "/api/docs" in links
+        main = page.select_one("[role=main]")
+        for tag in main.select("script, style"):
+            tag.decompose()
+        assert english_in(main.get_text(" ")) == [], english_in(main.get_text(" "))
     # the sector's link finds exactly what the tile counts
     found = app.get(sectors["kinh_te_thuong_mai"].a["href"]).body
     assert portal["tourism"]["title"] in found and portal["health"]["title"] not in found

@@ -73,8 +73,21 @@ def after_request(response: Any) -> Any:
             args = request.view_args or {}
             count(kind, str(args.get("resource_id") or args.get("id") or ""))
     except Exception:  # never change the answer for a counter
-        log.warning("usage counter: %s not counted", request.path, exc_info=True)
+        _warn_once("usage counter: %s not counted" % request.path)
     return response
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """Log a counting failure with its traceback the first time only (a
+    missing table would otherwise log every API call)."""
+    if not _warned:
+        log.warning(message, exc_info=True)
+    else:
+        log.debug(message, exc_info=True)
+    _warned.add(message)
 
 
 def register(app: Any) -> None:
@@ -107,5 +120,5 @@ def _read(sql: str, **params: Any) -> list[Any]:
         with meta.engine.connect() as conn:
             return list(conn.execute(sa.text(sql), params))
     except sa.exc.SQLAlchemyError:
-        log.warning("usage counter: cannot read binhphuoc_usage", exc_info=True)
+        _warn_once("usage counter: cannot read binhphuoc_usage")
         return []
