@@ -140,6 +140,12 @@ def home_featured() -> list[str]:
     return _text("ckanext.binhphuoc.home.featured").replace(",", " ").split()
 
 
+def home_cache_seconds() -> int:
+    """``ckanext.binhphuoc.home.cache_seconds``: how long a web process keeps
+    the home page's figures and lists (0: computed on every request)."""
+    return int(_raw("ckanext.binhphuoc.home.cache_seconds") or 0)
+
+
 def usage_count() -> bool:
     """``ckanext.binhphuoc.usage.count``: count downloads and API calls."""
     return _bool("ckanext.binhphuoc.usage.count")

@@ -12,6 +12,7 @@ config_declaration.yaml, editable at /ckan-admin/config (plugin.py).
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from ckan.plugins import toolkit as tk
@@ -80,44 +81,77 @@ def sectors(facets: dict[str, Any]) -> list[dict[str, Any]]:
 def _groups(kind: str, facets: dict[str, Any]) -> list[dict[str, Any]]:
     field = "organization" if kind == "organization" else "groups"
     counts = _facet_counts(facets, field)
-    listed = tk.get_action(f"{kind}_list")(_anonymous(), {"all_fields": True})
+    listed = tk.get_action(f"{kind}_list")(_anonymous(), {
+        "all_fields": True, "include_dataset_count": False, "include_extras": False,
+        "include_member_count": False})
     return [{"name": g["name"], "title": g.get("display_name") or g.get("title") or g["name"],
              "count": counts.get(g["name"], 0),
              "url": tk.h.url_for(f"{kind}.read", id=g["name"])} for g in listed]
 
 
-def _datasets(dicts: list[dict[str, Any]], counts: dict[str, int] | None = None
-              ) -> list[dict[str, Any]]:
+#: the fields of the index a list of datasets needs (no full dataset dicts)
+LIST_FIELDS = "id name title organization metadata_created"
+
+
+def _datasets(dicts: list[dict[str, Any]], counts: dict[str, int] | None = None,
+              agencies: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    def agency(d: dict[str, Any]) -> str:
+        org = d.get("organization") or ""
+        if isinstance(org, dict):
+            return str(org.get("title") or "")
+        return (agencies or {}).get(org, "")
+
     return [{"name": d["name"], "title": d.get("title") or d["name"],
-             "organization": (d.get("organization") or {}).get("title", ""),
+             "organization": agency(d),
              "created": d.get("metadata_created"),
              "downloads": (counts or {}).get(d["id"], 0),
              "url": tk.h.url_for("dataset.read", id=d["name"])} for d in dicts]
 
 
-def most_downloaded() -> list[dict[str, Any]]:
-    ranked = usage.most_downloaded(DOWNLOAD_CANDIDATES)
-    shown = []
-    for package_id, _n in ranked:
-        pkg = _show(package_id)
-        if pkg is not None:
-            shown.append(pkg)
-        if len(shown) == LIST_SIZE:
-            break
-    return _datasets(shown, dict(ranked))
+def most_downloaded(agencies: dict[str, str]) -> list[dict[str, Any]]:
+    """The most downloaded datasets the anonymous visitor may see: one search
+    among the most downloaded of all, in the counters' order."""
+    ranked = dict(usage.most_downloaded(DOWNLOAD_CANDIDATES))
+    if not ranked:
+        return []
+    found = _search(fq="id:(%s)" % " OR ".join(ranked), rows=len(ranked),
+                    fl=LIST_FIELDS)["results"]
+    found.sort(key=lambda d: (-ranked.get(d["id"], 0), d["name"]))
+    return _datasets(found[:LIST_SIZE], ranked, agencies)
 
 
 def featured() -> list[dict[str, Any]]:
     return _datasets([p for p in map(_show, config.home_featured()) if p is not None])
 
 
+_cache: dict[tuple[Any, ...], tuple[float, dict[str, Any]]] = {}
+
+
 def binhphuoc_home() -> dict[str, Any]:
-    """Everything the home page shows (templates/home/index.html)."""
+    """Everything the home page shows (templates/home/index.html), kept for
+    ``ckanext.binhphuoc.home.cache_seconds`` per language and texts: it is the
+    anonymous visitor's view, the same for everyone (bench/home_page.py)."""
+    ttl = config.home_cache_seconds()
+    key = (_lang(), config.home_intro(), tuple(config.home_featured()))
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if ttl > 0 and hit is not None and now - hit[0] < ttl:
+        return hit[1]
+    content = _build()
+    if ttl > 0:
+        for old in [k for k, (at, _c) in _cache.items() if now - at >= ttl]:
+            _cache.pop(old, None)
+        _cache[key] = (now, content)
+    return content
+
+
+def _build() -> dict[str, Any]:
     facets = _search(**{"facet.field": ["sector", "groups", "organization"],
                         "facet.limit": -1})
     agencies = _groups("organization", facets)
     topics = _groups("group", facets)
-    newest = _search(rows=LIST_SIZE, sort="metadata_created desc")["results"]
+    titles = {a["name"]: a["title"] for a in agencies}
+    newest = _search(rows=LIST_SIZE, sort="metadata_created desc", fl=LIST_FIELDS)["results"]
     totals = usage.totals()
     return {
         "intro": config.home_intro(),
@@ -126,8 +160,8 @@ def binhphuoc_home() -> dict[str, Any]:
         "sectors": sectors(facets),
         "topics": topics,
         "agencies": sorted(agencies, key=lambda a: (-a["count"], a["title"]))[:AGENCY_COUNT],
-        "newest": _datasets(newest),
-        "most_downloaded": most_downloaded(),
+        "newest": _datasets(newest, agencies=titles),
+        "most_downloaded": most_downloaded(titles),
         "featured": featured(),
     }
 
