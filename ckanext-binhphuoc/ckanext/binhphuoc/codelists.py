@@ -106,6 +106,19 @@ def get(name: str) -> CodeList:
     return CodeList(data)
 
 
+def national_sectors() -> dict[str, list[str]]:
+    """The twelve sectors of the national portal (data.gov.vn, ``national:
+    true`` in sector.yaml), each with the sectors it covers: itself and the
+    local sectors that ``broad_match`` / ``close_match`` it, in list order."""
+    items = get("sector").items
+    out = {str(i["value"]): [str(i["value"])] for i in items if i.get("national")}
+    for item in items:
+        national = item.get("broad_match") or item.get("close_match")
+        if not item.get("national") and national in out:
+            out[str(national)].append(str(item["value"]))
+    return out
+
+
 @cache
 def licenses() -> list[dict[str, Any]]:
     """licenses.json as CKAN reads it (a list of licence dicts)."""

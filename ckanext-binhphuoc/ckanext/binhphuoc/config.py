@@ -150,6 +150,28 @@ def search_sortable_fields() -> set[str]:
     return set(value.split() if isinstance(value, str) else value)
 
 
+def home_intro() -> str:
+    """``ckanext.binhphuoc.home.intro``: the home page's introduction
+    (Markdown; editable at /ckan-admin/config)."""
+    return _text("ckanext.binhphuoc.home.intro")
+
+
+def home_featured() -> list[str]:
+    """``ckanext.binhphuoc.home.featured``: names of the featured datasets."""
+    return _text("ckanext.binhphuoc.home.featured").replace(",", " ").split()
+
+
+def home_cache_seconds() -> int:
+    """``ckanext.binhphuoc.home.cache_seconds``: how long a web process keeps
+    the home page's figures and lists (0: computed on every request)."""
+    return int(_raw("ckanext.binhphuoc.home.cache_seconds") or 0)
+
+
+def usage_count() -> bool:
+    """``ckanext.binhphuoc.usage.count``: count downloads and API calls."""
+    return _bool("ckanext.binhphuoc.usage.count")
+
+
 # --- options of CKAN core the bundle reads ---------------------------------------
 
 def site_url() -> str:
@@ -160,6 +182,11 @@ def site_url() -> str:
 def site_description() -> str:
     """``ckan.site_description`` (empty when not set)."""
     return _text("ckan.site_description")
+
+
+def site_logo() -> str:
+    """``ckan.site_logo`` (a path or URL; empty when not set)."""
+    return _text("ckan.site_logo")
 
 
 def licenses_group_url() -> str:

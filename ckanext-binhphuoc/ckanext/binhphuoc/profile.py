@@ -49,6 +49,7 @@ class Profile:
     legacy_province_codes: tuple[str, ...]  # pre-2025 provinces it covers
     verifier_org_title: dict[str, str]
     report_deadlines: tuple[ReportDeadline, ...]
+    emblem: str = ""  # path of the emblem image served by the portal ("/binhphuoc/…")
 
     def text(self, field: str, lang: str = "vi") -> str:
         """A {vi, en} field in one language (Vietnamese when missing)."""
@@ -88,6 +89,16 @@ def _code(value: Any) -> str:
     return str(value).strip().zfill(2)
 
 
+def _emblem(data: dict[str, Any], name: str) -> str:
+    """The emblem's path: served by the portal itself (BP §6.6), so a path
+    from the site's root, never a URL of another host."""
+    value = str(data.get("emblem") or "").strip()
+    if value and (not value.startswith("/") or value.startswith("//") or "\\" in value):
+        raise ValueError(f"profile {name!r}: emblem {value!r} must be a path served by "
+                         "the portal, starting with a single '/'")
+    return value
+
+
 def _bilingual(data: dict[str, Any], key: str, name: str) -> dict[str, str]:
     value = data.get(key)
     if not isinstance(value, dict) or not value.get("vi") or not value.get("en"):
@@ -121,4 +132,5 @@ def _load(name: str) -> Profile:
         legacy_province_codes=tuple(_code(c) for c in data.get("legacy_province_codes") or []),
         verifier_org_title=_bilingual(data, "verifier_org_title", name),
         report_deadlines=tuple(deadlines),
+        emblem=_emblem(data, name),
     )

@@ -239,7 +239,7 @@ def concept(site: str, name: str, value: str) -> Concept | None:
 
 
 def national_sectors() -> list[str]:
-    return [str(i["value"]) for i in codelists.get("sector").items if i.get("national")]
+    return list(codelists.national_sectors())
 
 
 # --- graphs ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from ckan.plugins import toolkit as tk
 from ckanext.binhphuoc import codelists, config
 from ckanext.binhphuoc.profile import get_profile
 
+from . import avatars, dates, home
 from .validators import as_date, binhphuoc_json_list, is_open_format
 
 
@@ -71,7 +72,7 @@ def binhphuoc_citation(pkg: dict[str, Any], today: datetime.date | None = None) 
             url=url, date=today.isoformat())
     return "{org}. {title}. {portal}, {url}, truy cập ngày {date}.".format(
         org=org, title=pkg.get("title"), portal=binhphuoc_portal_title(),
-        url=url, date=today.strftime("%d/%m/%Y"))
+        url=url, date=dates.binhphuoc_date(today))
 
 
 def binhphuoc_license(pkg: dict[str, Any]) -> dict[str, Any]:
@@ -137,10 +138,32 @@ def binhphuoc_duplicate_titles(ids: Any) -> list[dict[str, Any]]:
     return out
 
 
+CKAN_LOGO = "/base/images/ckan-logo.png"
+
+
+def binhphuoc_emblem_url() -> str:
+    """The picture beside the portal's name: a logo a sysadmin uploaded at
+    /ckan-admin/config (``ckan.site_logo``, when the portal serves it and it
+    is not CKAN's own), else the province's emblem (profile ``emblem``)."""
+    from .avatars import is_local
+
+    logo = config.site_logo()
+    if logo and logo != CKAN_LOGO and is_local(logo):
+        return tk.h.url_for_static_or_external(logo)
+    emblem = get_profile().emblem
+    return tk.h.url_for_static(emblem) if emblem else ""
+
+
+def binhphuoc_province_name() -> str:
+    return get_profile().text("province_name", _lang())
+
+
 def get_helpers() -> dict[str, Any]:
     from . import labels
 
-    return {
+    own = {
         name: fn for name, fn in globals().items()
         if name.startswith("binhphuoc_") and callable(fn)
-    } | labels.get_helpers()
+    }
+    return {**own, **dates.get_helpers(), **home.get_helpers(), **avatars.get_helpers(),
+            **labels.get_helpers()}

@@ -23,6 +23,8 @@ except ImportError:  # a site without ckanext-xloader
 
 log = logging.getLogger(__name__)
 PACKAGE_DIR = os.path.dirname(os.path.dirname(__file__))
+#: Options of the home page a sysadmin edits at /ckan-admin/config.
+HOME_OPTIONS = ("ckanext.binhphuoc.home.intro", "ckanext.binhphuoc.home.featured")
 
 
 @tk.blanket.config_declarations
@@ -38,6 +40,7 @@ class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IResourceController, inherit=True)
     p.implements(p.ITranslation)
+    p.implements(p.IMiddleware, inherit=True)
     if IXloader is not None:
         p.implements(IXloader, inherit=True)
 
@@ -47,6 +50,9 @@ class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
 
         options.add_templates(config, own=True)
         tk.add_public_directory(config, os.path.join(PACKAGE_DIR, "public"))
+        # Avatars: CKAN's local placeholder, never a request to gravatar.com
+        # (BP §6.6: no page depends on a host outside the data centre).
+        config["ckan.gravatar_default"] = "disabled"
         # The licence list (R10) ships with the code lists unless the site
         # names its own.
         if not options.licenses_group_url():
@@ -65,6 +71,22 @@ class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
         from ckan import model
         if "_license_register" in vars(model.Package):
             del model.Package._license_register
+
+    def update_config_schema(self, schema: Any) -> Any:
+        """The home page's texts, editable by sysadmins at /ckan-admin/config."""
+        ignore_missing = tk.get_validator("ignore_missing")
+        unicode_safe = tk.get_validator("unicode_safe")
+        for key in HOME_OPTIONS:
+            schema[key] = [ignore_missing, unicode_safe]
+        return schema
+
+    # IMiddleware: downloads and API calls are counted (usage.py)
+    def make_middleware(self, app: Any, config: Any) -> Any:
+        if hasattr(app, "after_request"):
+            from . import usage
+
+            usage.register(app)
+        return app
 
     # ITranslation: one catalog for the whole bundle
     def i18n_directory(self) -> str:
