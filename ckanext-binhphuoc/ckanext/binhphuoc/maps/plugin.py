@@ -31,6 +31,11 @@ def _add_assets(config_: Any) -> None:
     tk.add_resource("assets", "binhphuoc_maps")
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalogue (bin/i18n) without translating it."""
+    return message
+
+
 def _title(message: str) -> str:
     """A view's stored title in the portal's default language, read from the
     bundle's catalogue: views are created by background jobs and API calls
@@ -91,8 +96,8 @@ class MapViewPlugin(p.SingletonPlugin):
         _add_assets(config_)
 
     def info(self) -> dict[str, Any]:
-        return {"name": "binhphuoc_map_view", "title": _title("Map"),
-                "default_title": _title("Map"), "icon": "map-marker",
+        return {"name": "binhphuoc_map_view", "title": _title(N_("Map")),
+                "default_title": _title(N_("Map")), "icon": "map-marker",
                 "iframed": False, "always_available": False,
                 "requires_datastore": False, "preview_enabled": True}
 
@@ -118,8 +123,8 @@ class PointsViewPlugin(p.SingletonPlugin):
         _add_assets(config_)
 
     def info(self) -> dict[str, Any]:
-        return {"name": "binhphuoc_points_view", "title": _title("Map of points"),
-                "default_title": _title("Map of points"), "icon": "map-marker",
+        return {"name": "binhphuoc_points_view", "title": _title(N_("Map of points")),
+                "default_title": _title(N_("Map of points")), "icon": "map-marker",
                 "iframed": False, "always_available": False,
                 "requires_datastore": True, "preview_enabled": True}
 
