@@ -42,8 +42,8 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
     # IBlueprint: the transition forms, "Việc cần làm" and the OpenAPI
     # document of the actions (/api/openapi.json, /api/docs)
     def get_blueprint(self) -> Any:
-        from . import openapi, views
-        return [*views.get_blueprints(), openapi.bp]
+        from . import access_views, openapi, views
+        return [*views.get_blueprints(), access_views.bp, openapi.bp]
 
     # IClick: `ckan binhphuoc openapi`
     def get_commands(self) -> list[Any]:
