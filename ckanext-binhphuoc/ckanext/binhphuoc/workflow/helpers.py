@@ -173,9 +173,7 @@ def data_refusal(pkg: dict[str, Any], res: dict[str, Any]) -> str | None:
 
 
 def get_helpers() -> dict[str, Any]:
-    from . import access_views
     return {
-        "binhphuoc_access_offer": access_views.offer,
         "binhphuoc_data_refusal": data_refusal,
         "binhphuoc_workflow_badge": badge,
         "binhphuoc_workflow_panel": panel,

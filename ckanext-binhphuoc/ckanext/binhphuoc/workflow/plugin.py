@@ -53,10 +53,10 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
         from . import openapi  # noqa: F401 — attaches its command to the group
         return [binhphuoc]
 
-    # ITemplateHelpers: badge, buttons, history
+    # ITemplateHelpers: badge, buttons, history; the access request button
     def get_helpers(self) -> dict[str, Any]:
-        from . import helpers
-        return helpers.get_helpers()
+        from . import access_views, helpers
+        return {**helpers.get_helpers(), "binhphuoc_access_offer": access_views.offer}
 
     def get_actions(self) -> dict[str, Any]:
         # visibility.py: activity labels follow each transition; the
