@@ -18,6 +18,7 @@ from ckan.tests import factories
 from tests.workflow.conftest import act, people, workflow_marks  # noqa: F401
 from tests.workflow.test_access_requests import Portal
 
+from .test_pages_browser import AXE, AXE_RUN, BLOCKING, _describe
 from .test_workflow_flow import flash, new_page  # noqa: F401
 
 pytestmark = workflow_marks() + [pytest.mark.live_config({"ckan.locale_default": "vi"})]
@@ -33,6 +34,13 @@ def with_password(*users):
     for user in users:
         model.User.get(user["name"]).password = PASSWORD
     model.repo.commit()
+
+
+def axe_clean(page):
+    """No serious or critical axe-core violation on the page (as test_pages_browser)."""
+    page.add_script_tag(path=str(AXE))
+    blocking = [v for v in page.evaluate(AXE_RUN) if v["impact"] in BLOCKING]
+    assert not blocking, f"{page.url}:\n{_describe(blocking)}"
 
 
 def reads(page, base, pid, rid):
@@ -96,6 +104,7 @@ def test_access_journey_in_the_vietnamese_ui(live_server, app, people, act, log_
     expect(requester.locator("[data-error-field=undertaking]")).to_be_visible()
     expect(requester.locator("[data-error-field=period_end]")).to_be_visible()
     expect(requester.locator("#access-purpose")).to_have_value("Đối chiếu hồ sơ")
+    axe_clean(requester)
     assert portal.act(people.owner, "binhphuoc_access_request_list", role="owner") == []
 
     # request → refuse with a reason → the requester sees the reason
@@ -112,6 +121,7 @@ def test_access_journey_in_the_vietnamese_ui(live_server, app, people, act, log_
     pending = owner.locator(".binhphuoc-access-pending")
     expect(pending).to_have_count(1)
     expect(pending).to_contain_text("Đối chiếu hồ sơ cấp phép")
+    axe_clean(owner)
     pending.locator("textarea[name=reason]").fill("Mục đích chưa phù hợp")
     with owner.expect_navigation():
         pending.locator("[data-access-action=refuse]").click()
@@ -134,6 +144,7 @@ def test_access_journey_in_the_vietnamese_ui(live_server, app, people, act, log_
     requester.goto(base + "/dashboard/access-requests")
     active = requester.locator("#binhphuoc-access-mine tbody tr[data-state=active]")
     expect(active.locator(".binhphuoc-access-days-left")).to_contain_text("30")
+    axe_clean(requester)
     assert reads(requester, base, pid, r1) == (True, True)
     other = log_in(outsider, PASSWORD, on=new_page())
     assert reads(other, base, pid, r1) == (False, False)
@@ -146,4 +157,8 @@ def test_access_journey_in_the_vietnamese_ui(live_server, app, people, act, log_
     grant_step(owner, base, "end", "Đã hoàn thành thanh tra")
     assert reads(requester, base, pid, r1) == (False, False)
     requester.goto(base + "/dashboard/access-requests")
-    expect(requester.locator("#binhphuoc-access-mine tbody tr[data-state=ended]")).to_have_count(1)
+    ended = requester.locator("#binhphuoc-access-mine tbody tr[data-state=ended]")
+    expect(ended).to_have_count(1)
+    # every step shown to the requester, with its reason
+    expect(ended.locator("[data-access-event]")).to_have_count(5)
+    expect(ended.locator("[data-access-event=suspend]")).to_contain_text("Tạm dừng để rà soát")

@@ -121,6 +121,8 @@ def _decorate(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         pkg = model.Package.get(item["package_id"])
         names = {r.id: (r.name or r.id) for r in pkg.resources} if pkg else {}
         item["resource_names"] = [names.get(i, i) for i in item["resource_ids"]]
+        shown = tk.get_action("binhphuoc_access_request_show")(_context(), {"id": item["id"]})
+        item["history"] = [dict(e, label=step_label(e["action"])) for e in shown["history"]]
     return items
 
 
@@ -158,8 +160,9 @@ def decide(rid: str, verb: str) -> Any:
     """POST of the review page's forms: decide (approve/refuse) or change a
     grant (suspend/resume/end); errors as flash messages."""
     redirect = _signed_in(REVIEW_URL)
-    if redirect is not None:
-        return redirect
+    if redirect is not None or request.method == "GET":
+        # GET: where the CSRF check sends an expired form back
+        return redirect or h.redirect_to(REVIEW_URL)
     form = request.form
     data: dict[str, Any] = {"id": rid}
     if verb in ("approve", "refuse"):
@@ -193,4 +196,4 @@ bp.add_url_rule("/dataset/<id>/access-request", view_func=request_form,
 bp.add_url_rule(MINE_URL, view_func=mine, endpoint="mine")
 bp.add_url_rule(REVIEW_URL, view_func=review, endpoint="review")
 bp.add_url_rule(REVIEW_URL + "/<rid>/<verb>", view_func=decide, endpoint="decide",
-                methods=["POST"])
+                methods=["GET", "POST"])
