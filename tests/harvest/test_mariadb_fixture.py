@@ -8,14 +8,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine.url import make_url
 
-from tests.harvest.mariadb import (  # noqa: F401  (fixtures)
-    PASSWORD_ENV,
-    first_port,
-    mariadb_server,
-    mariadb_url,
-    mariadb_url_env,
-    url_without_password,
-)
+# The fixtures mariadb_server / mariadb_url / mariadb_url_env come from
+# tests/harvest/conftest.py. Importing them here too made a second session
+# server of the same process, in the same datadir: the first one's socket was
+# replaced and later tests created their databases on the wrong server.
+from tests.harvest.mariadb import PASSWORD_ENV, first_port, url_without_password
 
 ROWS = [
     (1, "Thành phố Đồng Xoài", "Phường Tân Phú", "Số ca sốt xuất huyết giảm 12%"),
