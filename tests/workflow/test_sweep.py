@@ -13,6 +13,12 @@ role that must not see the unpublished data:
 - ``verifier`` (the verifying department): not the datasets still with
   their agency (draft, submitted, rejected).
 
+Published data that is not open (issue 14) is swept the same way: the
+metadata of a ``dung_chung`` and a ``dung_rieng`` dataset is public, their
+data (DataStore rows, the file's URL) reaches only those its access level
+names — not ``anonymous`` nor ``nobody`` for shared data; only the owner
+agency for internal data.
+
 The world: one dataset of an agency in each unpublished workflow state and a
 published one, each with its own tag, resource format, resource (in the
 DataStore, with its own value) and a DataTables view; a published dataset of
@@ -110,6 +116,26 @@ class Secret:
                 "view id": self.view_id, "DataStore value": self.value}
 
 
+# roles that must not read the data of a published dataset of each non-open level
+DATA_FORBIDDEN = {"dung_chung": ("anonymous", "nobody"),
+                  "dung_rieng": ("anonymous", "nobody", "other", "verifier")}
+
+
+@dataclass
+class DataSecret:
+    """The data (not the metadata) of a published, non-open dataset."""
+    level: str
+    id: str
+    name: str
+    resource_id: str
+    view_id: str
+    value: str
+    url: str
+
+    def markers(self) -> dict[str, str]:
+        return {"DataStore value": self.value, "file URL": self.url}
+
+
 @dataclass
 class World:
     secrets: dict[str, Secret]
@@ -124,6 +150,11 @@ class World:
     lookalike_id: str
     activity_ids: list[str] = field(default_factory=list)
     leaks: dict[str, list[str]] = field(default_factory=dict)
+    data_secrets: list[DataSecret] = field(default_factory=list)
+
+    def data_forbidden(self, role: str) -> list[DataSecret]:
+        """The non-open datasets whose data ``role`` may not read."""
+        return [d for d in self.data_secrets if role in DATA_FORBIDDEN[d.level]]
 
     def forbidden(self, role: str) -> dict[str, str]:
         """marker -> description, of what ``role`` must never be answered."""
@@ -136,6 +167,8 @@ class World:
                     out[marker] = f"{what} of the {state} dataset"
         if role != "verifier":
             out.update({m: f"harvest source {w}" for w, m in self.harvest_markers.items()})
+        for d in self.data_forbidden(role):
+            out.update({m: f"{what} of the {d.level} dataset" for what, m in d.markers().items()})
         return out
 
 
@@ -227,7 +260,29 @@ def _build(people: Any, act: Any, tmp: Any) -> World:
                  job_id=job_id, object_id=object_id, tokens=tokens,
                  users={r: u["name"] for r, u in users.items()}, org=people.org["name"],
                  activity_ids=[a["id"] for a in draft_activities],
-                 public_id=public.id, lookalike_id=lookalike["id"])
+                 public_id=public.id, lookalike_id=lookalike["id"],
+                 data_secrets=[_not_open(people, act, level) for level in DATA_FORBIDDEN])
+
+
+def _not_open(people: Any, act: Any, level: str) -> DataSecret:
+    """A published dataset of ``level`` with a linked file, DataStore rows and a view."""
+    from ckan.tests.helpers import call_action
+
+    code = level[-5:].replace("_", "") + uuid.uuid4().hex[:6]
+    pkg = act(people.publisher, "package_create", **dict(
+        VALID_DATASET, owner_org=people.org["id"], name="quet-" + level.replace("_", "-"),
+        title="Dữ liệu không mở " + code, access_level=level))
+    url = "https://du-lieu-noi-bo.example.vn/%s.csv" % code
+    res = act(people.publisher, "resource_create", package_id=pkg["id"],
+              name="Tệp " + code, format="CSV", url=url)
+    value = "DULIEU-" + code
+    call_action("datastore_create", context={"user": people.sysadmin["name"]},
+                resource_id=res["id"], force=True, fields=CSV_FIELDS,
+                records=[{"ma": "M1", "gia_tri": value}])
+    view = act(people.publisher, "resource_view_create", resource_id=res["id"],
+               view_type="datatables_view", title="Bảng " + code)
+    bring_to_state(people, act, pkg["id"], "published")
+    return DataSecret(level, pkg["id"], pkg["name"], res["id"], view["id"], value, url)
 
 
 def _harvest(people: Any, tmp: Any) -> tuple[Secret, dict[str, str], str, str, str]:
@@ -317,6 +372,12 @@ def _arguments(world: World, role: str) -> Iterator[dict[str, Any]]:
         yield {"id": s.view_id, "resource_view_id": s.view_id}
         if s.tag:
             yield {"id": s.tag, "tag": s.tag, "format": s.format, "vocabulary_id": ""}
+    for d in world.data_forbidden(role):
+        yield {"id": d.id, "package_id": d.id, "resource_id": d.resource_id,
+               "view_id": d.view_id}
+        yield {"id": d.resource_id, "resource_id": d.resource_id,
+               "sql": 'SELECT * FROM "%s"' % d.resource_id}
+        yield {"id": d.view_id, "resource_view_id": d.view_id}
     yield {"id": world.source_id, "source_id": world.source_id}
     yield {"id": world.object_id, "harvest_object_id": world.object_id}
     yield {"id": world.job_id, "source_id": world.source_id}
@@ -429,6 +490,10 @@ def _route_urls(client: Any, world: World, role: str) -> list[str]:
                     url = _fill(rule, world, s, by)
                     if url and url not in urls:
                         urls.append(url)
+            for d in world.data_forbidden(role):
+                url = _fill(rule, world, _of_data(d), "id")
+                if url and url not in urls:
+                    urls.append(url)
             for name in others:
                 url = _fill(rule, world, _named(name), "name")
                 if url and url not in urls:
@@ -450,6 +515,11 @@ def _named(name: str) -> Secret:
     return Secret("other", name, name, name, name, name, name, name, name)
 
 
+def _of_data(d: DataSecret) -> Secret:
+    """A non-open dataset's ids, to fill routes with."""
+    return Secret(d.level, d.id, d.name, d.name, "", "", d.resource_id, d.view_id, d.value)
+
+
 def _sweep_routes(client: Any, world: World, role: str) -> list[str]:
     forbidden = world.forbidden(role)
     found = []
@@ -457,6 +527,7 @@ def _sweep_routes(client: Any, world: World, role: str) -> list[str]:
     # the DataTables view asks its rows by POST
     requests += [("POST", "/datatables/ajax/" + s.view_id) for s in world.secrets.values()
                  if s.id in forbidden]
+    requests += [("POST", "/datatables/ajax/" + d.view_id) for d in world.data_forbidden(role)]
     for method, url in requests:
         if method == "POST":
             resp = client.post(url, headers=_headers(world, role), follow_redirects=False,
@@ -512,6 +583,14 @@ def test_sweep_sees_what_it_must(client, world):
     resp = client.post("/api/3/action/package_show", json={"id": approved.id},
                     headers=_headers(world, "verifier"))
     assert approved.title in _body(resp)
+    internal = next(d for d in world.data_secrets if d.level == "dung_rieng")
+    resp = client.post("/api/3/action/datastore_search",
+                       json={"resource_id": internal.resource_id},
+                       headers=_headers(world, "publisher"))
+    assert internal.value in _body(resp)
+    resp = client.post("/api/3/action/resource_show", json={"id": internal.resource_id},
+                       headers=_headers(world, "publisher"))
+    assert internal.url in _body(resp)
     assert len(_action_names()) > 150
     assert len(_routes(client)) > 60
 

@@ -10,8 +10,9 @@ which already decides who sees a dataset at all):
 - the download route of uploads (``/dataset/<id>/resource/<rid>/download…``);
 - the resources' ``url`` in ``package_show`` / ``resource_show``,
   ``package_search``, ``current_package_list_with_resources``,
-  ``resource_search`` and the activities (``hide_activity_urls``, asked by
-  the workflow's activity chains): emptied (metadata stays public).
+  ``resource_search``, ``followee_list`` / ``dataset_followee_list`` and the
+  activities (``hide_activity_urls``, asked by the workflow's activity
+  chains): emptied (metadata stays public).
 
 Internal calls (``ignore_auth``: the search index, the DataStore loader's
 site user…) are not restricted.
@@ -150,8 +151,11 @@ def _chained(name: str, apply: Callable[[Any, Any], None]) -> Callable[..., Any]
     @tk.chained_action
     @tk.side_effect_free
     def chained(up: Callable[..., Any], context: Any, data_dict: dict[str, Any]) -> Any:
+        # judged on the caller's context as given: some actions set ignore_auth
+        # on it for their own inner calls (followee_list)
+        caller = dict(context)
         result = up(context, data_dict)
-        apply(context, result)
+        apply(caller, result)
         return result
 
     chained.__name__ = name
@@ -166,6 +170,13 @@ def _search_results(context: Any, result: Any) -> None:
 def _dataset_list(context: Any, result: Any) -> None:
     if isinstance(result, list):
         _hide_in(context, result)
+
+
+def _followees(context: Any, result: Any) -> None:
+    """followee_list: the followed datasets are in each item's ``dict``."""
+    if isinstance(result, list):
+        _hide_in(context, (item.get("dict") for item in result
+                           if isinstance(item, dict) and item.get("type") == "dataset"))
 
 
 def _resource_results(context: Any, result: Any) -> None:
@@ -194,6 +205,9 @@ def get_actions() -> dict[str, Any]:
         "current_package_list_with_resources": _chained(
             "current_package_list_with_resources", _dataset_list),
         "resource_search": _chained("resource_search", _resource_results),
+        # the datasets a user follows, found by the sweep (tests/workflow/test_sweep.py)
+        "followee_list": _chained("followee_list", _followees),
+        "dataset_followee_list": _chained("dataset_followee_list", _dataset_list),
         "resource_view_list": resource_view_list,
     }
 
