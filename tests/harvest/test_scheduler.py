@@ -139,3 +139,38 @@ class TestRunDue:
         result = cli.invoke(binhphuoc, ["harvest", "status"])
         assert result.exit_code == 0, result.output
         assert result.output.startswith("running    y-te")
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins")
+def test_a_backup_after_each_harvest_cycle(site, cli, tmp_path, ckan_config, monkeypatch):
+    """ckanext.binhphuoc.backup.after_harvest: the scheduler writes an archive
+    once a harvest cycle has ended (no job New/Running, one finished since the
+    newest archive), once per cycle, and keeps the configured number."""
+    from ckanext.binhphuoc import backup
+    from ckanext.binhphuoc.cli import binhphuoc
+    import ckanext.binhphuoc.harvest.cli  # noqa: F401
+
+    monkeypatch.setitem(ckan_config, "ckanext.binhphuoc.backup.dir", str(tmp_path))
+    monkeypatch.setitem(ckan_config, "ckanext.binhphuoc.backup.keep", "1")
+    src = site("y-te", schedule=None)  # unscheduled: the scheduler queues nothing itself
+
+    def round_():
+        result = cli.invoke(binhphuoc, ["harvest", "scheduler", "--once"])
+        assert result.exit_code == 0, result.output
+        return backup.archives(tmp_path)
+
+    job = past_job(src, dt.datetime.now(UTC) - dt.timedelta(minutes=5), status="Running")
+    assert round_() == []                      # not enabled
+    monkeypatch.setitem(ckan_config, "ckanext.binhphuoc.backup.after_harvest", "true")
+    assert round_() == []                      # the cycle is still running
+    job.status, job.finished = "Finished", dt.datetime.utcnow()
+    job.save()
+    first = round_()
+    assert len(first) == 1                     # the cycle ended: one archive
+    assert round_() == first                   # nothing new since: none more
+    again = past_job(src, dt.datetime.now(UTC), status="Finished")
+    again.finished = dt.datetime.utcnow() + dt.timedelta(seconds=1)
+    again.save()
+    second = round_()
+    assert len(second) == 1 and second != first  # a new cycle; keep = 1 pruned the first

@@ -1,7 +1,8 @@
 """The bundle's CLI group, `ckan binhphuoc …`. Each plugin adds its commands
 to this one group (and returns it from IClick), so they share one namespace:
 `ckan binhphuoc checksums`, `ckan binhphuoc harvest sync`,
-`ckan binhphuoc datastore repair` (tables/cli.py), …"""
+`ckan binhphuoc datastore repair` (tables/cli.py), `ckan binhphuoc backup|restore`
+(backup.py), …"""
 from __future__ import annotations
 
 import contextlib
@@ -9,10 +10,16 @@ from collections.abc import Iterator
 
 import click
 
+from . import backup
+
 
 @click.group(name="binhphuoc", short_help="Cổng dữ liệu mở: commands of the bundle")
 def binhphuoc() -> None:
     pass
+
+
+binhphuoc.add_command(backup.backup_command)
+binhphuoc.add_command(backup.restore_command)
 
 
 @contextlib.contextmanager

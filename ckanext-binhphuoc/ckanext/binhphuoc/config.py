@@ -167,6 +167,30 @@ def home_cache_seconds() -> int:
     return int(_raw("ckanext.binhphuoc.home.cache_seconds") or 0)
 
 
+def backup_dir() -> pathlib.Path | None:
+    """``ckanext.binhphuoc.backup.dir``: directory of the backup archives."""
+    value = _text("ckanext.binhphuoc.backup.dir")
+    return pathlib.Path(value) if value else None
+
+
+def backup_keep() -> int:
+    """``ckanext.binhphuoc.backup.keep``: archives kept (at least 1)."""
+    try:
+        return max(1, int(_raw("ckanext.binhphuoc.backup.keep")))
+    except (TypeError, ValueError):
+        return int(declared()["ckanext.binhphuoc.backup.keep"]["default"])
+
+
+def backup_after_harvest() -> bool:
+    """``ckanext.binhphuoc.backup.after_harvest``: back up after each harvest cycle."""
+    return _bool("ckanext.binhphuoc.backup.after_harvest")
+
+
+def backup_pg_bin() -> str:
+    """``ckanext.binhphuoc.backup.pg_bin``: where pg_dump/pg_restore/psql are."""
+    return _text("ckanext.binhphuoc.backup.pg_bin")
+
+
 def usage_count() -> bool:
     """``ckanext.binhphuoc.usage.count``: count downloads and API calls."""
     return _bool("ckanext.binhphuoc.usage.count")

@@ -23,6 +23,7 @@ from ckanext.binhphuoc.cli import binhphuoc
 from ckanext.binhphuoc.cli import site_locale as _site_locale
 from ckanext.binhphuoc.tables import cli as _tables_cli  # noqa: F401 — `datastore repair`
 
+from .. import backup
 from .. import config as options
 from . import scheduler as sched
 from .sources import (
@@ -332,6 +333,12 @@ def scheduler(interval: int | None, once: bool) -> None:
                         timespec="seconds"), d.name, d.error), err=True)
         except Exception:  # noqa: BLE001 — a failed round never stops the scheduler
             log.exception("harvest scheduler round failed")
+        finally:
+            model.Session.remove()
+        try:  # the backup after each harvest cycle (R22), when configured
+            backup.after_harvest(click.echo)
+        except Exception:  # noqa: BLE001 — nor does a failed backup
+            log.exception("backup after the harvest cycle failed")
         finally:
             model.Session.remove()
         if once:
