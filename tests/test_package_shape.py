@@ -95,7 +95,7 @@ def test_no_import_cycle():
 LAYERS: list[set[str]] = [
     {"config", "datatypes", "i18n_tools", "__init__"},
     {"profile", "mail", "ratelimit"},
-    {"codelists", "backup"},
+    {"codelists", "backup", "index_drift"},
     {"cli"},
     {"schema", "pgsearch", "access"},
     {"tables", "rdf", "maps", "sso"},

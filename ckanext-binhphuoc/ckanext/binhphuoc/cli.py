@@ -2,7 +2,7 @@
 to this one group (and returns it from IClick), so they share one namespace:
 `ckan binhphuoc checksums`, `ckan binhphuoc harvest sync`,
 `ckan binhphuoc datastore repair` (tables/cli.py), `ckan binhphuoc backup|restore`
-(backup.py), …"""
+(backup.py), `ckan binhphuoc index-drift` (index_drift.py), …"""
 from __future__ import annotations
 
 import contextlib
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import click
 
-from . import backup
+from . import backup, index_drift
 
 
 @click.group(name="binhphuoc", short_help="Cổng dữ liệu mở: commands of the bundle")
@@ -20,6 +20,7 @@ def binhphuoc() -> None:
 
 binhphuoc.add_command(backup.backup_command)
 binhphuoc.add_command(backup.restore_command)
+binhphuoc.add_command(index_drift.index_drift_command)
 
 
 @contextlib.contextmanager
