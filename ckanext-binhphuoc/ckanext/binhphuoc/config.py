@@ -191,6 +191,13 @@ def backup_pg_bin() -> str:
     return _text("ckanext.binhphuoc.backup.pg_bin")
 
 
+def usage_clients() -> tuple[str, ...]:
+    """``ckanext.binhphuoc.usage.clients``: HTTP client tools (lower case,
+    space separated) whose downloads and API calls count although crawlerdetect
+    names them crawlers."""
+    return tuple(_text("ckanext.binhphuoc.usage.clients").lower().split())
+
+
 def usage_count() -> bool:
     """``ckanext.binhphuoc.usage.count``: count downloads and API calls."""
     return _bool("ckanext.binhphuoc.usage.count")

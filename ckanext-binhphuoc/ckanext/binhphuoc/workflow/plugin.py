@@ -11,7 +11,7 @@ from ckanext.binhphuoc.access import actions as access_actions
 from ckanext.binhphuoc.access import auth as access_auth
 from ckanext.binhphuoc.access import enforce
 
-from . import actions, auth, labels, logic, refresh, transitions, visibility
+from . import actions, auth, labels, logic, refresh, transitions, usage_report, visibility
 from . import model as wf_model
 
 
@@ -66,13 +66,14 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
         # not read the data; no previews for them
         return transitions.with_aliases(visibility.wrap_actions(
             {**actions.get_actions(), **refresh.get_actions(), **enforce.get_actions(),
-             **access_actions.get_actions()}))
+             **access_actions.get_actions(), **usage_report.get_actions()}))
 
     def get_auth_functions(self) -> dict[str, Any]:
         # visibility.py: a package_show refusal does not name the dataset's id
         # access/enforce.py: the DataStore and the previews ask the access level
         return {**auth.get_auth_functions(), **visibility.get_auth_functions(),
                 **refresh.get_auth_functions(), **enforce.get_auth_functions(),
+                **usage_report.get_auth_functions(),
                 **access_auth.get_auth_functions()}
 
     # IPackageController: the state in package_show (and so in the index)
