@@ -138,3 +138,18 @@ def test_bad_parameters_get_field_keyed_errors(act, people, params, field):
     with pytest.raises(ValidationError) as err:
         _report(act, None, **params)
     assert field in err.value.error_dict
+
+
+def test_a_draft_is_not_named_to_the_verifying_department(act, people, new_dataset):
+    from ckanext.binhphuoc.schema import usage
+
+    draft = new_dataset(title="Bản nháp bí mật")
+    for _ in range(2):
+        usage.count("view", "", day=dt.date(2026, 7, 3), package=draft["name"])
+    params = {"from": "2026-07", "to": "2026-07", "by": "dataset"}
+    assert [r["name"] for r in _report(act, people.publisher, **params)["rows"]] == [
+        draft["name"]]
+    assert _report(act, people.verifier, **params)["rows"] == []
+    # the agency's figure still counts it: a number, no name
+    agency = _report(act, people.verifier, **dict(params, by="agency"))["rows"]
+    assert [(r["name"], r["view"]) for r in agency if r["name"]] == [(people.org["name"], 2)]

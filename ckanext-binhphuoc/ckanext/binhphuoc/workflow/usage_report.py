@@ -81,6 +81,24 @@ def _org_filter(data_dict: dict[str, Any], by: str, user: model.User | None,
     return None if by == "province" else _staff_orgs(user)
 
 
+def _visible(context: Context, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of the datasets the caller may see (package_show's own
+    rule: an agency's draft is not named to the verifying department)."""
+    seen: dict[str, bool] = {}
+
+    def may(name: str) -> bool:
+        if name not in seen:
+            try:
+                tk.check_access("package_show", {"user": context.get("user") or ""},
+                                {"id": name})
+                seen[name] = True
+            except (tk.NotAuthorized, tk.ObjectNotFound):
+                seen[name] = False
+        return seen[name]
+
+    return [row for row in rows if row["name"] and may(row["name"])]
+
+
 def binhphuoc_usage_report(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
     """Counts per month between ``from`` and ``to`` (``YYYY-MM``; default: the
     last 12 months), ``by`` ``province`` (default), ``agency`` or ``dataset``,
@@ -106,6 +124,8 @@ def binhphuoc_usage_report(context: Context, data_dict: dict[str, Any]) -> dict[
         raise tk.ValidationError(errors)
     assert first is not None and last is not None
     rows = usage.monthly(first, _end_of(last), by, orgs)
+    if by == "dataset":
+        rows = _visible(context, rows)
     return {"from": first.strftime("%Y-%m"), "to": last.strftime("%Y-%m"), "by": by,
             "kinds": list(usage.KINDS), "rows": rows}
 
