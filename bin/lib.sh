@@ -39,6 +39,14 @@ CKAN_INI="$VAR/ckan.ini"
 TEST_INI="$ROOT/config/test.ini"
 PYTHON="${PYTHON:-python3}"
 
+# Search backend of `make run`: pg (default: the binhphuoc_pgsearch plugin, no Java)
+# or solr (Apache Solr 9 from Maven Central, bin/services start solr; docs/search.md).
+SEARCH="${SEARCH:-pg}"
+case "$SEARCH" in
+    pg|solr) ;;
+    *) printf 'ERROR: SEARCH must be pg or solr (got %s)\n' "$SEARCH" >&2; exit 1 ;;
+esac
+
 # PostgreSQL superuser of the private cluster (trust auth on 127.0.0.1 only).
 PG_SUPERUSER=postgres
 # PostgreSQL's shared buffer cache. The search index's query table (~370 MB at
