@@ -55,6 +55,9 @@ class TestIndexing(pg.TestIndexing):
         STORAGE + " (batched writes of a deferred-commit rebuild)")
     test_rebuild_fast_in_forked_processes = only_pg(
         STORAGE + " (database connections of forked indexers)")
+    test_search_index_cli = only_pg(
+        "CKAN's cli fixture loads config/test.ini again, whose plugins include "
+        "binhphuoc_pgsearch: the command would rebuild the PostgreSQL index")
     test_index_lives_in_postgresql = only_pg(STORAGE)
     test_package_show_is_an_index_lookup = only_pg(STORAGE + " (query plan)")
 
