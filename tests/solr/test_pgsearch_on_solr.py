@@ -76,8 +76,9 @@ class TestBadInput(pg.TestBadInput):
         # checked by CKAN itself, before any backend
         ({"sort": "title_string sideways"}, 400, "Search Query Error"),
     ])
-    def test_bad_query_is_a_clear_client_error(  # type: ignore[override]
-            self, portal, app, params, status, error):
+    @pytest.mark.usefixtures("portal")
+    def test_bad_query_is_a_clear_client_error(
+            self, app, params, status, error):
         response = app.get("/api/3/action/package_search", query_string=params)
         assert response.status_code == status, response.body
         body = response.json
@@ -87,12 +88,14 @@ class TestBadInput(pg.TestBadInput):
 
     @pytest.mark.parametrize("params", [
         {"sort": "nosuchfield asc"}, {"sort": "tags asc"}, {"q": "title:/regex/"}])
-    def test_solr_accepts_what_the_plugin_refuses(self, portal, app, params):
+    @pytest.mark.usefixtures("portal")
+    def test_solr_accepts_what_the_plugin_refuses(self, app, params):
         response = app.get("/api/3/action/package_search", query_string=params)
         assert response.status_code == 200
         assert response.json["success"] is True
 
-    def test_bad_query_in_the_web_page_is_not_a_500(self, portal, app):
+    @pytest.mark.usefixtures("portal")
+    def test_bad_query_in_the_web_page_is_not_a_500(self, app):
         response = app.get("/dataset/", query_string={"q": "title:(foo"})
         assert response.status_code == 200
         assert "error while searching" in response.body.lower()

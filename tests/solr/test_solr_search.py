@@ -8,9 +8,9 @@ import json
 import urllib.request
 
 import pytest
-
 from ckan.lib import search as ckan_search
 from ckan.lib.search.common import SolrSettings
+
 from tests.schema.test_search_and_units import (  # noqa: F401  (run here on Solr)
     test_facet_labels_follow_the_language,
     test_facets_and_filters_with_legacy_units,
