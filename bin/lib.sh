@@ -39,6 +39,14 @@ CKAN_INI="$VAR/ckan.ini"
 TEST_INI="$ROOT/config/test.ini"
 PYTHON="${PYTHON:-python3}"
 
+# Search backend of `make run`: pg (default: the binhphuoc_pgsearch plugin, no Java)
+# or solr (Apache Solr 9 from Maven Central, bin/services start solr; docs/search.md).
+SEARCH="${SEARCH:-pg}"
+case "$SEARCH" in
+    pg|solr) ;;
+    *) printf 'ERROR: SEARCH must be pg or solr (got %s)\n' "$SEARCH" >&2; exit 1 ;;
+esac
+
 # PostgreSQL superuser of the private cluster (trust auth on 127.0.0.1 only).
 PG_SUPERUSER=postgres
 # PostgreSQL's shared buffer cache. The search index's query table (~370 MB at
@@ -51,13 +59,13 @@ PG_SHARED_BUFFERS="${PG_SHARED_BUFFERS:-2GB}"
 _load_ports() {
     local v
     local -A from_env=()
-    for v in PG_PORT REDIS_PORT CKAN_PORT SMTP_PORT; do
+    for v in PG_PORT REDIS_PORT CKAN_PORT SMTP_PORT SOLR_PORT; do
         if [ -n "${!v:-}" ]; then from_env[$v]="${!v}"; fi
     done
     # shellcheck disable=SC1091
     . "$ROOT/config/ports.env"
     for v in "${!from_env[@]}"; do printf -v "$v" '%s' "${from_env[$v]}"; done
-    for v in PG_PORT REDIS_PORT CKAN_PORT SMTP_PORT; do
+    for v in PG_PORT REDIS_PORT CKAN_PORT SMTP_PORT SOLR_PORT; do
         case "${!v:-}" in
             ''|*[!0-9]*) die "$v must be a port number (got '${!v:-}'); see config/ports.env" ;;
         esac
