@@ -27,9 +27,9 @@ def _found(q):
         "package_search", q=q, include_private=True, rows=100)["results"]}
 
 
-@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
-@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
-def test_missing_stale_and_orphan_found_and_repaired(drift):
+def check_drift_found_and_repaired(drift) -> None:
+    """The whole check, on whichever backend ``solr_url`` names (also run on
+    Solr by tests/solr/test_index_drift_on_solr.py)."""
     import sqlalchemy as sa
     from ckan import model
     from ckan.lib import search
@@ -64,6 +64,12 @@ def test_missing_stale_and_orphan_found_and_repaired(drift):
     assert changed["name"] in _found("Chợ đầu mối")
     assert gone["name"] not in _found("Bến xe")
     assert "missing: 0, stale: 0, orphan: 0" in drift()
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+def test_missing_stale_and_orphan_found_and_repaired(drift):
+    check_drift_found_and_repaired(drift)
 
 
 def test_merge_of_two_sorted_streams():
