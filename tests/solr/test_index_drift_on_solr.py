@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pgsearch.test_index_drift import check_drift_found_and_repaired, drift  # noqa: F401
+from tests.pgsearch.test_index_drift import check_drift_found_and_repaired
+from tests.pgsearch.test_index_drift import drift  # noqa: F401 (the fixture)
 
 
 @pytest.mark.ckan_config("ckan.plugins", "activity")
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
-def test_drift_found_and_repaired_on_solr(drift, solr_server):
+def test_drift_found_and_repaired_on_solr(drift, solr_server):  # noqa: F811
     from ckan.lib.search import make_connection
 
     assert make_connection().url.startswith(solr_server)  # Solr, not the plugin
