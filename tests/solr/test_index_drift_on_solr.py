@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pgsearch.test_index_drift import check_drift_found_and_repaired
-from tests.pgsearch.test_index_drift import drift  # noqa: F401 (the fixture)
+from tests.pgsearch.test_index_drift import (
+    check_drift_found_and_repaired,
+    drift,  # noqa: F401 (the fixture)
+)
 
 
 @pytest.mark.ckan_config("ckan.plugins", "activity")
