@@ -288,7 +288,8 @@ def security_txt_days() -> int:
 
 def ratelimit_rules() -> list[tuple[str, int, int]]:
     """``ckanext.binhphuoc.ratelimit.rules``: (endpoint pattern, count,
-    seconds) of each rule, in order (``none``: no rule); raises ValueError naming a malformed one."""
+    seconds) of each rule, in order (``none``: no rule); raises ValueError
+    naming a malformed one."""
     rules: list[tuple[str, int, int]] = []
     text = _text("ckanext.binhphuoc.ratelimit.rules")
     if text.lower() == "none":

@@ -22,7 +22,7 @@ def contact_address() -> str:
 
 def security_txt() -> Response:
     site = config.site_url().rstrip("/")
-    expires = (dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    expires = (dt.datetime.now(dt.UTC).replace(microsecond=0)
                + dt.timedelta(days=config.security_txt_days()))
     lines = [f"Contact: {contact_address()}"]
     if config.security_contact():
@@ -33,9 +33,7 @@ def security_txt() -> Response:
         f"Canonical: {site}/.well-known/security.txt",
         f"Policy: {site}{CONTACT_URL}",
     ]
-    response = Response("\n".join(lines) + "\n", mimetype="text/plain")
-    response.charset = "utf-8"
-    return response
+    return Response("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
 def contact() -> Any:
