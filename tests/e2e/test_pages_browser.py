@@ -182,6 +182,13 @@ AXE_RUN = """async () => {
 }"""
 
 
+def inject_axe(page) -> None:
+    """axe-core into the page, evaluated through the DevTools protocol: an
+    injected <script> would be refused by the portal's Content-Security-Policy
+    (script-src 'self', guard/security.py)."""
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+
+
 def _visit(browser, base: str, site: dict, name: str, width: int) -> dict[str, Any]:
     path, who = PAGES[name]
     path = path.format(resource_id=site["resource_id"])
@@ -209,9 +216,7 @@ def _visit(browser, base: str, site: dict, name: str, width: int) -> dict[str, A
         (SCREENSHOTS / f"{name}-{width}.html").write_text(page.content(), encoding="utf-8")
         text = page.evaluate("() => document.body.innerText")
         csp += page.evaluate("() => window.__cspViolations || []")
-        # axe-core evaluated through the DevTools protocol: an injected
-        # <script> would be refused by the page's policy (script-src 'self')
-        page.evaluate(AXE.read_text(encoding="utf-8"))
+        inject_axe(page)
         violations = page.evaluate(AXE_RUN)
         (SCREENSHOTS / f"{name}-{width}.axe.json").write_text(
             json.dumps(violations, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -359,6 +364,9 @@ def test_publishing_form_with_the_keyboard_only(browser, live_server, site):
     ctx.set_default_timeout(20_000)
     try:
         page = ctx.new_page()
+        csp: list[str] = []  # the resource form's buttons work under the policy
+        page.on("console", lambda m: csp.append(m.text)
+                if "Content Security Policy" in m.text else None)
         _log_in(page, live_server.url, site["people"].publisher)
         page.goto(live_server.url + "/dataset/new")
         page.wait_for_load_state("networkidle")
@@ -413,6 +421,7 @@ def test_publishing_form_with_the_keyboard_only(browser, live_server, site):
         assert page.url.endswith(f"/dataset/{values['name']}/resource/new"), (
             page.url, page.locator(".error-explanation, .alert-danger").all_inner_texts())
         _keyboard_resource_stage(page)
+        assert not csp, "refused by the Content-Security-Policy:\n" + "\n".join(csp)
         assert page.url.endswith(f"/dataset/{values['name']}"), page.url
     finally:
         ctx.close()

@@ -305,3 +305,16 @@ def test_incident_contact_page_in_vietnamese_linked_from_the_footer(client):
     assert "attt@example.gov.vn" in body and "0271 3879 111" in body
     text = re.sub(r"<[^>]+>", " ", body[body.index("<main"):] if "<main" in body else body)
     assert not english_in(text), english_in(text)
+
+
+def test_inline_scripts_only_where_ckans_templates_need_them():
+    """CKAN's resource form (onclick buttons) and the views framed in the
+    resource page (inline data scripts) get 'unsafe-inline'; no other page."""
+    from ckanext.binhphuoc.guard.security import content_security_policy
+
+    for endpoint in ("dataset_resource.new", "dataset_resource.edit",
+                     "dataset_resource.view", "bao_cao_resource.edit_view"):
+        assert "script-src 'self' 'unsafe-inline';" in content_security_policy(endpoint)
+    for endpoint in ("dataset.read", "dataset.new", "dataset_resource.read", "user.login",
+                     "api.action", None):
+        assert "script-src 'self';" in content_security_policy(endpoint)

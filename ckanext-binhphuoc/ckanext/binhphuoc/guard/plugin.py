@@ -15,7 +15,9 @@ every action's and auth function's chain.
 - security.py: security headers and cookie flags on every response, the
   CSRF refusal page, rate limits (ratelimit.py) on login, feedback and
   access-request POSTs (issue 21);
-- views.py: /.well-known/security.txt and the incident contact page.
+- views.py: /.well-known/security.txt and the incident contact page;
+- passwords.py: the password policy of local accounts (user_create,
+  user_update and so the password reset).
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ import ckan.plugins as p
 from ckan.plugins import toolkit as tk
 
 from .. import config
-from . import nets, request, security, views
+from . import nets, passwords, request, security, views
 
 
 @tk.blanket.config_declarations
@@ -58,6 +60,8 @@ class GuardPlugin(p.SingletonPlugin):
 
             actions["datastore_search"] = nets.compose(actions["datastore_search"],
                                                        datastore.datastore_search)
+        for name in ("user_create", "user_update"):
+            actions[name] = nets.compose(actions[name], getattr(passwords, name))
         return actions
 
     def get_auth_functions(self) -> dict[str, Any]:

@@ -43,17 +43,26 @@ CSP = {
     "form-action": "'self'",
 }
 
-#: Pages rendered inside the resource page's iframe by CKAN's own view
-#: plugins (datatables_view, text_view and the data viewer templates), which
-#: hand the view's data to their scripts in an inline <script>: they alone
-#: get 'unsafe-inline' scripts. Their content is the portal's own metadata,
-#: escaped by Jinja's ``tojson``.
-INLINE_SCRIPT_ENDPOINTS = frozenset({"resource.view", "dataset.resource_view"})
+#: Pages of CKAN's templates that need inline scripts, so they alone get
+#: 'unsafe-inline' scripts: the resource forms (resource_upload_field.html
+#: sets the Upload / Link / Remove buttons' behaviour in ``onclick``
+#: attributes; signed-in publishers only) and the pages CKAN's view plugins
+#: render inside the resource page's frame (datatables_view, text_view and
+#: the data viewer hand the view's data to their scripts in an inline
+#: ``<script>``, escaped by Jinja's ``tojson``). Endpoints are
+#: ``<dataset type>_resource.<view>``.
+INLINE_SCRIPT_VIEWS = frozenset({"new", "edit", "view", "edit_view"})
+
+
+def needs_inline_scripts(endpoint: str | None) -> bool:
+    blueprint, _, view = (endpoint or "").rpartition(".")
+    return (blueprint == "resource" or blueprint.endswith("_resource")) and \
+        view in INLINE_SCRIPT_VIEWS
 
 
 def content_security_policy(endpoint: str | None) -> str:
     policy = dict(CSP)
-    if endpoint in INLINE_SCRIPT_ENDPOINTS or (endpoint or "").endswith(".resource_view"):
+    if needs_inline_scripts(endpoint):
         policy["script-src"] = "'self' 'unsafe-inline'"
     return "; ".join(f"{k} {v}" for k, v in policy.items())
 
