@@ -18,7 +18,7 @@ from ckan.tests import factories
 from tests.workflow.conftest import act, people, workflow_marks  # noqa: F401
 from tests.workflow.test_access_requests import Portal
 
-from .test_pages_browser import AXE, AXE_RUN, BLOCKING, _describe
+from .test_pages_browser import AXE_RUN, BLOCKING, _describe, inject_axe
 from .test_workflow_flow import flash, new_page  # noqa: F401
 
 pytestmark = workflow_marks() + [pytest.mark.live_config({"ckan.locale_default": "vi"})]
@@ -38,7 +38,7 @@ def with_password(*users):
 
 def axe_clean(page):
     """No serious or critical axe-core violation on the page (as test_pages_browser)."""
-    page.add_script_tag(path=str(AXE))
+    inject_axe(page)
     blocking = [v for v in page.evaluate(AXE_RUN) if v["impact"] in BLOCKING]
     assert not blocking, f"{page.url}:\n{_describe(blocking)}"
 

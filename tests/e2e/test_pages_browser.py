@@ -7,7 +7,9 @@ For each page × width (one visit, shared by the two tests of that pair):
   page's HTML after its scripts ran, <page>-<width>.html, and every axe-core
   violation of any impact, <page>-<width>.axe.json);
 - ``test_page_is_accessible_and_local``: every network request the page makes
-  goes to the portal itself (BP §6.6: no CDN, no avatar host) and axe-core
+  goes to the portal itself (BP §6.6: no CDN, no avatar host), the page has a
+  Content-Security-Policy and Chromium reports no violation of it (its scripts,
+  styles, images and frames all work under the policy), and axe-core
   (node_modules/axe-core, injected into the page) finds no violation of impact
   "serious" or "critical";
 - ``test_page_speaks_vietnamese``: the visible text (``document.body.innerText``)
@@ -164,6 +166,13 @@ def _signed_in(browser, base: str, site: dict, who: str | None) -> Any:
     return _SITE[key]
 
 
+CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', e => window.__cspViolations.push(
+  e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' in '
+  + (e.sourceFile || location.href) + ':' + e.lineNumber));
+"""
+
 AXE_RUN = """async () => {
   const r = await axe.run(document, {resultTypes: ['violations']});
   return r.violations.map(v => ({
@@ -171,6 +180,13 @@ AXE_RUN = """async () => {
     nodes: v.nodes.map(n => ({target: n.target.join(' '), impact: n.impact,
                               summary: (n.failureSummary || '').slice(0, 300)}))}));
 }"""
+
+
+def inject_axe(page) -> None:
+    """axe-core into the page, evaluated through the DevTools protocol: an
+    injected <script> would be refused by the portal's Content-Security-Policy
+    (script-src 'self', guard/security.py)."""
+    page.evaluate(AXE.read_text(encoding="utf-8"))
 
 
 def _visit(browser, base: str, site: dict, name: str, width: int) -> dict[str, Any]:
@@ -185,6 +201,12 @@ def _visit(browser, base: str, site: dict, name: str, width: int) -> dict[str, A
         page = ctx.new_page()
         requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))
+        # the portal's Content-Security-Policy (guard/security.py): what it
+        # refused, as Chromium reports it (console, and the page's event)
+        csp: list[str] = []
+        page.on("console", lambda m: csp.append(m.text)
+                if "Content Security Policy" in m.text else None)
+        page.add_init_script(CSP_LISTENER)
         response = page.goto(base + path, wait_until="load")
         status = response.status if response else None
         page.wait_for_load_state("networkidle")
@@ -193,12 +215,14 @@ def _visit(browser, base: str, site: dict, name: str, width: int) -> dict[str, A
         page.screenshot(path=str(shot), full_page=True)
         (SCREENSHOTS / f"{name}-{width}.html").write_text(page.content(), encoding="utf-8")
         text = page.evaluate("() => document.body.innerText")
-        page.add_script_tag(path=str(AXE))
+        csp += page.evaluate("() => window.__cspViolations || []")
+        inject_axe(page)
         violations = page.evaluate(AXE_RUN)
         (SCREENSHOTS / f"{name}-{width}.axe.json").write_text(
             json.dumps(violations, ensure_ascii=False, indent=1), encoding="utf-8")
         return {"url": page.url, "status": status, "requests": requests, "text": text,
-                "violations": violations, "screenshot": shot}
+                "violations": violations, "screenshot": shot, "csp": csp,
+                "headers": response.headers if response else {}}
     finally:
         ctx.close()
 
@@ -238,6 +262,11 @@ def test_page_is_accessible_and_local(visited, live_server, name, width):
                       and _portal_host(u) != host})
     blocking = [x for x in v["violations"] if x["impact"] in BLOCKING]
     problems = []
+    if "content-security-policy" not in {k.lower() for k in v["headers"]}:
+        problems.append("no Content-Security-Policy header")
+    if v["csp"]:
+        problems.append("refused by the Content-Security-Policy:\n"
+                        + "\n".join(f"- {m}" for m in v["csp"]))
     if foreign:
         problems.append("requests to hosts other than the portal:\n"
                         + "\n".join(f"- {u}" for u in foreign))
@@ -335,6 +364,9 @@ def test_publishing_form_with_the_keyboard_only(browser, live_server, site):
     ctx.set_default_timeout(20_000)
     try:
         page = ctx.new_page()
+        csp: list[str] = []  # the resource form's buttons work under the policy
+        page.on("console", lambda m: csp.append(m.text)
+                if "Content Security Policy" in m.text else None)
         _log_in(page, live_server.url, site["people"].publisher)
         page.goto(live_server.url + "/dataset/new")
         page.wait_for_load_state("networkidle")
@@ -389,6 +421,7 @@ def test_publishing_form_with_the_keyboard_only(browser, live_server, site):
         assert page.url.endswith(f"/dataset/{values['name']}/resource/new"), (
             page.url, page.locator(".error-explanation, .alert-danger").all_inner_texts())
         _keyboard_resource_stage(page)
+        assert not csp, "refused by the Content-Security-Policy:\n" + "\n".join(csp)
         assert page.url.endswith(f"/dataset/{values['name']}"), page.url
     finally:
         ctx.close()

@@ -279,3 +279,76 @@ def maps_leaflet_dir() -> str:
 def maps_max_points() -> int:
     """``ckanext.binhphuoc.maps.max_points``: rows the points preview draws."""
     return max(1, int(_raw("ckanext.binhphuoc.maps.max_points")))
+
+
+# --- security (binhphuoc_guard, docs/security.md) --------------------------------------------
+
+def security_behind_tls() -> bool:
+    """``ckanext.binhphuoc.security.behind_tls``: the portal is served over
+    HTTPS (HSTS on every response, Secure cookies)."""
+    return _bool("ckanext.binhphuoc.security.behind_tls")
+
+
+def security_hsts_seconds() -> int:
+    """``ckanext.binhphuoc.security.hsts_seconds``: HSTS max-age."""
+    try:
+        return max(0, int(_raw("ckanext.binhphuoc.security.hsts_seconds")))
+    except (TypeError, ValueError):
+        return 31536000
+
+
+def security_contact() -> str:
+    """``ckanext.binhphuoc.security.contact``: mailto: or https: address of
+    the incident team ("" when not set)."""
+    return _text("ckanext.binhphuoc.security.contact")
+
+
+def security_contact_phone() -> str:
+    """``ckanext.binhphuoc.security.contact_phone``: the incident team's phone."""
+    return _text("ckanext.binhphuoc.security.contact_phone")
+
+
+def security_txt_days() -> int:
+    """``ckanext.binhphuoc.security.txt_days``: security.txt's Expires, in
+    days from today (1..364)."""
+    try:
+        return min(364, max(1, int(_raw("ckanext.binhphuoc.security.txt_days"))))
+    except (TypeError, ValueError):
+        return 180
+
+
+def ratelimit_rules() -> list[tuple[str, int, int]]:
+    """``ckanext.binhphuoc.ratelimit.rules``: (endpoint pattern, count,
+    seconds) of each rule, in order (``none``: no rule); raises ValueError
+    naming a malformed one."""
+    rules: list[tuple[str, int, int]] = []
+    text = _text("ckanext.binhphuoc.ratelimit.rules")
+    if text.lower() == "none":
+        return rules
+    for item in text.split():
+        try:
+            pattern, limit = item.split("=", 1)
+            count, seconds = (int(x) for x in limit.split("/", 1))
+        except ValueError:
+            raise ValueError(f"rate limit rule {item!r}: expected <endpoint>=<count>/<seconds>"
+                             ) from None
+        if not pattern or count < 1 or seconds < 1:
+            raise ValueError(f"rate limit rule {item!r}: count and seconds must be positive")
+        rules.append((pattern, count, seconds))
+    return rules
+
+
+def password_min_length() -> int:
+    """``ckanext.binhphuoc.password.min_length``: fewest characters of a new password."""
+    try:
+        return max(1, int(_raw("ckanext.binhphuoc.password.min_length")))
+    except (TypeError, ValueError):
+        return 10
+
+
+def password_min_classes() -> int:
+    """``ckanext.binhphuoc.password.min_classes``: fewest kinds of characters (1..4)."""
+    try:
+        return min(4, max(1, int(_raw("ckanext.binhphuoc.password.min_classes"))))
+    except (TypeError, ValueError):
+        return 3

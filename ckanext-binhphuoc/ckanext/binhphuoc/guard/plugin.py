@@ -11,26 +11,46 @@ every action's and auth function's chain.
   ``plain=false`` queries answered with field-keyed errors naming no SQL;
 - nets.py: every action turns a Python error on its input into a
   field-keyed validation error (session rolled back); every auth refusal
-  loses the ids the request did not name.
+  loses the ids the request did not name;
+- security.py: security headers and cookie flags on every response, the
+  CSRF refusal page, rate limits (ratelimit.py) on login, feedback and
+  access-request POSTs (issue 21);
+- views.py: /.well-known/security.txt and the incident contact page;
+- passwords.py: the password policy of local accounts (user_create,
+  user_update and so the password reset).
 """
 from __future__ import annotations
 
 from typing import Any
 
 import ckan.plugins as p
+from ckan.plugins import toolkit as tk
 
-from . import nets, request
+from .. import config
+from . import nets, passwords, request, security, views
 
 
+@tk.blanket.config_declarations
 class GuardPlugin(p.SingletonPlugin):
+    p.implements(p.IConfigurer)
+    p.implements(p.IBlueprint)
     p.implements(p.IMiddleware, inherit=True)
     p.implements(p.IActions)
     p.implements(p.IAuthFunctions)
 
-    # IMiddleware: the Flask app gets the request guard
-    def make_middleware(self, app: Any, config: Any) -> Any:
+    def update_config(self, ckan_config: Any) -> None:
+        config.add_templates(ckan_config)
+
+    # IBlueprint: security.txt and the incident contact page
+    def get_blueprint(self) -> Any:
+        return [views.bp]
+
+    # IMiddleware: the Flask app gets the request guard and the security
+    # headers, cookie flags, CSRF page and rate limits
+    def make_middleware(self, app: Any, ckan_config: Any) -> Any:
         if hasattr(app, "before_request"):
             request.register(app)
+            security.register(app)
         return app
 
     def get_actions(self) -> dict[str, Any]:
@@ -40,6 +60,8 @@ class GuardPlugin(p.SingletonPlugin):
 
             actions["datastore_search"] = nets.compose(actions["datastore_search"],
                                                        datastore.datastore_search)
+        for name in ("user_create", "user_update"):
+            actions[name] = nets.compose(actions[name], getattr(passwords, name))
         return actions
 
     def get_auth_functions(self) -> dict[str, Any]:
