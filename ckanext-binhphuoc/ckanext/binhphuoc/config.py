@@ -248,3 +248,20 @@ def maps_leaflet_dir() -> str:
 def maps_max_points() -> int:
     """``ckanext.binhphuoc.maps.max_points``: rows the points preview draws."""
     return max(1, int(_raw("ckanext.binhphuoc.maps.max_points")))
+
+
+# --- feedback (binhphuoc_feedback) -----------------------------------------------
+
+def feedback_max_per_hour() -> int:
+    """``ckanext.binhphuoc.feedback.max_per_hour``: reports one client may
+    send in an hour."""
+    try:
+        return max(1, int(_raw("ckanext.binhphuoc.feedback.max_per_hour")))
+    except (TypeError, ValueError):
+        return 5
+
+
+def secret_key() -> str:
+    """``SECRET_KEY`` (CKAN core): the key of the salted hashes the bundle
+    keeps instead of network addresses."""
+    return _text("SECRET_KEY")
