@@ -36,8 +36,8 @@ def published(people, act, new_dataset):
 
 
 def report(act, user, package_id, **extra):
-    data = dict(package_id=package_id, kind="error",
-                text="Số điện thoại của trường Tân Phú bị sai")
+    data = {"package_id": package_id, "kind": "error",
+            "text": "Số điện thoại của trường Tân Phú bị sai"}
     data.update(extra)
     return act(user, "binhphuoc_feedback_create", **data)
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 — the imported fixtures are parameters of the tests
 """E-mail of reports (issue 16, item 1), through a real SMTP server on
 loopback (tests/workflow/smtp.py): a new report → the agency's admins and
 editors; each answer and the closing → the reporter, if they left a contact;
