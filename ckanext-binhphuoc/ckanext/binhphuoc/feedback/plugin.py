@@ -7,7 +7,7 @@ from typing import Any
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from . import actions, auth
+from . import actions, auth, dashboard
 
 
 @tk.blanket.config_declarations
@@ -35,7 +35,7 @@ class FeedbackPlugin(p.SingletonPlugin):
         return views.get_helpers()
 
     def get_actions(self) -> dict[str, Any]:
-        return actions.get_actions()
+        return {**actions.get_actions(), **dashboard.get_actions()}
 
     def get_auth_functions(self) -> dict[str, Any]:
-        return auth.get_auth_functions()
+        return {**auth.get_auth_functions(), **dashboard.get_auth_functions()}

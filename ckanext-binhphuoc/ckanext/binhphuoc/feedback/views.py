@@ -185,6 +185,22 @@ def detail(fid: str) -> Any:
             (s, state_label(s)) for s in fb_model.STATES if s != fb_model.NEW]})
 
 
+AGENCY_URL = "/dashboard/agency"
+
+
+def agency() -> Any:
+    """Bảng điều khiển: per agency, what waits (binhphuoc_dashboard_show)."""
+    redirect = _signed_in(AGENCY_URL)
+    if redirect is not None:
+        return redirect
+    board = tk.get_action("binhphuoc_dashboard_show")(_context(), {})
+    for group in board["agencies"]:
+        group["feedback"] = [_decorate(i) for i in group["feedback"]]
+    return tk.render("binhphuoc/feedback/agency.html", {
+        "board": board, "user_dict": _user_dict()})
+
+
+bp.add_url_rule(AGENCY_URL, view_func=agency, endpoint="agency")
 bp.add_url_rule("/dataset/<id>/feedback", view_func=form, endpoint="form",
                 methods=["GET", "POST"])
 bp.add_url_rule("/dataset/<id>/resource/<resource_id>/feedback", view_func=form,
