@@ -33,7 +33,12 @@ from ckan.tests import factories, helpers
 from tests.e2e.conftest import ROOT
 from tests.english import english_in, raw_in
 from tests.schema.conftest import VALID_DATASET
-from tests.workflow.conftest import VERIFIER_ORG, bring_to_state, workflow_marks
+from tests.workflow.conftest import (
+    VERIFIER_ORG,
+    WORKFLOW_PLUGINS,
+    bring_to_state,
+    workflow_marks,
+)
 
 PASSWORD = "Mat-khau-trang-2025"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -45,11 +50,14 @@ pytestmark = [
     m for m in workflow_marks() if m.name != "usefixtures"
 ] + [
     pytest.mark.ckan_config("ckan.plugins", (
-        "binhphuoc_guard binhphuoc_schema binhphuoc_workflow binhphuoc_pgsearch "
+        "binhphuoc_guard binhphuoc_schema binhphuoc_workflow binhphuoc_feedback binhphuoc_pgsearch "
         "scheming_datasets scheming_organizations scheming_groups activity datastore "
         "datatables_view text_view image_view")),
     pytest.mark.ckan_config("ckan.views.default_views", "datatables_view"),
     pytest.mark.live_config({"ckan.locale_default": "vi"}),
+    # the live server runs the workflow's plugin list (its mark comes first), with feedback
+    pytest.mark.live_config({"ckan.plugins": WORKFLOW_PLUGINS.replace(
+        "binhphuoc_workflow", "binhphuoc_workflow binhphuoc_feedback")}),
 ]
 
 # page name → (path, who is signed in: None, "publisher" or "verifier")
@@ -63,6 +71,9 @@ PAGES: dict[str, tuple[str, str | None]] = {
     "login": ("/user/login", None),
     "dataset-form": ("/dataset/new", "publisher"),
     "review-queue": ("/dashboard/workflow", "verifier"),
+    "feedback-form": ("/dataset/truong-hoc/feedback", None),
+    "agency-dashboard": ("/dashboard/agency", "publisher"),
+    "feedback-list": ("/dashboard/feedback", "publisher"),
 }
 
 # Built once per module: the site's data, then each page × width's visit.
@@ -77,7 +88,8 @@ def _build_site(reset_db, migrate_db_for) -> dict[str, Any]:
 
     reset_db()
     migrate_db_for("activity")
-    for plugin in ("binhphuoc_pgsearch", "binhphuoc_schema", "binhphuoc_workflow"):
+    for plugin in ("binhphuoc_pgsearch", "binhphuoc_schema", "binhphuoc_workflow",
+                   "binhphuoc_feedback"):
         if p.plugin_loaded(plugin):
             migrate_db_for(plugin)
 
@@ -123,6 +135,13 @@ def _build_site(reset_db, migrate_db_for) -> dict[str, Any]:
                   **dict(VALID_DATASET, owner_org=org["id"], name="diem-truong",
                          title="Điểm trường mầm non"))
     bring_to_state(people, act, waiting["id"], "approved")
+    # a report answered on the dataset page, one open in the agency's lists
+    answered = helpers.call_action("binhphuoc_feedback_create", package_id=pkg["id"],
+                                   kind="error", text="Sĩ số THCS Tân Phú chưa cập nhật")
+    act(people.publisher, "binhphuoc_feedback_update", id=answered["id"],
+        answer="Đã cập nhật sĩ số năm học 2026–2027")
+    helpers.call_action("binhphuoc_feedback_create", package_id=pkg["id"], kind="complaint",
+                        text="Đề nghị bổ sung số điện thoại của trường")
     return {"people": people, "org": org, "dataset": pkg, "resource_id": res["id"]}
 
 

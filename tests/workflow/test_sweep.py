@@ -56,8 +56,9 @@ from tests.schema.conftest import VALID_DATASET
 from .conftest import bring_to_state, workflow_marks
 
 PLUGINS = (
-    "binhphuoc_guard binhphuoc_schema binhphuoc_workflow binhphuoc_pgsearch scheming_datasets "
-    "scheming_organizations scheming_groups activity datastore datatables_view text_view "
+    "binhphuoc_guard binhphuoc_schema binhphuoc_workflow binhphuoc_feedback binhphuoc_pgsearch "
+    "scheming_datasets scheming_organizations scheming_groups activity datastore datatables_view "
+    "text_view "
     "image_view binhphuoc_maps binhphuoc_map_view binhphuoc_points_view dcat binhphuoc_dcat "
     "dcat_json_interface structured_data harvest ckan_harvester "
     "dcat_rdf_harvester binhphuoc_harvest binhphuoc_sql_harvester binhphuoc_rest_harvester "
@@ -149,6 +150,7 @@ class World:
     public_id: str
     lookalike_id: str
     activity_ids: list[str] = field(default_factory=list)
+    feedback: dict[str, str] = field(default_factory=dict)  # state → a report on it
     leaks: dict[str, list[str]] = field(default_factory=dict)
     data_secrets: list[DataSecret] = field(default_factory=list)
 
@@ -254,13 +256,14 @@ def _build(people: Any, act: Any, tmp: Any) -> World:
     act(people.sysadmin, "binhphuoc_workflow_approve", id=lookalike["id"])
     act(people.sysadmin, "binhphuoc_workflow_publish", id=lookalike["id"])
 
+    feedback = {state: _answered_report(s) for state, s in secrets.items()}
     harvested, markers, source_id, job_id, object_id = _harvest(people, tmp)
     secrets["harvested"] = harvested
     return World(secrets=secrets, harvest_markers=markers, source_id=source_id,
                  job_id=job_id, object_id=object_id, tokens=tokens,
                  users={r: u["name"] for r, u in users.items()}, org=people.org["name"],
                  activity_ids=[a["id"] for a in draft_activities],
-                 public_id=public.id, lookalike_id=lookalike["id"],
+                 public_id=public.id, lookalike_id=lookalike["id"], feedback=feedback,
                  data_secrets=[_not_open(people, act, level) for level in DATA_FORBIDDEN])
 
 
@@ -283,6 +286,26 @@ def _not_open(people: Any, act: Any, level: str) -> DataSecret:
                view_type="datatables_view", title="Bảng " + code)
     bring_to_state(people, act, pkg["id"], "published")
     return DataSecret(level, pkg["id"], pkg["name"], res["id"], view["id"], value, url)
+
+
+def _answered_report(secret: Secret) -> str:
+    """An answered, public report (binhphuoc_feedback) on an unpublished
+    dataset — as one made while it was published and answered before its
+    withdrawal — naming its resource and title: the feedback actions and
+    pages must keep it from those who may not see the dataset."""
+    from ckan import model
+
+    from ckanext.binhphuoc.feedback import model as fb_model
+
+    pkg = model.Package.get(secret.id)
+    fid = fb_model.insert({"package_id": secret.id, "resource_id": secret.resource_id,
+                           "organization_id": pkg.owner_org, "kind": "error",
+                           "text": "Sai số liệu của " + secret.title,
+                           "contact_email": "dan@example.com"})
+    fb_model.update(fid, state=fb_model.ANSWERED, answer="Đã sửa " + secret.title,
+                    answered_at=fb_model.now())
+    model.repo.commit()
+    return fid
 
 
 def _harvest(people: Any, tmp: Any) -> tuple[Secret, dict[str, str], str, str, str]:
@@ -372,6 +395,8 @@ def _arguments(world: World, role: str) -> Iterator[dict[str, Any]]:
         yield {"id": s.view_id, "resource_view_id": s.view_id}
         if s.tag:
             yield {"id": s.tag, "tag": s.tag, "format": s.format, "vocabulary_id": ""}
+        if state in world.feedback:
+            yield {"id": world.feedback[state], "package_id": s.id, "public": "true"}
     for d in world.data_forbidden(role):
         yield {"id": d.id, "package_id": d.id, "resource_id": d.resource_id,
                "view_id": d.view_id}
@@ -459,6 +484,8 @@ def _fill(rule: Any, world: World, secret: Optional[Secret], by: str) -> Optiona
             values[arg] = world.object_id
         elif arg in ("job_id",):
             values[arg] = world.job_id
+        elif arg in ("fid",):
+            values[arg] = world.feedback.get(secret.state, secret.name)
         else:
             values[arg] = secret.name
     from flask import current_app

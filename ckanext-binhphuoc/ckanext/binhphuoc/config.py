@@ -352,3 +352,20 @@ def password_min_classes() -> int:
         return min(4, max(1, int(_raw("ckanext.binhphuoc.password.min_classes"))))
     except (TypeError, ValueError):
         return 3
+
+
+# --- feedback (binhphuoc_feedback) -----------------------------------------------
+
+def feedback_max_per_hour() -> int:
+    """``ckanext.binhphuoc.feedback.max_per_hour``: reports one client may
+    send in an hour."""
+    try:
+        return max(1, int(_raw("ckanext.binhphuoc.feedback.max_per_hour")))
+    except (TypeError, ValueError):
+        return 5
+
+
+def secret_key() -> str:
+    """``SECRET_KEY`` (CKAN core): the key of the salted hashes the bundle
+    keeps instead of network addresses."""
+    return _text("SECRET_KEY")
