@@ -385,12 +385,10 @@ def binhphuoc_workflow_revision_show(context: Context, data_dict: dict[str, Any]
     row = wf_model.get_row(pkg.id)
     if not row or row["revision"] is None:
         return {"revision_state": None, "by": None, "changes": [], "datastore": []}
-    current = tk.get_action("package_show")(
-        {"user": context.get("user")}, {"id": pkg.id})
     by = model.User.get(row["revision_by"]) if row["revision_by"] else None
     from . import staged_data
     return {"revision_state": row["revision_state"], "by": by.name if by else None,
-            "changes": logic.revision_diff(current, row["revision"]),
+            "changes": logic.viewer_diff(pkg, row["revision"], context.get("user")),
             "datastore": staged_data.staged_rows(pkg, row["revision"])}
 
 
