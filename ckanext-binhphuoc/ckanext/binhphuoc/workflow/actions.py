@@ -378,8 +378,8 @@ def binhphuoc_workflow_revision_show(context: Context, data_dict: dict[str, Any]
         "datastore": [{"resource_id", "published_rows", "revision_rows"}]}``
         (``datastore``: DataStore tables whose rows the revision replaces, a
         held harvested refresh; ``hidden: ["url"]`` on a change of resources
-        whose URLs the caller may not read, shown empty) or ``{"revision_state": null, "changes": []}``
-        when there is none
+        whose URLs the caller may not read, shown empty) or
+        ``{"revision_state": null, "changes": []}`` when there is none
     """
     tk.check_access("binhphuoc_workflow_revision_show", context, data_dict)
     pkg = logic.get_package(data_dict)
