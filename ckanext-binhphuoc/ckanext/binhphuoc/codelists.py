@@ -106,6 +106,13 @@ def get(name: str) -> CodeList:
     return CodeList(data)
 
 
+def is_public_level(access_level: Any) -> bool:
+    """Whether an access level lets everyone have the data (``public`` in
+    ``access_level.yaml``; ``access.levels.is_open`` asks this)."""
+    item = get("access_level").item(str(access_level or ""))
+    return bool(item and item.get("public"))
+
+
 def national_sectors() -> dict[str, list[str]]:
     """The twelve sectors of the national portal (data.gov.vn, ``national:
     true`` in sector.yaml), each with the sectors it covers: itself and the

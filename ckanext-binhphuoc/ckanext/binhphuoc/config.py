@@ -116,6 +116,37 @@ def access_max_pending_requests() -> int:
         return 10
 
 
+def access_spec_allow_private() -> bool:
+    """``ckanext.binhphuoc.access.spec_allow_private``: fetch OpenAPI
+    descriptions from private, loopback and link-local addresses too."""
+    return _bool("ckanext.binhphuoc.access.spec_allow_private")
+
+
+def _positive(key: str, default: int) -> int:
+    try:
+        return max(1, int(_raw(key)))
+    except (TypeError, ValueError):
+        return default
+
+
+def access_spec_timeout() -> int:
+    """``ckanext.binhphuoc.access.spec_timeout``: seconds for fetching an
+    OpenAPI description."""
+    return _positive("ckanext.binhphuoc.access.spec_timeout", 5)
+
+
+def access_spec_max_bytes() -> int:
+    """``ckanext.binhphuoc.access.spec_max_bytes``: the largest OpenAPI
+    description read."""
+    return _positive("ckanext.binhphuoc.access.spec_max_bytes", 1048576)
+
+
+def access_spec_cache_seconds() -> int:
+    """``ckanext.binhphuoc.access.spec_cache_seconds``: how long a fetched
+    OpenAPI description is kept."""
+    return _positive("ckanext.binhphuoc.access.spec_cache_seconds", 3600)
+
+
 def harvest_sources_dir() -> str:
     """``ckanext.binhphuoc.harvest.sources_dir``: folder of the source files."""
     return _text("ckanext.binhphuoc.harvest.sources_dir")

@@ -40,8 +40,7 @@ def _item(access_level: Any) -> dict[str, Any] | None:
 def is_open(access_level: Any) -> bool:
     """Whether the access level lets everyone have the files (``public`` in
     the code list): only then does RDF name the files and services."""
-    item = _item(access_level)
-    return bool(item and item.get("public"))
+    return codelists.is_public_level(access_level)
 
 
 def readers(access_level: Any) -> str:

@@ -110,3 +110,59 @@ def after_step(request_id: str, step: str, actor: model.User | None,
         return
     deliver(letters, timeout=SMTP_TIMEOUT, log=log, label="access request",
             about="%s (%s)" % (request_id, step))
+
+
+def _field_labels(_: Any) -> dict[str, str]:
+    return {"url": _("endpoint"), "api_spec_url": _("OpenAPI description"),
+            "api_auth": _("authentication"), "api_conditions": _("conditions of use"),
+            "sharing_channel": _("sharing channel (no longer a service)")}
+
+
+def service_letter(pkg: model.Package, res: model.Resource, fields: list[str],
+                   recipient: model.User | None, locale: str | None = None
+                   ) -> tuple[str, str]:
+    """Subject and body of the letter about a changed data-sharing service."""
+    _ = translations(locale).gettext
+    labels = _field_labels(_)
+    values = {
+        "site": config.site_title() or _("Open data portal"),
+        "service": res.name or res.id, "title": pkg.title or pkg.name,
+        "fields": ", ".join(labels[f] for f in fields),
+        "url": "%s/dataset/%s/resource/%s" % (config.site_url(), pkg.name, res.id),
+    }
+    paragraphs = [
+        _("Dear {name},").format(name=(recipient.fullname or recipient.name)
+                                 if recipient else _("colleague")),
+        _("The data-sharing service “{service}” of the dataset “{title}”, which you are "
+          "connected to or provide, has changed: {fields}.").format(**values),
+        _("Please check the service's page and adapt your connection: {url}").format(
+            **values),
+        _("Sincerely,\n{site}").format(**values),
+        _("This message was sent automatically; please do not reply to it."),
+    ]
+    subject = _("[{site}] A data-sharing service has changed: {service}").format(**values)
+    return subject, "\n\n".join(paragraphs) + "\n"
+
+
+def service_changed(package_id: str, resource_id: str, fields: list[str],
+                    grant_rows: list[dict[str, Any]], actor: model.User | None) -> None:
+    """Write to the holders of ``grant_rows`` (the connected parties) and the
+    provider's admins that the service changed (never failing the change)."""
+    try:
+        pkg = model.Package.get(package_id)
+        res = model.Resource.get(resource_id)
+        if pkg is None or res is None:
+            return
+        users = [model.User.get(g["requester_id"]) for g in grant_rows]
+        users += _admins(pkg.owner_org)
+        out, seen = [], set()
+        for user in users:
+            address = (user.email or "").strip().lower() if user is not None else ""
+            if user is not None and address and address not in seen and (
+                    actor is None or user.id != actor.id):
+                seen.add(address)
+                out.append((user, service_letter(pkg, res, fields, user)))
+    except Exception:  # noqa: BLE001 — never let a letter fail the change
+        log.exception("service change e-mail about %s could not be prepared", resource_id)
+        return
+    deliver(out, timeout=SMTP_TIMEOUT, log=log, label="service change", about=resource_id)

@@ -216,7 +216,8 @@ REPLACES = {"spatial_coverage": ("spatial_text", "spatial_uri", "spatial"),
             "temporal_start": ("temporal_start",), "temporal_end": ("temporal_end",),
             "data_updated": ("modified", "dcat_modified")}
 #: Resource fields of ours that portal.py does not carry over.
-OWN_RESOURCE_KEYS = ("sha256", "api_spec_url", "api_auth")
+OWN_RESOURCE_KEYS = ("sha256", "api_spec_url", "api_auth", "sharing_channel",
+                     "api_conditions")
 #: Dataset keys that are not read as our fields from the root of a parsed dict.
 NOT_OURS = set(portal.DERIVED) | {"title", "notes", "license_id", "url",
                                   "duplicate_confirmed", "tags"}

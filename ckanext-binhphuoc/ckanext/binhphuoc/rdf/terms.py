@@ -54,6 +54,8 @@ OWN_RESOURCE: dict[str, tuple[str, str]] = {
     "open_format": ("openFormat", "bool"),
     "api_spec_url": ("apiSpecification", "uri"),
     "api_auth": ("apiAuthentication", "code"),
+    "sharing_channel": ("sharingChannel", "code"),
+    "api_conditions": ("apiConditions", "text"),
 }
 
 

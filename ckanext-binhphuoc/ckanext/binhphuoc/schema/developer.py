@@ -16,7 +16,7 @@ from ckan.lib import helpers as h
 from ckan.plugins import toolkit as tk
 from flask import Blueprint
 
-from ckanext.binhphuoc import config
+from ckanext.binhphuoc import codelists, config
 
 from . import snippets
 from .snippets import Call
@@ -83,8 +83,15 @@ def _example(fields: list[dict[str, Any]], row: dict[str, Any]) -> tuple[str | N
     return (fields[0]["id"] if fields else None), None
 
 
+def needs_token(pkg: dict[str, Any]) -> bool:
+    """Whether the calls send the user's API token: an unpublished dataset,
+    or data that is not open (docs/access.md: only those it belongs to read
+    it, so the examples of the staff who may read it carry their token)."""
+    return bool(pkg.get("private")) or not codelists.is_public_level(pkg.get("access_level"))
+
+
 def dataset_calls(site: str, pkg: dict[str, Any]) -> list[Call]:
-    private = bool(pkg.get("private"))
+    private = needs_token(pkg)
     calls = [snippets.action_call(
         site, "package_show", N_("The dataset's metadata"), "package_show",
         {"id": pkg["name"]}, private, ("title",))]
@@ -96,7 +103,7 @@ def dataset_calls(site: str, pkg: dict[str, Any]) -> list[Call]:
 
 def resource_calls(site: str, pkg: dict[str, Any], res: dict[str, Any],
                    fields: list[dict[str, Any]], row: dict[str, Any]) -> list[Call]:
-    private = bool(pkg.get("private"))
+    private = needs_token(pkg)
     rid = res["id"]
     calls = [snippets.action_call(site, "resource_show", N_("The resource's metadata"),
                                   "resource_show", {"id": rid}, private, ("name",))]

@@ -34,6 +34,8 @@ CODED_FIELDS = {
     "language": "language",
 }
 UNIT_FACETS = ("vn_province", "vn_commune")
+#: the index field of the resources' sharing channels (access/services.py)
+RESOURCE_CHANNELS = "res_sharing_channel"
 
 
 def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
@@ -82,7 +84,26 @@ def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
         elif existing:
             text = [existing] + text
         pkg_dict["text"] = [t for t in text if t]
+    channels = _resource_channels(pkg_dict)
+    if channels:
+        pkg_dict[RESOURCE_CHANNELS] = channels
     return pkg_dict
+
+
+def _resource_channels(pkg_dict: dict[str, Any]) -> list[str]:
+    """The ``sharing_channel`` of the dataset's resources (CKAN indexes only
+    the resource extras of ``ckan.extra_resource_fields``): the data-sharing
+    services (``api``) are found with ``fq=res_sharing_channel:api``."""
+    try:
+        resources = json.loads(pkg_dict.get("validated_data_dict") or "{}").get("resources")
+    except (TypeError, ValueError, AttributeError):
+        return []
+    out: list[str] = []
+    for res in resources if isinstance(resources, list) else []:
+        value = res.get("sharing_channel") if isinstance(res, dict) else None
+        if isinstance(value, str) and value and value not in out:
+            out.append(value)
+    return out
 
 
 def _lang() -> str:

@@ -361,6 +361,24 @@ def binhphuoc_url(value: Any) -> Any:
     return value
 
 
+def binhphuoc_api_service(key, data, errors, context):
+    """A resource whose channel is ``api`` is a data-sharing service
+    (docs/access.md): its endpoint (the resource's URL), its OpenAPI
+    description and its authentication are required, each error on its
+    own field."""
+    if data.get(key) != "api":
+        return
+    prefix = key[:-1]
+    needs = (("url", _("Give the service's endpoint (http:// or https://)")),
+             ("api_spec_url", _("Give the address of the service's OpenAPI description")),
+             ("api_auth", _("Choose how the service authenticates its users")))
+    for field, message in needs:
+        value = data.get(prefix + (field,))
+        if _empty(value) or (field == "url" and not re.match(
+                r"^https?://", str(value), re.I)):
+            errors.setdefault(prefix + (field,), []).append(message)
+
+
 def binhphuoc_agency_code(key, data, errors, context):
     """Format (QĐ 20/2020/QĐ-TTg) and uniqueness among active agencies."""
     value = data.get(key)

@@ -88,8 +88,10 @@ def request_form(id: str) -> Any:
         pkg = tk.get_action("package_show")(_context(), {"id": id})
     except (tk.ObjectNotFound, tk.NotAuthorized):
         tk.abort(404, tk._("Dataset not found"))
-    data: dict[str, Any] = {"resource_ids": [r["id"] for r in pkg.get("resources", [])],
-                            "undertaking": False}
+    ids = [r["id"] for r in pkg.get("resources", [])]
+    # "Đăng ký kết nối" of a data-sharing service: that resource preselected
+    wanted = [i for i in request.args.getlist("resource_id") if i in ids]
+    data: dict[str, Any] = {"resource_ids": wanted or ids, "undertaking": False}
     errors: dict[str, Any] = {}
     if request.method == "POST":
         data = _form_data()

@@ -377,20 +377,19 @@ def binhphuoc_workflow_revision_show(context: Context, data_dict: dict[str, Any]
         ``{"revision_state", "by", "changes": [{"field", "published", "revision"}],
         "datastore": [{"resource_id", "published_rows", "revision_rows"}]}``
         (``datastore``: DataStore tables whose rows the revision replaces, a
-        held harvested refresh) or ``{"revision_state": null, "changes": []}``
-        when there is none
+        held harvested refresh; ``hidden: ["url"]`` on a change of resources
+        whose URLs the caller may not read, shown empty) or
+        ``{"revision_state": null, "changes": []}`` when there is none
     """
     tk.check_access("binhphuoc_workflow_revision_show", context, data_dict)
     pkg = logic.get_package(data_dict)
     row = wf_model.get_row(pkg.id)
     if not row or row["revision"] is None:
         return {"revision_state": None, "by": None, "changes": [], "datastore": []}
-    current = tk.get_action("package_show")(
-        {"user": context.get("user")}, {"id": pkg.id})
     by = model.User.get(row["revision_by"]) if row["revision_by"] else None
     from . import staged_data
     return {"revision_state": row["revision_state"], "by": by.name if by else None,
-            "changes": logic.revision_diff(current, row["revision"]),
+            "changes": logic.viewer_diff(pkg, row["revision"], context.get("user")),
             "datastore": staged_data.staged_rows(pkg, row["revision"])}
 
 

@@ -102,13 +102,14 @@ def panel(pkg_dict: Any) -> dict[str, Any] | None:
         "history": history(pkg, user),
         "reason_max": logic.REASON_MAX,
         # R13: what the pending revision changes, field by field
-        "changes": _labelled_changes(pkg_dict, row["revision"], pkg.type)
+        "changes": _labelled_changes(pkg, row["revision"], user)
         if row and row.get("revision") is not None else [],
     }
 
 
-def _labelled_changes(pkg_dict: Any, revision: dict[str, Any],
-                      dataset_type: str) -> list[dict[str, Any]]:
+def _labelled_changes(pkg: model.Package, revision: dict[str, Any],
+                      user: model.User) -> list[dict[str, Any]]:
+    dataset_type = pkg.type
     labels: dict[str, Any] = {}
     try:
         schema = tk.h.scheming_get_dataset_schema(dataset_type) or {}
@@ -116,7 +117,7 @@ def _labelled_changes(pkg_dict: Any, revision: dict[str, Any],
     except (AttributeError, KeyError, TypeError):
         pass
     out = []
-    for change in logic.revision_diff(dict(pkg_dict), revision):
+    for change in logic.viewer_diff(pkg, revision, user):
         label = labels.get(change["field"])
         if isinstance(label, dict):
             label = tk.h.scheming_language_text(label)

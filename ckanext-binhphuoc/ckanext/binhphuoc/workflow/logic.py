@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from ckan import model
@@ -280,8 +281,12 @@ def submit_revision(context: dict[str, Any], pkg: model.Package,
     notify.after_transition(pkg.id, "revise", "published", "submitted", user, None)
 
 
-def revision_diff(pkg_dict: dict[str, Any], revision: dict[str, Any]) -> list[dict[str, Any]]:
-    """Field by field: what the revision changes against the published version."""
+def revision_diff(pkg_dict: dict[str, Any], revision: dict[str, Any],
+                  readable: Callable[[str], bool] | None = None) -> list[dict[str, Any]]:
+    """Field by field: what the revision changes against the published
+    version (``pkg_dict`` as stored, URLs included). With ``readable``, the
+    URLs of the resources it refuses (the viewer may not read their data)
+    are compared, then shown empty (``hidden``: the fields emptied)."""
     skip = {"id", "private", "workflow_state", "metadata_modified", "revision_id",
             "workflow_revision", "state"}
     out = []
@@ -291,8 +296,33 @@ def revision_diff(pkg_dict: dict[str, Any], revision: dict[str, Any]) -> list[di
             old = [{k: r.get(k) for k in ("id", "name", "url", "format")} for r in old or []]
             new = [{k: r.get(k) for k in ("id", "name", "url", "format")} for r in new or []]
         if _norm(old) != _norm(new):
-            out.append({"field": key, "published": old, "revision": new})
+            change: dict[str, Any] = {"field": key, "published": old, "revision": new}
+            if key == "resources" and readable is not None and _hide_urls(
+                    [*(old or []), *(new or [])], readable):
+                change["hidden"] = ["url"]
+            out.append(change)
     return out
+
+
+def _hide_urls(resources: list[dict[str, Any]], readable: Callable[[str], bool]) -> bool:
+    hidden = False
+    for res in resources:
+        if res.get("url") and not readable(str(res.get("id") or "")):
+            res["url"] = ""
+            hidden = True
+    return hidden
+
+
+def viewer_diff(pkg: model.Package, revision: dict[str, Any],
+                user: Any) -> list[dict[str, Any]]:
+    """``revision_diff`` of the stored published version, as ``user`` may
+    see it: a resource URL hidden from them (docs/access.md) is no change,
+    and a real change of it is shown without the URL."""
+    from ckanext.binhphuoc.access import levels
+
+    stored = tk.get_action("package_show")({"ignore_auth": True}, {"id": pkg.id})
+    return revision_diff(stored, revision,
+                         lambda rid: levels.may_read_data(user, pkg, rid or None))
 
 
 def _norm(value: Any) -> Any:

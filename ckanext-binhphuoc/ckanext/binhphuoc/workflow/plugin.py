@@ -9,7 +9,7 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.binhphuoc.access import actions as access_actions
 from ckanext.binhphuoc.access import auth as access_auth
-from ckanext.binhphuoc.access import enforce
+from ckanext.binhphuoc.access import enforce, services
 
 from . import actions, auth, labels, logic, refresh, transitions, usage_report, visibility
 from . import model as wf_model
@@ -42,8 +42,8 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
     # IBlueprint: the transition forms, "Việc cần làm" and the OpenAPI
     # document of the actions (/api/openapi.json, /api/docs)
     def get_blueprint(self) -> Any:
-        from . import access_views, openapi, views
-        return [*views.get_blueprints(), access_views.bp, openapi.bp]
+        from . import access_views, openapi, service_views, views
+        return [*views.get_blueprints(), access_views.bp, service_views.bp, openapi.bp]
 
     # IClick: `ckan binhphuoc openapi`
     def get_commands(self) -> list[Any]:
@@ -55,8 +55,9 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
 
     # ITemplateHelpers: badge, buttons, history; the access request button
     def get_helpers(self) -> dict[str, Any]:
-        from . import access_views, helpers
-        return {**helpers.get_helpers(), "binhphuoc_access_offer": access_views.offer}
+        from . import access_views, helpers, service_views
+        return {**helpers.get_helpers(), "binhphuoc_access_offer": access_views.offer,
+                "binhphuoc_sharing_service": service_views.service_info}
 
     def get_actions(self) -> dict[str, Any]:
         # visibility.py: activity labels follow each transition; the
@@ -64,9 +65,13 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
         # the deprecated workflow_* names: the same (wrapped) functions
         # access/enforce.py: no data URL in search results for those who may
         # not read the data; no previews for them
-        return transitions.with_aliases(visibility.wrap_actions(
-            {**actions.get_actions(), **refresh.get_actions(), **enforce.get_actions(),
-             **access_actions.get_actions(), **usage_report.get_actions()}))
+        # access/services.py: the service registry; a change of a connected
+        # service is announced (every write of a dataset passes package_update)
+        found = {**actions.get_actions(), **refresh.get_actions(), **enforce.get_actions(),
+                 **access_actions.get_actions(), **services.get_actions(),
+                 **usage_report.get_actions()}
+        found["package_update"] = services.watch(found["package_update"])
+        return transitions.with_aliases(visibility.wrap_actions(found))
 
     def get_auth_functions(self) -> dict[str, Any]:
         # visibility.py: a package_show refusal does not name the dataset's id
@@ -74,7 +79,7 @@ class WorkflowPlugin(labels.WorkflowPermissionLabels, p.SingletonPlugin):
         return {**auth.get_auth_functions(), **visibility.get_auth_functions(),
                 **refresh.get_auth_functions(), **enforce.get_auth_functions(),
                 **usage_report.get_auth_functions(),
-                **access_auth.get_auth_functions()}
+                **access_auth.get_auth_functions(), **services.get_auth_functions()}
 
     # IPackageController: the state in package_show (and so in the index)
     def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> dict[str, Any]:
