@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -23,6 +24,11 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from ckan import model
+from ckan.tests import factories
+
+from tests.english import english_in, raw_in
+from tests.workflow.conftest import WORKFLOW_PLUGINS, workflow_marks
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "config" / "oidc" / "provider.mjs"
@@ -155,3 +161,99 @@ def walk(client: Any, idp: requests.Session, provider: str = "sso", *,
 def path_of(url: str) -> str:
     parts = urlsplit(url)
     return parts.path + ("?" + parts.query if parts.query else "")
+
+
+PLUGINS = WORKFLOW_PLUGINS + " binhphuoc_sso"
+MARKS = [m for m in workflow_marks() if m.args[:1] != ("ckan.plugins",)] + [
+    pytest.mark.ckan_config("ckan.plugins", PLUGINS),
+    pytest.mark.ckan_config("ckan.locale_default", "vi"),
+]
+
+
+
+@pytest.fixture
+def sso(idp_reset, monkeypatch, clean_db):
+    import sqlalchemy as sa
+    from ckan.common import config
+
+    # CKAN's reset empties only its own tables after the first one
+    model.Session.execute(sa.text("DELETE FROM binhphuoc_sso_identity"))
+    model.Session.commit()
+
+    for key, value in {"ckanext.binhphuoc.sso.discovery_url": idp_reset.discovery_url,
+                       "ckanext.binhphuoc.sso.client_id": "portal",
+                       "ckanext.binhphuoc.sso.client_secret": SECRET,
+                       "ckanext.binhphuoc.sso.title": "Hệ thống xác thực tập trung tỉnh",
+                       "ckanext.binhphuoc.sso.scope": "openid email profile roles"}.items():
+        monkeypatch.setitem(config, key, value)
+    return idp_reset
+
+
+@pytest.fixture
+def agency(clean_db):
+    return factories.Organization(name="so-tai-nguyen-moi-truong", title="Sở Tài nguyên và Môi trường",
+                                  agency_code="000.00.31.H10", agency_level="tinh")
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def idp():
+    return requests.Session()
+
+
+def signed_in_as(client) -> str | None:
+    """The name of the user the portal session is signed in as (None: anonymous)."""
+    res = client.get("/dashboard/datasets", follow_redirects=False)
+    if res.status_code != 200:
+        return None
+    match = re.search(r'href="/user/([a-z0-9_-]+)"', res.get_data(as_text=True))
+    return match.group(1) if match else None
+
+
+def user_of(sub: str, issuer: str) -> model.User | None:
+    from ckanext.binhphuoc.sso import accounts
+
+    bound = accounts.binding(issuer, sub)
+    return model.User.get(bound["user_id"]) if bound else None
+
+
+def finish(client, url: str):
+    return client.get(path_of(url), follow_redirects=False)
+
+
+def page_says(res, words: str) -> None:
+    text = res.get_data(as_text=True)
+    assert words in text, text[:3000]
+    assert not raw_in(text), raw_in(text)
+    assert not english_in(text), english_in(text)
+    assert res.status_code < 500
+
+
+def provider_tokens(idp_server: "OidcProvider", idp: requests.Session, nonce: str = "n",
+                    client_id: str = "portal") -> dict[str, Any]:
+    """A token response of the provider (code flow with PKCE) for the user
+    signed in at ``idp`` (the browser's provider session)."""
+    from authlib.integrations.requests_client import OAuth2Session
+
+    meta = requests.get(idp_server.discovery_url, timeout=5).json()
+    oauth = OAuth2Session(client_id, SECRET, scope="openid email profile roles",
+                          redirect_uri=f"{SITE}/oauth2/callback", code_challenge_method="S256")
+    verifier = "v" * 64
+    url, _ = oauth.create_authorization_url(meta["authorization_endpoint"],
+                                            code_verifier=verifier, nonce=nonce)
+    for _ in range(10):
+        r = idp.get(url, allow_redirects=False, timeout=10)
+        if r.status_code == 200 and "/interaction/" in url:
+            r = idp.post(url, data={"login": "bientap", "password": PASSWORD},
+                         allow_redirects=False, timeout=10)
+        url = r.headers["Location"]
+        if url.startswith("/"):
+            url = idp_server.issuer + url
+        if url.startswith(SITE):
+            break
+    return dict(oauth.fetch_token(meta["token_endpoint"], authorization_response=url,
+                                  code_verifier=verifier))

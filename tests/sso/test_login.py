@@ -4,97 +4,26 @@ ID token validation, accounts bound to (issuer, sub), claim roles, logout.
 Each test fails without the check it names."""
 from __future__ import annotations
 
-import re
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
-import requests
-
 from ckan import model
 from ckan.tests import factories
 
-from tests.english import english_in, raw_in
-from tests.sso.conftest import PASSWORD, SECRET, path_of, walk
-from tests.workflow.conftest import WORKFLOW_PLUGINS, workflow_marks
+from tests.sso.conftest import MARKS, finish, page_says, signed_in_as, user_of, walk
 
-PLUGINS = WORKFLOW_PLUGINS + " binhphuoc_sso"
-pytestmark = [m for m in workflow_marks() if m.args[:1] != ("ckan.plugins",)] + [
-    pytest.mark.ckan_config("ckan.plugins", PLUGINS),
-    pytest.mark.ckan_config("ckan.locale_default", "vi"),
-]
-
-
-@pytest.fixture
-def sso(idp_reset, monkeypatch, clean_db):
-    import sqlalchemy as sa
-
-    from ckan.common import config
-
-    # CKAN's reset empties only its own tables after the first one
-    model.Session.execute(sa.text("DELETE FROM binhphuoc_sso_identity"))
-    model.Session.commit()
-
-    for key, value in {"ckanext.binhphuoc.sso.discovery_url": idp_reset.discovery_url,
-                       "ckanext.binhphuoc.sso.client_id": "portal",
-                       "ckanext.binhphuoc.sso.client_secret": SECRET,
-                       "ckanext.binhphuoc.sso.title": "Hệ thống xác thực tập trung tỉnh",
-                       "ckanext.binhphuoc.sso.scope": "openid email profile roles"}.items():
-        monkeypatch.setitem(config, key, value)
-    return idp_reset
-
-
-@pytest.fixture
-def agency(clean_db):
-    return factories.Organization(name="so-tai-nguyen-moi-truong", title="Sở Tài nguyên và Môi trường",
-                                  agency_code="000.00.31.H10", agency_level="tinh")
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def idp():
-    return requests.Session()
-
-
-def _signed_in_as(client) -> str | None:
-    """The name of the user the portal session is signed in as (None: anonymous)."""
-    res = client.get("/dashboard/datasets", follow_redirects=False)
-    if res.status_code != 200:
-        return None
-    match = re.search(r'href="/user/([a-z0-9_-]+)"', res.get_data(as_text=True))
-    return match.group(1) if match else None
-
-
-def _user_of(sub: str, issuer: str) -> model.User | None:
-    from ckanext.binhphuoc.sso import accounts
-
-    bound = accounts.binding(issuer, sub)
-    return model.User.get(bound["user_id"]) if bound else None
-
-
-def _finish(client, url: str):
-    return client.get(path_of(url), follow_redirects=False)
-
-
-def _page_says(res, words: str) -> None:
-    text = res.get_data(as_text=True)
-    assert words in text, text[:3000]
-    assert not raw_in(text), raw_in(text)
-    assert res.status_code < 500
+pytestmark = MARKS
 
 
 # --- login ------------------------------------------------------------------------------------
 
 
 def test_sign_in_creates_a_bound_account_and_a_session(sso, agency, client, idp):
-    res = _finish(client, walk(client, idp))
+    res = finish(client, walk(client, idp))
     assert res.status_code == 302 and res.headers["Location"].endswith("/dashboard/datasets")
-    user = _user_of("u-bientap", sso.issuer)
+    user = user_of("u-bientap", sso.issuer)
     assert user is not None and user.name == "bientap" and user.fullname == "Trần Thị Biên Tập"
-    assert _signed_in_as(client) == "bientap"
+    assert signed_in_as(client) == "bientap"
     assert not user.sysadmin
 
 
@@ -108,11 +37,11 @@ def test_the_authorization_request_uses_pkce_s256_state_and_nonce(sso, client):
 
 
 def test_single_sign_on_is_reused_without_a_password(sso, agency, client, idp, app):
-    _finish(client, walk(client, idp))
+    finish(client, walk(client, idp))
     other = app.test_client()  # another portal session, same browser at the provider
-    res = _finish(other, walk(other, idp, login=None))
+    res = finish(other, walk(other, idp, login=None))
     assert res.status_code == 302, res.get_data(as_text=True)[:3000]
-    assert _signed_in_as(other) == "bientap"
+    assert signed_in_as(other) == "bientap"
 
 
 def _session_id(client) -> str | None:
@@ -123,48 +52,48 @@ def test_session_is_fresh_at_sign_in(sso, agency, client, idp):
     url = walk(client, idp)  # the pending sign-in lives in a session
     before = _session_id(client)
     assert before
-    _finish(client, url)
+    finish(client, url)
     assert _session_id(client) not in (None, before)
 
 
 def test_existing_user_is_never_renamed_and_keeps_its_name(sso, agency, client, idp, app):
-    _finish(client, walk(client, idp))
-    user = _user_of("u-bientap", sso.issuer)
+    finish(client, walk(client, idp))
+    user = user_of("u-bientap", sso.issuer)
     sso.set_claims("bientap", preferred_username="ten-moi", name="Tên Mới")
     client2 = app.test_client()
-    _finish(client2, walk(client2, idp, login=None))
+    finish(client2, walk(client2, idp, login=None))
     again = model.User.get(user.id)
     assert again.name == "bientap" and again.fullname == "Trần Thị Biên Tập"
 
 
 def test_name_taken_gives_a_new_name_not_the_other_account(sso, agency, client, idp):
     factories.User(name="bientap", email="nguoi-khac@example.com")
-    _finish(client, walk(client, idp))
-    user = _user_of("u-bientap", sso.issuer)
+    finish(client, walk(client, idp))
+    user = user_of("u-bientap", sso.issuer)
     assert user.name == "bientap-2" and user.email == "bientap@stnmt.binhphuoc.gov.vn"
 
 
 @pytest.mark.ckan_config("ckanext.binhphuoc.sso.link_by_email", "true")
 def test_link_by_verified_email_when_enabled(sso, agency, client, idp):
     existing = factories.User(name="can-bo-cu", email="bientap@stnmt.binhphuoc.gov.vn")
-    _finish(client, walk(client, idp))
-    assert _user_of("u-bientap", sso.issuer).id == existing["id"]
+    finish(client, walk(client, idp))
+    assert user_of("u-bientap", sso.issuer).id == existing["id"]
 
 
 @pytest.mark.ckan_config("ckanext.binhphuoc.sso.link_by_email", "true")
 def test_no_link_when_email_is_not_verified(sso, agency, client, idp):
     factories.User(name="can-bo-cu", email="bientap@stnmt.binhphuoc.gov.vn")
     sso.set_claims("bientap", email_verified=False)
-    res = _finish(client, walk(client, idp))
-    _page_says(res, "đã có tài khoản trên Cổng")
-    assert res.status_code == 409 and _user_of("u-bientap", sso.issuer) is None
-    assert _signed_in_as(client) is None
+    res = finish(client, walk(client, idp))
+    page_says(res, "đã có tài khoản trên Cổng")
+    assert res.status_code == 409 and user_of("u-bientap", sso.issuer) is None
+    assert signed_in_as(client) is None
 
 
 def test_no_link_by_email_unless_the_administrator_enabled_it(sso, agency, client, idp):
     factories.User(name="can-bo-cu", email="bientap@stnmt.binhphuoc.gov.vn")
-    res = _finish(client, walk(client, idp))
-    assert res.status_code == 409 and _user_of("u-bientap", sso.issuer) is None
+    res = finish(client, walk(client, idp))
+    assert res.status_code == 409 and user_of("u-bientap", sso.issuer) is None
 
 
 # --- refused callbacks ------------------------------------------------------------------------
@@ -179,19 +108,19 @@ def _with(url: str, **params: str) -> str:
 
 def test_wrong_state_is_refused(sso, agency, client, idp):
     url = walk(client, idp)
-    res = _finish(client, _with(url, state="khong-phai-state-cua-phien"))
-    _page_says(res, "đã hết hạn hoặc đã được dùng")
-    assert res.status_code == 400 and _signed_in_as(client) is None
-    assert _user_of("u-bientap", sso.issuer) is None
+    res = finish(client, _with(url, state="khong-phai-state-cua-phien"))
+    page_says(res, "đã hết hạn hoặc đã được dùng")
+    assert res.status_code == 400 and signed_in_as(client) is None
+    assert user_of("u-bientap", sso.issuer) is None
 
 
 def test_replayed_callback_is_refused(sso, agency, client, idp, app, monkeypatch):
     from ckanext.binhphuoc.sso import oidc
 
     url = walk(client, idp)
-    assert _finish(client, url).status_code == 302
-    res = _finish(client, url)  # the pending sign-in of this state was used once
-    _page_says(res, "đã hết hạn hoặc đã được dùng")
+    assert finish(client, url).status_code == 302
+    res = finish(client, url)  # the pending sign-in of this state was used once
+    page_says(res, "đã hết hạn hoặc đã được dùng")
     # another session that holds the same state: the provider refuses the used code
     state = parse_qs(urlsplit(url).query)["state"][0]
     real_start = oidc.start
@@ -203,9 +132,9 @@ def test_replayed_callback_is_refused(sso, agency, client, idp, app, monkeypatch
     monkeypatch.setattr(oidc, "start", same_state)
     attacker = app.test_client()
     attacker.get("/user/sso/sso", follow_redirects=False)
-    res = _finish(attacker, url)
-    _page_says(res, "từ chối hoàn tất")
-    assert res.status_code == 400 and _signed_in_as(attacker) is None
+    res = finish(attacker, url)
+    page_says(res, "từ chối hoàn tất")
+    assert res.status_code == 400 and signed_in_as(attacker) is None
 
 
 def test_wrong_nonce_is_refused(sso, agency, client, idp, monkeypatch):
@@ -218,24 +147,24 @@ def test_wrong_nonce_is_refused(sso, agency, client, idp, monkeypatch):
         return auth_url, dict(pending, nonce="nonce-cua-phien-khac")
 
     monkeypatch.setattr(oidc, "start", other_nonce)
-    res = _finish(client, walk(client, idp))
-    _page_says(res, "Không kiểm chứng được")
-    assert _signed_in_as(client) is None
+    res = finish(client, walk(client, idp))
+    page_says(res, "Không kiểm chứng được")
+    assert signed_in_as(client) is None
 
 
 def test_unknown_issuer_in_the_response_is_refused(sso, agency, client, idp, oidc_other):
     url = walk(client, idp)
-    res = _finish(client, _with(url, iss=oidc_other.issuer))
-    _page_says(res, "không đến từ nhà cung cấp định danh")
-    assert _signed_in_as(client) is None
+    res = finish(client, _with(url, iss=oidc_other.issuer))
+    page_says(res, "không đến từ nhà cung cấp định danh")
+    assert signed_in_as(client) is None
 
 
 def test_missing_iss_is_refused_when_the_provider_sends_it(sso, agency, client, idp):
     url = walk(client, idp)
     parts = urlsplit(url)
     query = {k: v[0] for k, v in parse_qs(parts.query).items() if k != "iss"}
-    res = _finish(client, urlunsplit(parts._replace(query=urlencode(query))))
-    assert res.status_code == 400 and _signed_in_as(client) is None
+    res = finish(client, urlunsplit(parts._replace(query=urlencode(query))))
+    assert res.status_code == 400 and signed_in_as(client) is None
 
 
 def test_wrong_client_secret_gives_a_clear_page(sso, agency, client, idp, monkeypatch):
@@ -243,12 +172,12 @@ def test_wrong_client_secret_gives_a_clear_page(sso, agency, client, idp, monkey
 
     url = walk(client, idp)
     monkeypatch.setitem(config, "ckanext.binhphuoc.sso.client_secret", "sai-mat-khau")
-    res = _finish(client, url)
-    _page_says(res, "từ chối hoàn tất")
-    assert res.status_code == 400 and _signed_in_as(client) is None
+    res = finish(client, url)
+    page_says(res, "từ chối hoàn tất")
+    assert res.status_code == 400 and signed_in_as(client) is None
 
 
 def test_missing_email_claim_gives_a_clear_page(sso, agency, client, idp):
-    res = _finish(client, walk(client, idp, login="khongmail"))
-    _page_says(res, "địa chỉ thư điện tử")
-    assert res.status_code == 400 and _signed_in_as(client) is None
+    res = finish(client, walk(client, idp, login="khongmail"))
+    page_says(res, "địa chỉ thư điện tử")
+    assert res.status_code == 400 and signed_in_as(client) is None

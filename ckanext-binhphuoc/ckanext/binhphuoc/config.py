@@ -287,7 +287,8 @@ def _sso(key: str) -> str:
             old = tk.config.get(alias, None)  # not declared: ckanext-oauth2's
         except Exception:
             configured = old = None
-        if configured in (None, "") and old not in (None, ""):
+        default = (declared().get(own) or {}).get("default")
+        if configured in (None, "", default) and old not in (None, ""):
             import logging
 
             logging.getLogger(__name__).warning(
