@@ -54,7 +54,18 @@ const provider = new Provider(issuer, {
   scopes: ['openid', 'offline_access', ...Object.keys(scopes)],
   // the claims go into the ID token too (as Keycloak and most SSO servers do)
   conformIdTokenClaims: false,
-  features: { devInteractions: { enabled: false }, rpInitiatedLogout: { enabled: true } },
+  features: {
+    devInteractions: { enabled: false },
+    rpInitiatedLogout: {
+      enabled: true,
+      async logoutSource(ctx, form) {
+        ctx.body = `<!DOCTYPE html><html lang="vi"><meta charset="utf-8">
+<title>Đăng xuất</title><h1>Đăng xuất khỏi hệ thống xác thực tập trung?</h1>${form}
+<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Đăng xuất</button>
+<button type="submit" form="op.logoutForm">Giữ đăng nhập</button></html>`;
+      },
+    },
+  },
   ttl: { IdToken: settings.id_token_ttl || 3600 },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   async findAccount(ctx, sub) {
