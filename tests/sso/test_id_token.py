@@ -114,3 +114,20 @@ def test_clock_leeway_is_configurable(provider, token, monkeypatch):
     oidc.validate_id_token(provider, token, "nonce-1", now=claims["exp"] + 30)
     monkeypatch.setitem(config, "ckanext.binhphuoc.sso.leeway", "0")
     assert "exp" in _refused(provider, token, now=claims["exp"] + 30)
+
+
+def test_algorithm_outside_the_allow_list_is_refused(provider, token, monkeypatch):
+    """A genuine RS256 token of the provider, when only ES256 is allowed."""
+    from ckan.common import config
+
+    monkeypatch.setitem(config, "ckanext.binhphuoc.sso.algorithms", "ES256")
+    assert "signature" in _refused(provider, token)
+
+
+def test_none_and_hmac_never_enter_the_allow_list(monkeypatch):
+    from ckan.common import config
+
+    from ckanext.binhphuoc import config as bp_config
+
+    monkeypatch.setitem(config, "ckanext.binhphuoc.sso.algorithms", "none HS256 RS256 hs512")
+    assert bp_config.sso_algorithms() == ["RS256"]

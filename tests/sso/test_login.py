@@ -44,16 +44,24 @@ def test_single_sign_on_is_reused_without_a_password(sso, agency, client, idp, a
     assert signed_in_as(other) == "bientap"
 
 
-def _session_id(client) -> str | None:
-    return next((c.value for c in client._cookies.values() if c.key == "ckan"), None)
+def _session(app, client) -> dict:
+    """The content of the portal's session cookie (CKAN's default cookie sessions)."""
+    flask_app = app.flask_app
+    serializer = flask_app.session_interface.get_signing_serializer(flask_app)
+    value = next(c.value for c in client._cookies.values() if c.key == "ckan")
+    return dict(serializer.loads(value))
 
 
-def test_session_is_fresh_at_sign_in(sso, agency, client, idp):
-    url = walk(client, idp)  # the pending sign-in lives in a session
-    before = _session_id(client)
-    assert before
-    finish(client, url)
-    assert _session_id(client) not in (None, before)
+def test_session_is_fresh_at_sign_in(sso, agency, client, idp, app):
+    url = walk(client, idp)  # the pending sign-in lives in the session
+    planted = dict(_session(app, client), planted="by-an-attacker")
+    serializer = app.flask_app.session_interface.get_signing_serializer(app.flask_app)
+    cookie = next(c for c in client._cookies.values() if c.key == "ckan")
+    client.set_cookie("ckan", serializer.dumps(planted), domain=cookie.domain)
+    assert finish(client, url).status_code == 302
+    after = _session(app, client)
+    assert "planted" not in after and "binhphuoc_sso_pending" not in after
+    assert after["binhphuoc_sso"]["provider"] == "sso" and after["_user_id"]
 
 
 def test_existing_user_is_never_renamed_and_keeps_its_name(sso, agency, client, idp, app):

@@ -108,8 +108,8 @@ def _log_in(user: Any, provider_name: str, id_token: str, issuer: str) -> None:
     """CKAN's own login, in a fresh session (no fixation), with a new CSRF token."""
     from ckan.views.user import regenerate_session, rotate_token
 
-    session.clear()
-    regenerate_session()
+    regenerate_session()  # a server-side session gets a new id (cookie sessions: no id)
+    session.clear()  # nothing of the anonymous session survives
     tk.login_user(user)
     rotate_token()
     session[SIGNED_IN] = {"provider": provider_name, "id_token": id_token, "issuer": issuer}
