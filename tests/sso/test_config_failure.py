@@ -150,3 +150,14 @@ def test_unknown_provider_and_bare_callback_are_clear_pages(sso, app):
         res = client.get("/oauth2/callback" + query)
         assert res.status_code == 400
         page_says(res, "đã hết hạn hoặc đã được dùng")
+
+
+def test_providers_file_broken_after_start_up_is_no_500(sso, app, tmp_path, monkeypatch):
+    from ckan.common import config
+
+    monkeypatch.setitem(config, "ckanext.binhphuoc.sso.providers_file",
+                        str(tmp_path / "da-xoa.json"))
+    client = app.test_client()
+    res = client.get("/user/login")
+    assert res.status_code == 200 and "/user/sso/" not in res.get_data(as_text=True)
+    page_says(client.get("/user/sso/sso"), "Không có dịch vụ đăng nhập một lần này")

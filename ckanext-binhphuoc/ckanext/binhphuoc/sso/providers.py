@@ -127,8 +127,19 @@ def check_configuration() -> list[Provider]:
     return configured()
 
 
+def usable() -> list[Provider]:
+    """The configured providers for a page: a configuration broken after
+    start-up (e.g. the providers file removed) is logged, and no provider is
+    offered, instead of failing the page."""
+    try:
+        return configured()
+    except ConfigError as exc:
+        log.error("SSO configuration: %s", exc)
+        return []
+
+
 def by_name(name: str) -> Provider | None:
-    return next((p for p in configured() if p.name == name), None)
+    return next((p for p in usable() if p.name == name), None)
 
 
 # --- discovery and keys ---------------------------------------------------------

@@ -153,7 +153,7 @@ def logout_response() -> Any:
 def buttons() -> list[dict[str, Any]]:
     """The login page's buttons: each provider, and whether it answers."""
     out = []
-    for provider in providers.configured():
+    for provider in providers.usable():
         out.append({"name": provider.name, "title": provider.title,
                     "available": providers.available(provider),
                     "url": tk.url_for("binhphuoc_sso.start", name=provider.name)})
