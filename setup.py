@@ -71,6 +71,7 @@ setup(
             "binhphuoc_maps = ckanext.binhphuoc.maps.plugin:MapsPlugin",
             "binhphuoc_map_view = ckanext.binhphuoc.maps.plugin:MapViewPlugin",
             "binhphuoc_points_view = ckanext.binhphuoc.maps.plugin:PointsViewPlugin",
+            "binhphuoc_sso = ckanext.binhphuoc.sso.plugin:SsoPlugin",
         ],
         "ckan.rdf.profiles": [
             "binhphuoc_dcat_ap = ckanext.binhphuoc.rdf.dcat:BinhphuocDCATAPProfile",

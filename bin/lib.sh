@@ -59,13 +59,13 @@ PG_SHARED_BUFFERS="${PG_SHARED_BUFFERS:-2GB}"
 _load_ports() {
     local v
     local -A from_env=()
-    for v in PG_PORT REDIS_PORT CKAN_PORT SMTP_PORT SOLR_PORT; do
+    for v in PG_PORT REDIS_PORT CKAN_PORT SMTP_PORT SOLR_PORT OIDC_PORT; do
         if [ -n "${!v:-}" ]; then from_env[$v]="${!v}"; fi
     done
     # shellcheck disable=SC1091
     . "$ROOT/config/ports.env"
     for v in "${!from_env[@]}"; do printf -v "$v" '%s' "${from_env[$v]}"; done
-    for v in PG_PORT REDIS_PORT CKAN_PORT SMTP_PORT SOLR_PORT; do
+    for v in PG_PORT REDIS_PORT CKAN_PORT SMTP_PORT SOLR_PORT OIDC_PORT; do
         case "${!v:-}" in
             ''|*[!0-9]*) die "$v must be a port number (got '${!v:-}'); see config/ports.env" ;;
         esac

@@ -22,7 +22,8 @@ def clean_db(with_plugins, reset_db, migrate_db_for):
     # plugin not loaded, solr_url a Solr's).
     if p.plugin_loaded("binhphuoc_pgsearch") or config.get("solr_url", "").startswith("pgsearch:"):
         migrate_db_for("binhphuoc_pgsearch")
-    for plugin in ("binhphuoc_schema", "binhphuoc_workflow", "binhphuoc_feedback"):
+    for plugin in ("binhphuoc_schema", "binhphuoc_workflow", "binhphuoc_feedback",
+                   "binhphuoc_sso"):
         if p.plugin_loaded(plugin):
             migrate_db_for(plugin)
 

@@ -62,7 +62,7 @@ PLUGINS = (
     "image_view binhphuoc_maps binhphuoc_map_view binhphuoc_points_view dcat binhphuoc_dcat "
     "dcat_json_interface structured_data harvest ckan_harvester "
     "dcat_rdf_harvester binhphuoc_harvest binhphuoc_sql_harvester binhphuoc_rest_harvester "
-    "binhphuoc_ckan_harvester binhphuoc_dcat_harvester"
+    "binhphuoc_ckan_harvester binhphuoc_dcat_harvester binhphuoc_sso"
 )
 
 

@@ -400,3 +400,156 @@ def secret_key() -> str:
     """``SECRET_KEY`` (CKAN core): the key of the salted hashes the bundle
     keeps instead of network addresses."""
     return _text("SECRET_KEY")
+
+
+# --- single sign-on (binhphuoc_sso) ----------------------------------------------
+
+#: ckanext-oauth2's options this bundle reads in place of its own (deprecated).
+OAUTH2_ALIASES = {
+    "ckanext.binhphuoc.sso.client_id": "ckan.oauth2.client_id",
+    "ckanext.binhphuoc.sso.client_secret": "ckan.oauth2.client_secret",
+    "ckanext.binhphuoc.sso.scope": "ckan.oauth2.scope",
+    "ckanext.binhphuoc.sso.username_claim": "ckan.oauth2.profile_api_user_field",
+    "ckanext.binhphuoc.sso.fullname_claim": "ckan.oauth2.profile_api_fullname_field",
+    "ckanext.binhphuoc.sso.email_claim": "ckan.oauth2.profile_api_mail_field",
+    "ckanext.binhphuoc.sso.roles_claim": "ckan.oauth2.profile_api_groupmembership_field",
+    "ckanext.binhphuoc.sso.sysadmin_value": "ckan.oauth2.sysadmin_group_name",
+}
+#: ckanext-oauth2's options that are refused (unsafe, or replaced by discovery).
+_IDP_TOKENS = "tokens of the identity provider would be accepted as API credentials"
+OAUTH2_REFUSED = {
+    "ckan.oauth2.jwt.enable": "unsigned JWTs would be accepted as identities",
+    "ckan.oauth2.legacy_idm": _IDP_TOKENS,
+    "ckan.oauth2.authorization_header": _IDP_TOKENS,
+    "ckan.oauth2.authorization_endpoint": "replaced by ckanext.binhphuoc.sso.discovery_url",
+    "ckan.oauth2.token_endpoint": "replaced by ckanext.binhphuoc.sso.discovery_url",
+    "ckan.oauth2.profile_api_url": "replaced by ckanext.binhphuoc.sso.discovery_url",
+}
+
+
+def _sso(key: str) -> str:
+    """An SSO option, or the value of its ckanext-oauth2 alias (with a warning)."""
+    own = "ckanext.binhphuoc.sso." + key
+    alias = OAUTH2_ALIASES.get(own)
+    if alias:
+        try:
+            from ckan.plugins import toolkit as tk
+
+            configured = tk.config.get(own)
+            old = tk.config.get(alias, None)  # not declared: ckanext-oauth2's
+        except Exception:
+            configured = old = None
+        default = (declared().get(own) or {}).get("default")
+        if configured in (None, "", default) and old not in (None, ""):
+            import logging
+
+            logging.getLogger(__name__).warning(
+                "%s is deprecated (ckanext-oauth2): use %s", alias, own)
+            return str(old).strip()
+    return _text(own)
+
+
+def oauth2_refused() -> dict[str, str]:
+    """ckanext-oauth2's refused options that are set (and are not "false"):
+    option → why it is refused."""
+    try:
+        from ckan.plugins import toolkit as tk
+
+        site = tk.config
+    except Exception:
+        return {}
+    out = {}
+    for key, why in OAUTH2_REFUSED.items():
+        value = str(site.get(key, None) or "").strip().lower()
+        if value and value not in ("false", "0", "no", "off"):
+            out[key] = why
+    return out
+
+
+def sso_discovery_url() -> str:
+    """``ckanext.binhphuoc.sso.discovery_url``: discovery document of the "sso" provider."""
+    return _sso("discovery_url")
+
+
+def sso_client_id() -> str:
+    """``ckanext.binhphuoc.sso.client_id`` (alias ``ckan.oauth2.client_id``)."""
+    return _sso("client_id")
+
+
+def sso_client_secret() -> str:
+    """``ckanext.binhphuoc.sso.client_secret`` (alias ``ckan.oauth2.client_secret``)."""
+    return _sso("client_secret")
+
+
+def sso_title() -> str:
+    """``ckanext.binhphuoc.sso.title``: the "sso" provider's name on the login page."""
+    return _sso("title")
+
+
+def sso_scope() -> str:
+    """``ckanext.binhphuoc.sso.scope``: scopes asked for (always with openid)."""
+    scopes = _sso("scope").replace(",", " ").split()
+    return " ".join(["openid"] + [s for s in scopes if s != "openid"])
+
+
+def sso_providers_file() -> str:
+    """``ckanext.binhphuoc.sso.providers_file``: JSON file of further providers."""
+    return _sso("providers_file")
+
+
+def sso_algorithms() -> list[str]:
+    """``ckanext.binhphuoc.sso.algorithms``: signature algorithms accepted on
+    ID tokens; "none" and the HMAC ones (HS*) are never accepted."""
+    algs = _sso("algorithms").replace(",", " ").split()
+    return [a for a in algs if a.lower() != "none" and not a.upper().startswith("HS")]
+
+
+def sso_leeway() -> int:
+    """``ckanext.binhphuoc.sso.leeway``: seconds of clock difference allowed."""
+    return max(0, int(_raw("ckanext.binhphuoc.sso.leeway")))
+
+
+def sso_timeout() -> int:
+    """``ckanext.binhphuoc.sso.timeout``: seconds to wait for the provider."""
+    return max(1, int(_raw("ckanext.binhphuoc.sso.timeout")))
+
+
+def sso_link_by_email() -> bool:
+    """``ckanext.binhphuoc.sso.link_by_email``: link a first sign-in to the
+    account with the same (verified) e-mail address."""
+    return _bool("ckanext.binhphuoc.sso.link_by_email")
+
+
+def sso_username_claim() -> str:
+    """``ckanext.binhphuoc.sso.username_claim`` (alias ``ckan.oauth2.profile_api_user_field``)."""
+    return _sso("username_claim")
+
+
+def sso_fullname_claim() -> str:
+    """``ckanext.binhphuoc.sso.fullname_claim`` (alias
+    ``ckan.oauth2.profile_api_fullname_field``)."""
+    return _sso("fullname_claim")
+
+
+def sso_email_claim() -> str:
+    """``ckanext.binhphuoc.sso.email_claim`` (alias ``ckan.oauth2.profile_api_mail_field``)."""
+    return _sso("email_claim")
+
+
+def sso_roles_claim() -> str:
+    """``ckanext.binhphuoc.sso.roles_claim`` (alias
+    ``ckan.oauth2.profile_api_groupmembership_field``)."""
+    return _sso("roles_claim")
+
+
+def sso_sysadmin_value() -> str:
+    """``ckanext.binhphuoc.sso.sysadmin_value`` (alias ``ckan.oauth2.sysadmin_group_name``):
+    the roles-claim value that makes a sysadmin (empty: none)."""
+    return _sso("sysadmin_value")
+
+
+def sso_password_login() -> str:
+    """``ckanext.binhphuoc.sso.password_login``: "all", or "sysadmins" (staff
+    sign in through single sign-on only); any other value is read as "all"."""
+    value = _sso("password_login").lower()
+    return value if value in ("all", "sysadmins") else "all"
