@@ -18,7 +18,7 @@ def clean_db(with_plugins, reset_db, migrate_db_for):
     reset_db()
     migrate_db_for("activity")
     migrate_db_for("binhphuoc_pgsearch")
-    for plugin in ("binhphuoc_schema", "binhphuoc_workflow"):
+    for plugin in ("binhphuoc_schema", "binhphuoc_workflow", "binhphuoc_certification"):
         if p.plugin_loaded(plugin):
             migrate_db_for(plugin)
 
