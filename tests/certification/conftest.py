@@ -31,7 +31,8 @@ ASSESSMENT = [{"condition": "shared_platform", "verdict": "met",
 def certification_marks():
     out = [m for m in workflow_marks()
            if not (m.name == "ckan_config" and m.args[0] == "ckan.plugins")]
-    return [pytest.mark.ckan_config("ckan.plugins", PLUGINS), *out]
+    return [pytest.mark.ckan_config("ckan.plugins", PLUGINS), *out,
+            pytest.mark.usefixtures("empty_tables")]
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ def certified(people, act, new_dataset, secretary):
     return make
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def empty_tables(clean_db):
     """CKAN's reset empties the tables of its own metadata only."""
     import sqlalchemy as sa

@@ -154,3 +154,12 @@ def test_catalog_exports_read_back(people, act, certified, new_dataset, web):
     # the filter by agency
     res, _ = get(None, "/certified?format=json&organization=" + people.other_org["name"])
     assert json.loads(res.get_data()) == []
+
+
+def test_the_dataset_form_suggests_the_portal_s_code_lists(people, web):
+    get, _post = web
+    res, body = get(people.publisher, "/dataset/new")
+    assert 'list="binhphuoc-lists-code_lists_used"' in body
+    assert '<datalist id="binhphuoc-lists-code_lists_used">' in body
+    assert '<option value="Danh mục đơn vị hành chính">' in body
+    assert '<option value="Lĩnh vực">' in body

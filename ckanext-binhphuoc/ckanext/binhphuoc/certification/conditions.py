@@ -5,7 +5,7 @@ portal computes itself:
 2. ``shared_code_lists`` — uses the shared code lists: ``code_lists_used`` names
    at least one of the portal's own code lists (``codelists.py``: its name, its
    title or its scheme URI ``<site>/codelist/<list>``); entries naming lists
-   kept elsewhere stay free text and are reported as such;
+   kept elsewhere stay free text and are reported as such (``codelists.list_named``);
 3. ``shared_platform`` — digitised on the provincial shared-database platform
    (assessed by the agency);
 4. ``operated_per_rules`` — collected, updated and operated per BP §24
@@ -42,10 +42,6 @@ DECIDED = ("council_confirmed",)
 #: assessed by the agency (self-assessment)
 ASSESSED = tuple(c for c in CONDITIONS if c not in COMPUTED + DECIDED)
 
-ADMIN_UNIT_TITLES = ("danh muc don vi hanh chinh", "don vi hanh chinh",
-                     "administrative units")
-
-
 def label(condition: str) -> str:
     return {
         "managing_agency": tk._("Has one managing agency"),
@@ -62,41 +58,15 @@ def verdict_label(verdict: str) -> str:
             NOT_APPLICABLE: tk._("Not applicable")}.get(verdict, verdict)
 
 
-def _portal_lists() -> dict[str, str]:
-    """Folded name / title → code list name, for every list of the portal."""
-    out: dict[str, str] = {}
-    for name in codelists.names():
-        cl = codelists.get(name)
-        out[codelists.fold(name)] = name
-        for lang in codelists.LANGS:
-            if cl.title.get(lang):
-                out[codelists.fold(cl.title[lang])] = name
-    for title in ADMIN_UNIT_TITLES:
-        out[title] = codelists.ADMIN_UNIT_SCHEME
-    out[codelists.ADMIN_UNIT_SCHEME] = codelists.ADMIN_UNIT_SCHEME
-    return out
-
-
 def classify_code_lists(values: list[str]) -> tuple[list[str], list[str]]:
-    """(the portal's code lists named, the entries kept as free text)."""
-    known = _portal_lists()
-    site = config.site_url().rstrip("/")
+    """(the portal's code lists named, the entries kept as free text):
+    ``codelists.list_named`` decides."""
     ours: list[str] = []
     other: list[str] = []
     for value in values:
-        text = str(value).strip()
-        name = None
-        prefix = site + codelists.CODELIST_PATH + "/"
-        if site and text.startswith(prefix) and "/" not in text[len(prefix):].strip("/"):
-            candidate = text[len(prefix):].strip("/")
-            name = candidate if candidate in known.values() else None
-        else:
-            folded = codelists.fold(text).strip()
-            name = known.get(folded)
-            if name is None and any(folded.startswith(t + " ") for t in ADMIN_UNIT_TITLES):
-                name = codelists.ADMIN_UNIT_SCHEME
+        name = codelists.list_named(value)
         if name is None:
-            other.append(text)
+            other.append(str(value).strip())
         elif name not in ours:
             ours.append(name)
     return ours, other
