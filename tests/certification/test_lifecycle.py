@@ -20,7 +20,7 @@ from tests.workflow.smtp import smtpd  # noqa: F401
 
 from .conftest import ASSESSMENT, CODE_LISTS, COUNCIL, bring_to_state, certification_marks
 
-pytestmark = certification_marks()
+pytestmark = certification_marks() + [pytest.mark.ckan_config("ckan.locale_default", "vi")]
 
 
 def _expire(cli):
@@ -131,3 +131,19 @@ def test_the_signed_decision_is_served_with_the_certification(council, app, act)
     got = app.get(urlsplit(url).path)
     assert got.status_code == 200 and got.data == PDF
     assert got.headers["Content-Type"] == "application/pdf"
+
+
+def test_submission_and_decision_are_mailed(people, act, certified, smtpd):
+    smtpd.clear()
+    certified()
+    to_council = [m for m in smtpd.to("thuky@example.com")  # (and the workflow's letters)
+                  if "Đề nghị công nhận dữ liệu số đạt chuẩn" in str(m["Subject"])]
+    assert len(to_council) == 1
+    assert not any("Đề nghị công nhận" in str(m["Subject"])
+                   for m in smtpd.to("thamdinh@example.com"))  # a plain member: not council
+    decided = [m for m in smtpd.to("dang@example.com")
+               if "Công nhận dữ liệu số đạt chuẩn" in str(m["Subject"])]
+    assert len(decided) == 1 and "123/QĐ-UBND" in decided[0].get_content()
+    # the agency's admin (who submitted) hears of the decision too
+    assert any("Công nhận dữ liệu số đạt chuẩn" in str(m["Subject"])
+               for m in smtpd.to("lanhdao@example.com"))

@@ -249,10 +249,10 @@ def binhphuoc_certification_decide(context: Any, data_dict: dict[str, Any]) -> A
     :param outcome: certified or not_certified
     :param decision_number: number of the signed decision (required)
     :param decision_date: its date, YYYY-MM-DD (required)
-    :param reason: why (required when not certified)
+    :param reason: why (optional; required when not certified)
     :param council: the members: a list of {agency, person, role (chu_tich,
         pho_chu_tich, thu_ky, thanh_vien)}
-    :param decision_file: the signed decision, a PDF (multipart upload)
+    :param decision_file: the signed decision, a PDF (optional; multipart upload)
     """
     tk.check_access("binhphuoc_certification_decide", context, data_dict)
     pkg = _package(data_dict)
@@ -306,11 +306,12 @@ def binhphuoc_certification_list(context: Any, data_dict: dict[str, Any]) -> Any
     """Certification records the caller may see (everyone: those of
     published datasets).
 
-    :param status: a certification_status (e.g. dat_chuan)
-    :param organization: the owner agency (name or id)
-    :param expires_before: certifications valid until before this day (YYYY-MM-DD)
-    :param limit: at most this many (default 100, at most 1000)
-    :param offset: skip this many
+    :param status: a certification_status, e.g. dat_chuan (optional)
+    :param organization: the owner agency, name or id (optional)
+    :param expires_before: certifications valid until before this day, YYYY-MM-DD
+        (optional)
+    :param limit: at most this many (optional, default 100, at most 1000)
+    :param offset: skip this many (optional)
     """
     tk.check_access("binhphuoc_certification_list", context, data_dict)
     errors: checks.Errors = {}
