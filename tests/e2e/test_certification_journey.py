@@ -26,7 +26,8 @@ from tests.workflow.smtp import smtpd  # noqa: F401
 from .test_access_journey import PASSWORD, axe_clean, with_password
 from .test_workflow_flow import flash, new_page  # noqa: F401
 
-pytestmark = certification_marks() + [pytest.mark.live_config({"ckan.locale_default": "vi"})]
+pytestmark = certification_marks() + [pytest.mark.live_config({"ckan.locale_default": "vi"}),
+                                     pytest.mark.ckan_config("ckan.locale_default", "vi")]
 
 
 def _post(page, form_id):

@@ -76,9 +76,8 @@ def dictize(pkg: model.Package, history: bool = True) -> dict[str, Any]:
             "outcome": row["outcome"], "number": row["decision_number"],
             "date": _iso(row["decision_date"]), "reason": row["reason"],
             "decided_by": _name(row["decided_by"]), "decided_at": _iso(row["decided_at"]),
-            "file": (config.site_url() + tk.url_for("binhphuoc_certification.decision_file",
-                                                    id=pkg.name))
-            if row.get("decision_file") else None,
+            "file": "%s/dataset/%s/certification/decision.pdf" % (config.site_url(), pkg.name)
+            if row.get("decision_file") else None,  # views.decision_file
             "council": cert_model.members(pkg.id),
         }
     if history:
