@@ -62,6 +62,7 @@ setup(
             "binhphuoc_schema = ckanext.binhphuoc.schema.plugin:SchemaPlugin",
             "binhphuoc_workflow = ckanext.binhphuoc.workflow.plugin:WorkflowPlugin",
             "binhphuoc_feedback = ckanext.binhphuoc.feedback.plugin:FeedbackPlugin",
+            "binhphuoc_certification = ckanext.binhphuoc.certification.plugin:CertificationPlugin",
             "binhphuoc_harvest = ckanext.binhphuoc.harvest.plugin:HarvestSourcesPlugin",
             "binhphuoc_sql_harvester = ckanext.binhphuoc.harvest.sql:SqlDatabaseHarvester",
             "binhphuoc_rest_harvester = ckanext.binhphuoc.harvest.rest:RestApiHarvester",

@@ -23,7 +23,7 @@ def clean_db(with_plugins, reset_db, migrate_db_for):
     if p.plugin_loaded("binhphuoc_pgsearch") or config.get("solr_url", "").startswith("pgsearch:"):
         migrate_db_for("binhphuoc_pgsearch")
     for plugin in ("binhphuoc_schema", "binhphuoc_workflow", "binhphuoc_feedback",
-                   "binhphuoc_sso"):
+                   "binhphuoc_sso", "binhphuoc_certification"):
         if p.plugin_loaded(plugin):
             migrate_db_for(plugin)
 

@@ -46,10 +46,13 @@ def test_getters_give_the_declared_defaults():
     assert config.search_sortable_fields() == set()
     assert config.maps_max_points() == 5000
     assert config.maps_leaflet_dir().endswith("node_modules/leaflet/dist")
+    assert config.certification_validity_months() == 12
+    assert config.certification_reminder_days() == 60
+    assert config.certification_max_file_bytes() == 10 * 1024 * 1024
 
 
 @pytest.mark.ckan_config("ckan.plugins", "binhphuoc_guard binhphuoc_schema binhphuoc_workflow "
-                         "binhphuoc_feedback binhphuoc_sso "
+                         "binhphuoc_feedback binhphuoc_sso binhphuoc_certification "
                          "binhphuoc_pgsearch binhphuoc_harvest binhphuoc_maps scheming_datasets")
 @pytest.mark.ckan_config("ckanext.binhphuoc.duplicate_threshold", "0.9")
 @pytest.mark.ckan_config("ckanext.binhphuoc.search.sortable_fields", "data_kind sector")

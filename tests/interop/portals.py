@@ -32,7 +32,7 @@ PLUGINS = servers.production_option("ckan.plugins")
 ADMIN = "quan-tri"
 PASSWORD = "Mat-khau-thu-nghiem-1"
 MIGRATIONS = ("activity", "harvest", "binhphuoc_pgsearch", "binhphuoc_schema",
-              "binhphuoc_workflow", "binhphuoc_sso")
+              "binhphuoc_workflow", "binhphuoc_sso", "binhphuoc_certification")
 
 
 def _bin(name: str) -> str:

@@ -56,7 +56,8 @@ from tests.schema.conftest import VALID_DATASET
 from .conftest import bring_to_state, workflow_marks
 
 PLUGINS = (
-    "binhphuoc_guard binhphuoc_schema binhphuoc_workflow binhphuoc_feedback binhphuoc_pgsearch "
+    "binhphuoc_guard binhphuoc_schema binhphuoc_workflow binhphuoc_certification "
+    "binhphuoc_feedback binhphuoc_pgsearch "
     "scheming_datasets scheming_organizations scheming_groups activity datastore datatables_view "
     "text_view "
     "image_view binhphuoc_maps binhphuoc_map_view binhphuoc_points_view dcat binhphuoc_dcat "
@@ -240,6 +241,10 @@ def _build(people: Any, act: Any, tmp: Any) -> World:
                    view_type="datatables_view", title="Bảng " + code)
         bring_to_state(people, act, pkg["id"], state)
         assert act(people.sysadmin, "package_show", id=pkg["id"])["workflow_state"] == state
+        # a certification record of each (issue 15): its actions and pages are swept too
+        act(people.publisher, "binhphuoc_certification_self_assess", id=pkg["id"],
+            conditions=[{"condition": "shared_platform", "verdict": "met",
+                         "evidence": value}])  # a leak of it is found
         secrets[state] = Secret(state, pkg["id"], pkg["name"], titles[state],
                                 "the-an-" + code, "FMT" + code.upper(), res["id"],
                                 view["id"], value)

@@ -483,3 +483,56 @@ def admin_units() -> AdminUnits:
     """The administrative units of schemas/codelists/admin_units.json."""
     text = codelists_dir().joinpath("admin_units.json").read_text(encoding="utf-8")
     return AdminUnits(json.loads(text))
+
+
+# --------------------------------------------------------------------------
+# The code lists themselves, as a dataset names them (``code_lists_used``)
+
+ADMIN_UNIT_TITLE: Label = {"vi": "Danh mục đơn vị hành chính", "en": "Administrative units"}
+
+
+def shared_lists(lang: str = "vi") -> list[tuple[str, str]]:
+    """(name, title) of every code list of the portal, the administrative
+    units first: the choices of ``code_lists_used``."""
+    out = [(ADMIN_UNIT_SCHEME, ADMIN_UNIT_TITLE.get(lang) or ADMIN_UNIT_TITLE["vi"])]
+    out += [(n, _text(get(n).title, lang)) for n in names()]
+    return out
+
+
+@cache
+def _list_keys() -> dict[str, str]:
+    keys = {fold(ADMIN_UNIT_SCHEME): ADMIN_UNIT_SCHEME}
+    for lang in LANGS:
+        keys[fold(ADMIN_UNIT_TITLE[lang])] = ADMIN_UNIT_SCHEME
+        keys[fold("Đơn vị hành chính" if lang == "vi" else "Administrative unit")] = \
+            ADMIN_UNIT_SCHEME
+    for name in names():
+        keys[fold(name)] = name
+        for lang in LANGS:
+            title = _text(get(name).title, lang)
+            if title:
+                keys[fold(title)] = name
+    return keys
+
+
+def list_named(text: str) -> str | None:
+    """The portal's code list a ``code_lists_used`` entry names — by its
+    name, its title (vi or en; case and diacritics aside), its scheme URI
+    (``…/codelist/<name>`` on any site) or the administrative units' title
+    followed by a qualifier ("Danh mục đơn vị hành chính Việt Nam (QĐ 124)")
+    — or None: a list kept elsewhere, kept as free text."""
+    value = str(text).strip()
+    path = urlsplit(value).path.rstrip("/") if "://" in value else ""
+    if path:
+        head, _sep, name = path.rpartition("/")
+        if head.endswith(CODELIST_PATH) and (name in names() or name == ADMIN_UNIT_SCHEME):
+            return name
+        return None
+    folded = " ".join(fold(value).split())
+    keys = _list_keys()
+    if folded in keys:
+        return keys[folded]
+    unit_title = fold(ADMIN_UNIT_TITLE["vi"])
+    if folded.startswith(unit_title + " "):
+        return ADMIN_UNIT_SCHEME
+    return None

@@ -147,6 +147,32 @@ def access_spec_cache_seconds() -> int:
     return _positive("ckanext.binhphuoc.access.spec_cache_seconds", 3600)
 
 
+def certification_validity_months() -> int:
+    """``ckanext.binhphuoc.certification.validity_months``: how long a
+    certification of standard digital data is valid."""
+    return _int("ckanext.binhphuoc.certification.validity_months", 12)
+
+
+def certification_reminder_days() -> int:
+    """``ckanext.binhphuoc.certification.reminder_days``: how many days before
+    expiry (and before the annual evaluation report's deadline) agencies are
+    written to."""
+    return _int("ckanext.binhphuoc.certification.reminder_days", 60)
+
+
+def certification_max_file_bytes() -> int:
+    """``ckanext.binhphuoc.certification.max_file_bytes``: largest signed
+    decision (PDF) accepted."""
+    return _int("ckanext.binhphuoc.certification.max_file_bytes", 10 * 1024 * 1024)
+
+
+def _int(key: str, fallback: int) -> int:
+    try:
+        return max(1, int(_raw(key)))
+    except (TypeError, ValueError):
+        return fallback
+
+
 def harvest_sources_dir() -> str:
     """``ckanext.binhphuoc.harvest.sources_dir``: folder of the source files."""
     return _text("ckanext.binhphuoc.harvest.sources_dir")

@@ -25,6 +25,12 @@ def binhphuoc_codelist_choices(field: dict[str, Any]) -> list[dict[str, Any]]:
     return codelists.get(field["codelist"]).choices()
 
 
+def binhphuoc_shared_lists() -> list[tuple[str, str]]:
+    """(name, title) of the portal's code lists: the suggestions of
+    ``code_lists_used`` (free text stays possible for lists kept elsewhere)."""
+    return codelists.shared_lists(_lang())
+
+
 def binhphuoc_admin_unit_choices(field: dict[str, Any]) -> list[dict[str, Any]]:
     """choices_helper of spatial_coverage: the profile's units first."""
     return codelists.admin_units().choices(get_profile())
