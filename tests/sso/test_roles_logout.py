@@ -107,6 +107,11 @@ def test_logout_ends_the_session_and_goes_to_the_end_session_endpoint(sso, orgs,
     idp = requests.Session()
     client = _sign_in(app, idp)
     assert signed_in_as(client) == "bientap"
+    # the sign-out form may lead to the provider: the pages' policy says so
+    # (form-action 'self' alone stops the browser at the redirect)
+    issuer = urlsplit(sso.issuer)
+    policy = client.get("/dataset/").headers["Content-Security-Policy"]
+    assert "form-action 'self' %s://%s" % (issuer.scheme, issuer.netloc) in policy
     res = client.get("/user/_logout", follow_redirects=False)
     assert res.status_code == 302
     location = res.headers["Location"]

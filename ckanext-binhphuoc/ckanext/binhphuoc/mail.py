@@ -87,3 +87,21 @@ def deliver(letters: Sequence[tuple[Any, tuple[str, str]]], *, timeout: float,
                     log.error("%s e-mail about %s not sent to %s either", label, about,
                               ", ".join(u.name for u, _letter in letters[i + 1:]))
                     return
+
+
+def members(org_id: str | None, capacities: Sequence[str]) -> list[Any]:
+    """The active users holding one of ``capacities`` in the organization
+    ``org_id``, by name: whom the letters of an agency go to (its admins for
+    access requests, its admins and editors for feedback), also the workflow's
+    lists of approvers and verifiers (workflow/roles.py)."""
+    if not org_id:
+        return []
+    from ckan import model
+
+    return (model.Session.query(model.User)
+            .join(model.Member, model.Member.table_id == model.User.id)
+            .filter(model.Member.group_id == org_id, model.Member.table_name == "user",
+                    model.Member.state == "active",
+                    model.Member.capacity.in_(tuple(capacities)),
+                    model.User.state == "active")
+            .order_by(model.User.name).all())

@@ -10,7 +10,7 @@ from typing import Any
 from ckan import model
 
 from .. import config
-from ..mail import deliver, translations
+from ..mail import deliver, members, translations
 
 log = logging.getLogger(__name__)
 
@@ -19,14 +19,7 @@ SMTP_TIMEOUT = 15.0
 
 
 def _admins(org_id: str | None) -> list[model.User]:
-    if not org_id:
-        return []
-    return (model.Session.query(model.User)
-            .join(model.Member, model.Member.table_id == model.User.id)
-            .filter(model.Member.group_id == org_id, model.Member.table_name == "user",
-                    model.Member.state == "active", model.Member.capacity == "admin",
-                    model.User.state == "active")
-            .order_by(model.User.name).all())
+    return members(org_id, ("admin",))
 
 
 def recipients(row: dict[str, Any], step: str, actor: model.User | None) -> list[model.User]:

@@ -18,6 +18,7 @@ import json
 import logging
 from typing import Any
 
+from ckan import plugins
 from ckan.plugins import toolkit as tk
 from flask import Response, request
 
@@ -64,6 +65,13 @@ def content_security_policy(endpoint: str | None) -> str:
     policy = dict(CSP)
     if needs_inline_scripts(endpoint):
         policy["script-src"] = "'self' 'unsafe-inline'"
+    if plugins.plugin_loaded("binhphuoc_sso"):
+        # signing out (a POST form) ends at the identity provider's page
+        from ..sso import providers
+
+        origins = providers.form_origins()
+        if origins:
+            policy["form-action"] = " ".join(["'self'", *origins])
     return "; ".join(f"{k} {v}" for k, v in policy.items())
 
 

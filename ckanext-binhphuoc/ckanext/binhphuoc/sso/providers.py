@@ -212,3 +212,26 @@ def forget() -> None:
     """Drop what was learnt from the providers (tests, configuration changes)."""
     with _lock:
         _cache.clear()
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def form_origins() -> list[str]:
+    """The providers' origins, where a form of the portal may lead: signing
+    out is a POST that ends at the provider's end-session endpoint, which a
+    Content-Security-Policy ``form-action 'self'`` would stop (the guard adds
+    these). Read from the configuration and the discovery documents already
+    fetched, never from the network."""
+    out = set()
+    for provider in usable():
+        out.add(_origin(provider.discovery_url))
+        with _lock:
+            hit = _cache.get("discovery " + provider.discovery_url)
+        document = hit[1] if hit and isinstance(hit[1], dict) else {}
+        for key in ("authorization_endpoint", "end_session_endpoint"):
+            if isinstance(document.get(key), str):
+                out.add(_origin(document[key]))
+    return sorted(o for o in out if o)

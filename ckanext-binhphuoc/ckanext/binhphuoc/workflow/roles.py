@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ckan import authz, model
 
-from .. import config
+from .. import config, mail
 
 
 def verifier_org() -> model.Group | None:
@@ -72,11 +72,4 @@ def verifiers() -> list[model.User]:
 
 
 def _members(group_id: str | None, capacities: tuple[str, ...]) -> list[model.User]:
-    if not group_id:
-        return []
-    q = (model.Session.query(model.User)
-         .join(model.Member, model.Member.table_id == model.User.id)
-         .filter(model.Member.group_id == group_id, model.Member.state == "active",
-                 model.Member.table_name == "user", model.Member.capacity.in_(capacities),
-                 model.User.state == "active"))
-    return q.all()
+    return mail.members(group_id, capacities)
