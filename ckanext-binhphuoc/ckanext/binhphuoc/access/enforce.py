@@ -10,7 +10,8 @@ which already decides who sees a dataset at all):
 - the download route of uploads (``/dataset/<id>/resource/<rid>/download…``);
 - the resources' ``url`` in ``package_show`` / ``resource_show``,
   ``package_search``, ``current_package_list_with_resources``,
-  ``resource_search``, ``followee_list`` / ``dataset_followee_list`` and the
+  ``resource_search``, ``followee_list`` (followed datasets, and the datasets of
+  followed organizations and groups) / ``dataset_followee_list`` and the
   activities (``hide_activity_urls``, asked by the workflow's activity
   chains): emptied (metadata stays public).
 
@@ -173,10 +174,18 @@ def _dataset_list(context: Any, result: Any) -> None:
 
 
 def _followees(context: Any, result: Any) -> None:
-    """followee_list: the followed datasets are in each item's ``dict``."""
-    if isinstance(result, list):
-        _hide_in(context, (item.get("dict") for item in result
-                           if isinstance(item, dict) and item.get("type") == "dataset"))
+    """followee_list: a followed dataset is an item's ``dict``; a followed
+    organization or group carries its datasets in ``dict["packages"]``."""
+    if not isinstance(result, list):
+        return
+    for item in result:
+        followed = item.get("dict") if isinstance(item, dict) else None
+        if not isinstance(followed, dict):
+            continue
+        if item.get("type") == "dataset":
+            _hide_in(context, [followed])
+        elif isinstance(followed.get("packages"), list):
+            _hide_in(context, followed["packages"])
 
 
 def _resource_results(context: Any, result: Any) -> None:
