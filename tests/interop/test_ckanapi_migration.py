@@ -72,14 +72,17 @@ def _rows(portal: BundlePortal, resource_id: str) -> dict[str, Any]:
 
 
 def _wait_rows(portal: BundlePortal, resource_id: str, total: int, timeout: float = 240) -> None:
-    """Until the destination's worker has loaded the file (xloader)."""
+    """Until the destination's worker has loaded the file (xloader) and the
+    load is complete: the rows appear before our after_upload hook gives the
+    columns their number types, so the job's status is waited for too."""
     from ckanapi import NotFound
 
     deadline = time.monotonic() + timeout
     while True:
         try:
             got = portal.api.action.datastore_search(resource_id=resource_id, limit=0)
-            if got["total"] == total:
+            status = portal.api.action.xloader_status(resource_id=resource_id)
+            if got["total"] == total and status.get("status") == "complete":
                 return
         except NotFound:
             pass
