@@ -43,7 +43,6 @@ def test_getters_give_the_declared_defaults():
     assert config.duplicate_threshold() == 0.7
     assert config.harvest_scheduler_interval() == 60
     assert config.harvest_default_schedule() == "0 2 1 1,4,7,10 *"
-    assert config.search_sortable_fields() == set()
     assert config.maps_max_points() == 5000
     assert config.maps_leaflet_dir().endswith("node_modules/leaflet/dist")
     assert config.certification_validity_months() == 12
@@ -55,7 +54,6 @@ def test_getters_give_the_declared_defaults():
                          "binhphuoc_feedback binhphuoc_sso binhphuoc_certification "
                          "binhphuoc_pgsearch binhphuoc_harvest binhphuoc_maps scheming_datasets")
 @pytest.mark.ckan_config("ckanext.binhphuoc.duplicate_threshold", "0.9")
-@pytest.mark.ckan_config("ckanext.binhphuoc.search.sortable_fields", "data_kind sector")
 @pytest.mark.usefixtures("with_plugins")
 def test_ckan_loads_the_declarations_and_getters_read_the_site():
     from ckan.plugins import toolkit as tk
@@ -63,4 +61,3 @@ def test_ckan_loads_the_declarations_and_getters_read_the_site():
     for key in config.declared():
         assert tk.config.is_declared(key), key
     assert config.duplicate_threshold() == 0.9
-    assert config.search_sortable_fields() == {"data_kind", "sector"}

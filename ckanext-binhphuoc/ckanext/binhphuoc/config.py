@@ -200,13 +200,6 @@ def harvest_maintenance_work_mem() -> str:
     return _text("ckanext.binhphuoc.harvest.maintenance_work_mem")
 
 
-def search_sortable_fields() -> set[str]:
-    """``ckanext.binhphuoc.search.sortable_fields``: extra fields
-    package_search may sort on."""
-    value = _raw("ckanext.binhphuoc.search.sortable_fields") or []
-    return set(value.split() if isinstance(value, str) else value)
-
-
 def home_intro() -> str:
     """``ckanext.binhphuoc.home.intro``: the home page's introduction
     (Markdown; editable at /ckan-admin/config)."""

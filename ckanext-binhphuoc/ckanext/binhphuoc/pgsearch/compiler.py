@@ -26,6 +26,7 @@ import threading
 from functools import reduce
 from typing import Any
 
+import pysolr
 import sqlalchemy as sa
 from ckan.lib.search.common import SearchQueryError
 from dateutil import parser as date_parser
@@ -516,11 +517,24 @@ class Compiler:
     # -- dismax --
     _DISMAX_TOKEN = re.compile(r'([+-]?)(?:"([^"]*)"?|(\S+))')
 
+    # What Solr's dismax parser cannot parse either: after it has dropped
+    # runs of +/- marks that follow a space and marks left dangling at the
+    # end, a query that starts with a mark followed by a mark or by nothing
+    # ("--included", "+-x", "-") is a syntax error there (CKAN shows "error
+    # while searching"); the same query must not be answered here.
+    _DISMAX_RUNS = re.compile(r"\s+[+-](?:\s*[+-]+)+")
+    _DISMAX_DANGLING = re.compile(r"\s+[-+\s]+$")
+    _DISMAX_BAD_START = re.compile(r"^[+-](?:[+-]|$)")
+
     def dismax(self, text: str, mm: str = "2<-1 5<80%"):
+        cleaned = self._DISMAX_DANGLING.sub("", self._DISMAX_RUNS.sub(" ", text))
+        if self._DISMAX_BAD_START.match(cleaned):
+            raise pysolr.SolrError(
+                f"org.apache.solr.search.SyntaxError: Cannot parse {text!r}")
         must: list[str] = []
         must_not: list[str] = []
         optional: list[str] = []
-        for sign, phrase, word in self._DISMAX_TOKEN.findall(text):
+        for sign, phrase, word in self._DISMAX_TOKEN.findall(cleaned):
             value = phrase if phrase else word
             if value.upper() in ("AND", "OR", "NOT") and not phrase:
                 continue
@@ -532,6 +546,9 @@ class Compiler:
                 continue
             self._rank_term(query, True, value)
             (must if sign == "+" else optional).append(query)
+        if not must and not optional:
+            # only excluded words: Solr's dismax matches nothing then
+            return sa.false()
         tsv = doc_table.c.tsv
         required_parts = list(must)
         counted = None

@@ -163,6 +163,23 @@ def _parse_ts(value: Any) -> datetime.datetime | None:
     return parsed
 
 
+def solr_date(value: Any) -> Any:
+    """A date field's value as Solr stores and returns it: UTC, at most
+    millisecond precision, ``Z`` (``2019-10-10T01:15:00+00:00`` and
+    ``…12.782257Z`` come back as ``2019-10-10T01:15:00Z`` and ``…12.782Z``,
+    which CKAN's result decoder turns into datetimes). A value that is no
+    date is kept as it came."""
+    if isinstance(value, list):
+        return [solr_date(v) for v in value]
+    parsed = _parse_ts(value)
+    if parsed is None:
+        return value
+    parsed = parsed.astimezone(datetime.UTC)
+    text = parsed.strftime("%Y-%m-%dT%H:%M:%S")
+    millis = parsed.microsecond // 1000
+    return text + (f".{millis:03d}Z" if millis else "Z")
+
+
 def _weight(schema: SolrSchema, field: str) -> str | None:
     if field in _WEIGHT_A:
         return "A"
@@ -187,10 +204,12 @@ def document_row(doc: dict[str, Any], schema: SolrSchema) -> dict[str, Any]:
         value = _jsonable(value)
         if isinstance(value, list) and not value:
             continue
+        if schema.field(key).kind == "date":
+            value = solr_date(value)
         stored[key] = value
     stored.setdefault(
         "indexed_ts",
-        datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        solr_date(datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")),
     )
     keys: set[str] = set()
     texts: dict[str, list[str]] = {"A": [], "B": [], "C": [], "D": []}

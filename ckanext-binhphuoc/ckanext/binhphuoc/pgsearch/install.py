@@ -63,7 +63,9 @@ def make_connection(decode_dates: bool = True):
 
 
 def check_solr_schema_version(schema_file: str | None = None) -> bool:
-    if not active():
+    # A schema file named by the caller is checked as CKAN checks it (a
+    # file read, no Solr asked); only the running index is the table.
+    if not active() or schema_file:
         return _original["check_solr_schema_version"](schema_file)
     if not transport.table_exists():
         log.warning(

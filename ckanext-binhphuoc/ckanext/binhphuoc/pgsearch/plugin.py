@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import ckan.plugins as p
-import ckan.plugins.toolkit as tk
 
 from . import install
 
 
-@tk.blanket.config_declarations
 class PgSearchPlugin(p.SingletonPlugin):
     p.implements(p.IConfigurer)
 

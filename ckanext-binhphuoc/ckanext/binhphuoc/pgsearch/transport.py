@@ -18,7 +18,6 @@ import pysolr
 import sqlalchemy as sa
 from ckan.lib.search.common import SearchQueryError, solr_datetime_decoder
 
-from .. import config
 from .compiler import (
     MAX_FILTER_QUERIES,
     NOT_FACETED,
@@ -411,8 +410,8 @@ class PgSolrConnection:
     def _sort_expression(self, name: str):
         if name in TYPED_COLUMNS:
             return TYPED_COLUMNS[name]
-        if not self.schema.is_declared(name) and name not in self._extra_sortable():
-            raise SearchQueryError(f"Invalid sort: unknown field {name!r}")
+        # A field outside the schema sorts as Solr's catch-all "*" string
+        # field sorts it (ckanext-dataset-series sends `issued asc`).
         field = self.schema.field(name)
         if field.multi or field.kind == "text" or not field.indexed:
             raise SearchQueryError(
@@ -424,10 +423,6 @@ class PgSolrConnection:
         if field.kind in ("int", "float"):
             return sa.func.binhphuoc_search.to_num(value)
         return value.collate("C")
-
-    @staticmethod
-    def _extra_sortable() -> set[str]:
-        return config.search_sortable_fields()
 
     def _facets(self, conn, where, fields: list[str], params: dict[str, Any]):
         wanted = []
