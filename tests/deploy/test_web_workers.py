@@ -27,8 +27,8 @@ WEB = ROOT / "bin" / "web"
 class GunicornServer(LiveServer):
     """bin/web with WEB_WORKERS=N: the same command bin/services runs."""
 
-    def __init__(self, workers: int, workdir: Path):
-        super().__init__({}, workdir)
+    def __init__(self, workers: int, workdir: Path, overrides: dict[str, str] | None = None):
+        super().__init__(overrides or {}, workdir)
         self.workers = workers
 
     def start(self) -> "GunicornServer":
