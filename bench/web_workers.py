@@ -63,9 +63,10 @@ def run(workers: int, args: argparse.Namespace, ini: Path) -> None:
     url = f"http://127.0.0.1:{port}"
     # 0: bin/web without WEB_WORKERS, i.e. `ckan run` (one process, threaded)
     env = {**os.environ, "WEB_WORKERS": str(workers or ""), "CKAN_SITE_URL": url}
-    log = open(ini.with_suffix(f".{workers}.log"), "wb")
-    proc = subprocess.Popen([str(ROOT / "bin" / "web"), str(ini), str(port)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    log = ini.with_suffix(f".{workers}.log")
+    with open(log, "wb") as logf:
+        proc = subprocess.Popen([str(ROOT / "bin" / "web"), str(ini), str(port)], env=env,
+                                stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -74,7 +75,7 @@ def run(workers: int, args: argparse.Namespace, ini: Path) -> None:
                 break
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    sys.exit(f"the server did not start (log {log.name})")
+                    sys.exit(f"the server did not start (log {log})")
                 time.sleep(0.3)
         urls = [url + p for p in PATHS]
         with ThreadPoolExecutor(args.concurrency) as pool:  # warm every worker
@@ -91,7 +92,6 @@ def run(workers: int, args: argparse.Namespace, ini: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
-        log.close()
 
 
 def main() -> None:

@@ -32,11 +32,8 @@ def web() -> bool:
 
 def worker() -> bool:
     r = _redis()
-    host = socket.gethostname()
-    for key in r.smembers("rq:workers"):
-        if r.hget(key, "hostname") == host.encode():
-            return True
-    return False
+    host = socket.gethostname().encode()
+    return any(r.hget(key, "hostname") == host for key in r.smembers("rq:workers"))
 
 
 def process(word: str) -> bool:

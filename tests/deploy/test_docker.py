@@ -51,9 +51,9 @@ def _pip_installs(commands: list[list[str]]) -> list[dict]:
     found = []
     for argv in commands:
         for i in range(len(argv) - 1):
-            if argv[i] in ("pip", "pip3") or argv[i].endswith("/pip") or argv[i] == "PIP":
-                if argv[i + 1] == "install":
-                    found.append(_install(argv[i + 2:]))
+            is_pip = argv[i] in ("pip", "pip3", "PIP") or argv[i].endswith("/pip")
+            if is_pip and argv[i + 1] == "install":
+                found.append(_install(argv[i + 2:]))
     return found
 
 

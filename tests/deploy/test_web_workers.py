@@ -31,7 +31,7 @@ class GunicornServer(LiveServer):
         super().__init__(overrides or {}, workdir)
         self.workers = workers
 
-    def start(self) -> "GunicornServer":
+    def start(self) -> GunicornServer:
         self._write_ini()
         env = server_env(self.overrides)
         env["CKAN_SITE_URL"] = self.url
@@ -113,10 +113,15 @@ def test_two_gunicorn_workers_answer_and_stop_by_pid(tmp_path):
 
 
 def test_without_web_workers_the_web_role_is_ckan_run(tmp_path):
-    """The default is unchanged: bin/web execs `ckan run` (checked without starting it)."""
+    """The default is unchanged: bin/web execs `ckan run` (not started: a missing ini)."""
     env = {**os.environ, "WEB_WORKERS": ""}
     text = WEB.read_text(encoding="utf-8")
-    assert 'exec "$VENV/bin/ckan" -c "$ini" run -H "$host" -p "$port" --disable-reloader --threaded' in text
+    assert ('exec "$VENV/bin/ckan" -c "$ini" run -H "$host" -p "$port" '
+            '--disable-reloader --threaded') in text
+    # unset: CKAN's CLI runs (`-c` names the ini: its own message for a missing one)
+    plain = subprocess.run([str(WEB), "/nonexistent.ini", "1"], env=env,
+                           capture_output=True, text=True)
+    assert plain.returncode != 0 and "(Given by: ['-c parameter'])" in plain.stdout + plain.stderr
     bad = subprocess.run([str(WEB), "/nonexistent.ini", "1"], env={**env, "WEB_WORKERS": "zwei"},
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "WEB_WORKERS must be a positive number" in bad.stderr
