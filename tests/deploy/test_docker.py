@@ -207,6 +207,18 @@ def test_init_role_runs_the_migrations_of_make_run():
     assert plugins(DOCKER / "entrypoint.sh") == make_run
 
 
+def test_image_roles_run_the_commands_of_make_run():
+    """worker, harvest-gather, harvest-fetch, harvest-scheduler: the CKAN commands
+    bin/services runs for the same names."""
+    services = (ROOT / "bin" / "services").read_text(encoding="utf-8")
+    entry = (DOCKER / "entrypoint.sh").read_text(encoding="utf-8")
+    make_run = dict(re.findall(r'^\s+([a-z-]+)\)\s+echo "([^"$]+)" ;;', services, re.M))
+    image = dict(re.findall(r'^\s+([a-z-]+)\)\s+exec "\$\{CKAN\[@\]\}" ([^;"$]+?) ?(?:"\$@")? ;;',
+                            entry, re.M))
+    assert set(make_run) == LONG_RUNNING_ROLES - {"web"}
+    assert image == make_run
+
+
 # --- compose ------------------------------------------------------------------------------------
 
 def _docker_compose() -> str:
