@@ -6,7 +6,8 @@ engine (none runs here):
   last stage has no build tools and runs as a non-root user;
 - its CKAN configuration is rendered from config/ckan.ini.template (the same
   plugins but binhphuoc_pgsearch) and takes its values from CKAN_* variables;
-  its `init` role runs the migrations bin/setup-ckan runs;
+  its `init` role runs the migrations bin/setup-ckan runs, its other roles the
+  commands of bin/services; its entry point reads the secret files;
 - the compose file is valid for Debian's docker-compose (`config`), every
   long-running service has a health check, secrets come from files;
 - nginx's configuration passes `nginx -t`, and a real nginx in front of a real
@@ -430,3 +431,36 @@ def test_real_nginx_in_front_of_gunicorn(tmp_path):
         nginx.send_signal(signal.SIGTERM)
         nginx.wait(timeout=20)
         server.stop()
+
+
+# --- entry point --------------------------------------------------------------------------------
+
+def _entrypoint(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    base = {"PATH": os.environ["PATH"]}
+    return subprocess.run([str(DOCKER / "entrypoint.sh"), *args], env={**base, **env},
+                          capture_output=True, text=True, timeout=30)
+
+
+def test_entrypoint_reads_secret_files_into_the_settings(tmp_path):
+    secrets = {"db_password": "d6a1", "datastore_ro_password": "r0c2", "secret_key": "k3y"}
+    for name, value in secrets.items():
+        (tmp_path / name).write_text(value + "\n", encoding="utf-8")
+    env = {"CKAN_SITE_URL": "https://dulieu.example.vn",
+           "CKAN_DB_PASSWORD_FILE": str(tmp_path / "db_password"),
+           "CKAN_DATASTORE_RO_PASSWORD_FILE": str(tmp_path / "datastore_ro_password"),
+           "CKAN_SECRET_KEY_FILE": str(tmp_path / "secret_key")}
+    res = _entrypoint(env, "env")  # any other command runs as given, after the set-up
+    assert res.returncode == 0, res.stderr
+    got = dict(line.split("=", 1) for line in res.stdout.splitlines() if "=" in line)
+    assert got["CKAN_SQLALCHEMY_URL"] == "postgresql://ckan:d6a1@db/ckan"
+    assert got["CKAN_DATASTORE_WRITE_URL"] == "postgresql://ckan:d6a1@db/datastore"
+    assert got["CKAN_DATASTORE_READ_URL"] == "postgresql://datastore_ro:r0c2@db/datastore"
+    assert got["CKAN_SECRET_KEY"] == "k3y"
+    assert got["CKAN_SOLR_URL"] == "http://solr1:8983/solr/ckan"
+    assert got["CKAN_INI"] == "/srv/app/docker/ckan.ini"
+    assert not any(k.endswith("_FILE") for k in got)
+    # a secret that is missing stops the container with its name
+    res = _entrypoint({**env, "CKAN_SECRET_KEY_FILE": str(tmp_path / "nope")}, "env")
+    assert res.returncode != 0 and "CKAN_SECRET_KEY_FILE" in res.stderr
+    res = _entrypoint({k: v for k, v in env.items() if k != "CKAN_SECRET_KEY_FILE"}, "env")
+    assert res.returncode != 0 and "CKAN_SECRET_KEY" in res.stderr
