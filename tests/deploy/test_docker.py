@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import pwd
 import re
 import shlex
 import shutil
@@ -385,7 +386,10 @@ def test_real_nginx_in_front_of_gunicorn(tmp_path):
     main = _nginx_main(tmp_path, conf)
     nginx = subprocess.Popen(
         [_nginx(), "-c", str(main), "-p", str(tmp_path),
-         "-g", f"daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;"],
+         # workers as this user (root in CI): they read the error pages of the checkout
+         # and the temporary directory, which `nobody` may not reach
+         "-g", f"daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; "
+               f"user {pwd.getpwuid(os.getuid()).pw_name};"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
