@@ -13,8 +13,16 @@ from logging.config import fileConfig
 
 from ckan.cli import CKANConfigLoader
 from ckan.config.middleware import make_app
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 INI = os.environ["CKAN_INI"]
+# Behind this many reverse proxies (nginx of docker/: 1), the client's address,
+# scheme and host are the ones they forward (X-Forwarded-For/-Proto/-Host): the
+# guard's rate limits count per client, not per proxy. 0 (unset): headers ignored.
+PROXIES = int(os.environ.get("WEB_PROXIES") or 0)
+
 # As ckan.cli.load_config, but keeping gunicorn's own loggers (its access log).
 fileConfig(INI, disable_existing_loggers=False)
 application = make_app(CKANConfigLoader(INI).get_config())
+if PROXIES:
+    application = ProxyFix(application, x_for=PROXIES, x_proto=PROXIES, x_host=PROXIES)

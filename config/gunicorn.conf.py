@@ -10,6 +10,8 @@ win over them.
   WEB_TIMEOUT    seconds a request may take before its worker is restarted
                  (default 120: large downloads and DataStore dumps stream)
   WEB_BIND       address (default 127.0.0.1:5000)
+  WEB_PROXIES    reverse proxies in front (nginx: 1), whose X-Forwarded-* headers
+                 give the client's address (config/ckan_wsgi.py); unset: none
 """
 import os
 
@@ -33,9 +35,11 @@ max_requests_jitter = 200
 control_socket_disable = True
 
 # One access-log line per request on stderr (var/log/ckan.log, journald,
-# docker logs), with the worker's PID.
+# docker logs): the client's address (behind a proxy, the one it forwarded when
+# WEB_PROXIES is set: config/ckan_wsgi.py), the request, status, bytes, duration
+# and the worker's PID.
 accesslog = "-"
 errorlog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms pid=%(p)s'
-# Behind nginx (docker/): trust its X-Forwarded-* headers.
+access_log_format = '%({REMOTE_ADDR}e)s "%(r)s" %(s)s %(b)s %(M)sms pid=%(p)s'
+# Behind nginx (docker/): trust its X-Forwarded-Proto for the scheme.
 forwarded_allow_ips = os.environ.get("WEB_FORWARDED_ALLOW_IPS") or "127.0.0.1"

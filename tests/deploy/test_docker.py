@@ -18,6 +18,7 @@ engine (none runs here):
 from __future__ import annotations
 
 import gzip
+import http.client
 import os
 import pwd
 import re
@@ -375,7 +376,8 @@ def _request(url: str, data: bytes | None = None, headers: dict | None = None):
 @pytest.mark.usefixtures("clean_db")
 def test_real_nginx_in_front_of_gunicorn(tmp_path):
     """The portal with the bundle's guard (its security headers), behind nginx."""
-    server = GunicornServer(2, tmp_path, {"ckan.plugins": WORKFLOW_PLUGINS}).start()
+    server = GunicornServer(2, tmp_path, {"ckan.plugins": WORKFLOW_PLUGINS},
+                            env={"WEB_PROXIES": "1"}).start()
     port = _free_port()
     conf = _render_nginx({"CKAN_MAX_UPLOAD_SIZE_MB": "1"})
     # the only changes for loopback: its address, CKAN's, the error pages' folder
@@ -427,6 +429,20 @@ def test_real_nginx_in_front_of_gunicorn(tmp_path):
         assert "Tệp tải lên quá lớn" in body.decode("utf-8")
         assert headers["Content-Security-Policy"] == _fallback_headers()["content-security-policy"]
         assert headers["X-Content-Type-Options"] == "nosniff"
+        # the client's address reaches CKAN through nginx (WEB_PROXIES=1, as compose sets
+        # it), and a client cannot forge it: the last X-Forwarded-For entry is nginx's peer
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30,
+                                          source_address=("127.0.0.2", 0))
+        conn.request("GET", "/api/3/action/status_show?probe=client-address",
+                     headers={"X-Forwarded-For": "203.0.113.9"})
+        assert conn.getresponse().status == 200
+        conn.close()
+        probe = re.compile(r'^(\S+) "GET /api/3/action/status_show\?probe=client-address', re.M)
+        deadline = time.monotonic() + 10  # the access-log line follows the response
+        while not probe.search(server.log.read_text(encoding="utf-8")):
+            assert time.monotonic() < deadline, server.log_tail()
+            time.sleep(0.1)
+        assert probe.search(server.log.read_text(encoding="utf-8")).group(1) == "127.0.0.2"
         # CKAN down: nginx's Vietnamese 50x page
         server.stop()
         status, _, body = _request(base + "/dataset/")

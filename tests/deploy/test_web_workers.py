@@ -27,15 +27,18 @@ WEB = ROOT / "bin" / "web"
 class GunicornServer(LiveServer):
     """bin/web with WEB_WORKERS=N: the same command bin/services runs."""
 
-    def __init__(self, workers: int, workdir: Path, overrides: dict[str, str] | None = None):
+    def __init__(self, workers: int, workdir: Path, overrides: dict[str, str] | None = None,
+                 env: dict[str, str] | None = None):
         super().__init__(overrides or {}, workdir)
         self.workers = workers
+        self.extra_env = env or {}
 
     def start(self) -> GunicornServer:
         self._write_ini()
         env = server_env(self.overrides)
         env["CKAN_SITE_URL"] = self.url
         env["WEB_WORKERS"] = str(self.workers)
+        env.update(self.extra_env)
         with open(self.log, "ab") as logf:
             self.proc = subprocess.Popen(
                 [str(WEB), str(self.ini), str(self.port)], cwd=ROOT, env=env,
