@@ -26,7 +26,6 @@ import threading
 from functools import reduce
 from typing import Any
 
-import pysolr
 import sqlalchemy as sa
 from ckan.lib.search.common import SearchQueryError
 from dateutil import parser as date_parser
@@ -36,6 +35,7 @@ from luqum.exceptions import ParseError
 from luqum.parser import parser as lucene_parser
 from sqlalchemy.dialects import postgresql as pg
 
+from .dismax import minimum_should_match, strip_operators
 from .solr_schema import Field, SolrSchema
 
 SCHEMA = "binhphuoc_search"
@@ -517,20 +517,8 @@ class Compiler:
     # -- dismax --
     _DISMAX_TOKEN = re.compile(r'([+-]?)(?:"([^"]*)"?|(\S+))')
 
-    # What Solr's dismax parser cannot parse either: after it has dropped
-    # runs of +/- marks that follow a space and marks left dangling at the
-    # end, a query that starts with a mark followed by a mark or by nothing
-    # ("--included", "+-x", "-") is a syntax error there (CKAN shows "error
-    # while searching"); the same query must not be answered here.
-    _DISMAX_RUNS = re.compile(r"\s+[+-](?:\s*[+-]+)+")
-    _DISMAX_DANGLING = re.compile(r"\s+[-+\s]+$")
-    _DISMAX_BAD_START = re.compile(r"^[+-](?:[+-]|$)")
-
     def dismax(self, text: str, mm: str = "2<-1 5<80%"):
-        cleaned = self._DISMAX_DANGLING.sub("", self._DISMAX_RUNS.sub(" ", text))
-        if self._DISMAX_BAD_START.match(cleaned):
-            raise pysolr.SolrError(
-                f"org.apache.solr.search.SyntaxError: Cannot parse {text!r}")
+        cleaned = strip_operators(text)
         must: list[str] = []
         must_not: list[str] = []
         optional: list[str] = []
@@ -578,39 +566,3 @@ class Compiler:
         if not clauses:
             return sa.false()
         return sa.and_(*clauses)
-
-
-def minimum_should_match(spec: str, n: int) -> int:
-    """Solr's ``mm`` (e.g. CKAN's ``2<-1 5<80%``) for ``n`` optional clauses."""
-
-    def amount(part: str) -> int:
-        part = part.strip()
-        try:
-            if part.endswith("%"):
-                pct = int(part[:-1])
-                if pct < 0:
-                    return n - math.floor(n * -pct / 100)
-                return math.floor(n * pct / 100)
-            value = int(part)
-        except ValueError:
-            raise SearchQueryError(f"Invalid mm parameter {spec!r}")
-        return n + value if value < 0 else value
-
-    spec = (spec or "").strip()
-    if not spec:
-        return n
-    if "<" not in spec:
-        required = amount(spec)
-    else:
-        required = n
-        conditions: list[tuple[int, str]] = []
-        for part in spec.split():
-            above, _sep, rule = part.partition("<")
-            try:
-                conditions.append((int(above), rule))
-            except ValueError:
-                raise SearchQueryError(f"Invalid mm parameter {spec!r}")
-        for threshold, rule in sorted(conditions):
-            if n > threshold:
-                required = amount(rule)
-    return max(1, min(n, required))
