@@ -777,7 +777,7 @@ def machine_info(engine) -> dict[str, str]:
     }
 
 
-def data_shape(engine, site_id: str) -> dict[str, Any]:
+def data_shape(engine, site_id: str, pg_index: bool = True) -> dict[str, Any]:
     import sqlalchemy as sa
 
     q = {
@@ -802,6 +802,8 @@ def data_shape(engine, site_id: str) -> dict[str, Any]:
         "avg keys per doc": "SELECT round(avg(cardinality(keys)), 1) "
                             "FROM binhphuoc_search.doc",
     }
+    if not pg_index:  # Solr: the index is not in the database
+        q = {k: v for k, v in q.items() if "binhphuoc_search" not in v}
     out = {}
     with engine.connect() as conn:
         for label, sql in q.items():
@@ -835,18 +837,143 @@ def explain_call(ckan: Ckan, context: dict, data_dict: dict, analyze: bool) -> N
             print("        " + line)
 
 
-def after_write(engine, make: Callable[[int], tuple[dict, dict]]):
+def after_write(engine, make: Callable[[int], tuple[dict, dict]],
+                solr: "BenchSolr | None" = None, ckan: "Ckan | None" = None):
     """The query ``make`` builds, asked right after an index write: what any
     write does to the counts cache (moving the generation) is done first,
-    outside the measured time."""
+    outside the measured time. On Solr: a real write of one dataset (with
+    its commit, which empties Solr's caches)."""
     import sqlalchemy as sa
 
+    ids: list[str] = []
+
     def made(i: int) -> tuple[dict, dict]:
-        with engine.begin() as conn:
-            conn.execute(sa.text("SELECT nextval('binhphuoc_search.generation')"))
+        if solr is None:
+            with engine.begin() as conn:
+                conn.execute(sa.text("SELECT nextval('binhphuoc_search.generation')"))
+            return make(i)
+        from ckan import model
+        from ckan.lib import search
+
+        if not ids:
+            ids.extend(random.Random(SEED + 5).sample(all_package_ids(), 50))
+        assert ckan is not None
+        with ckan.request():
+            search.rebuild(package_id=ids[i % len(ids)])
+        model.Session.remove()
         return make(i)
 
     return made
+
+
+class BenchSolr:
+    """A Solr node of the bench (bin/solr: config/solr, the bundle's
+    configset) on a loopback port, its index under var/bench-solr-<db>
+    (kept: a rerun on the same data does not index again), stopped by its
+    PID at the end when this run started it."""
+
+    def __init__(self, port: int, database: str):
+        self.port = port
+        self.database = database
+        self.home = os.path.join(ROOT, "var", f"bench-solr-{database}")
+        self.url = f"http://127.0.0.1:{port}/solr/ckan"
+        self.proc: subprocess.Popen | None = None
+
+    def answers(self) -> bool:
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(self.url + "/select?q=*:*&rows=0", timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def start(self) -> None:
+        if self.answers():
+            log(f"Solr already answers on {self.url}: using it")
+            return
+        subprocess.run([os.path.join(ROOT, "bin", "setup-solr")], check=True)
+        os.makedirs(self.home, exist_ok=True)
+        env = dict(os.environ, SOLR_HEAP=os.environ.get("SOLR_HEAP", "1g"))
+        log(f"starting Solr on {self.url} (index in {self.home})")
+        with open(os.path.join(self.home, "solr.log"), "ab") as out:
+            self.proc = subprocess.Popen(
+                [os.path.join(ROOT, "bin", "solr"), str(self.port), self.home],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
+                start_new_session=True)
+        deadline = time.monotonic() + 180
+        while not self.answers():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                sys.exit(f"Solr did not start on {self.url}: see {self.home}/solr.log")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        import signal
+
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+    def ini(self, base: str) -> str:
+        """``base`` without the PostgreSQL plugin, its search on this Solr."""
+        path = os.path.join(ROOT, "var", f"bench-solr-{self.database}.ini")
+        plugins = " ".join(p for p in ini_setting(base, "ckan.plugins").split()
+                           if p != "binhphuoc_pgsearch")
+        with open(base) as f:
+            logging_sections = f.read().split("[loggers]", 1)[1]
+        with open(path, "w") as f:
+            f.write(f"# Written by bench/search.py --backend solr\n"
+                    f"[DEFAULT]\ndebug = false\n\n[app:main]\nuse = config:{base}\n"
+                    f"ckan.plugins = {plugins}\nsolr_url = {self.url}\n\n"
+                    f"[loggers]{logging_sections}")
+        return path
+
+    @staticmethod
+    def count(site_id: str) -> int:
+        from ckan.lib import search
+
+        return search.make_connection().search(
+            q="*:*", fq=f'+site_id:"{site_id}"', rows=0).hits
+
+
+def compare_backends(args: argparse.Namespace) -> None:
+    """--backend both: the same bench on the PostgreSQL plugin, then on Solr
+    (each in its own process, on the same seeded data), then the p50/p95 of
+    each query side by side and the ratio pg/solr of the p95."""
+    figures = {}
+    for backend in ("pg", "solr"):
+        out = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+        out.close()
+        cmd = [sys.executable, os.path.abspath(__file__), "--backend", backend,
+               "--json", out.name, "--n", str(args.n), "--runs", str(args.runs),
+               "--ini", args.ini, "--solr-port", str(args.solr_port),
+               "--rebuild-sample", str(args.rebuild_sample)]
+        if args.database:
+            cmd += ["--database", args.database]
+        print(f"\n===== backend {backend} =====", flush=True)
+        subprocess.run(cmd, check=True)
+        with open(out.name) as f:
+            figures[backend] = {row[0]: row for row in json.load(f)}
+        os.unlink(out.name)
+    print(f"\n===== side by side: {args.n:,} datasets, {args.runs} runs per query =====")
+    labels = list(figures["pg"])
+    width = max(len(label) for label in labels)
+    print(f"  {'query':{width}}  {'pg p50':>8} {'pg p95':>8}  {'solr p50':>8} "
+          f"{'solr p95':>8}  {'pg/solr p95':>11}")
+    for label in labels:
+        pg_row, solr_row = figures["pg"][label], figures["solr"].get(label)
+        if solr_row is None or pg_row[1] is None or solr_row[1] is None:
+            print(f"  {label:{width}}  (not measured on both)")
+            continue
+        ratio = pg_row[2] / solr_row[2] if solr_row[2] else float("nan")
+        print(f"  {label:{width}}  {pg_row[1]:8.1f} {pg_row[2]:8.1f}  {solr_row[1]:8.1f} "
+              f"{solr_row[2]:8.1f}  {ratio:11.2f}")
+    print(f"Rerun: .venv/bin/python bench/search.py --backend both --n {args.n} "
+          f"--runs {args.runs}")
 
 
 HTTP_PORT = 55091
@@ -941,6 +1068,14 @@ def main() -> None:
                         help="another database than the ini's (e.g. ckan_bench_10k, "
                              "to keep a 10,000 and a 100,000 data set side by side); "
                              "an ini for it is written to var/")
+    parser.add_argument("--backend", choices=("pg", "solr", "both"), default="pg",
+                        help="search served by the PostgreSQL plugin (default), by a real "
+                             "Solr (config/solr, started on --solr-port with its index "
+                             "under var/, kept between runs), or both one after the other "
+                             "on the same data, with the ratio pg/solr per query")
+    parser.add_argument("--solr-port", type=int, default=58984,
+                        help="loopback port of the bench's Solr (default 58984)")
+    parser.add_argument("--json", help=argparse.SUPPRESS)
     parser.add_argument("--index-worker", help=argparse.SUPPRESS)
     parser.add_argument("--worker-label", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -951,10 +1086,26 @@ def main() -> None:
     if args.index_worker:
         index_worker(ini, args.index_worker, args.worker_label)
         return
+    if args.backend == "both":
+        compare_backends(args)
+        return
 
     url = ini_setting(ini, "sqlalchemy.url")
     ensure_database(url)
     ensure_schema(ini, url)
+    solr = None
+    if args.backend == "solr":
+        solr = BenchSolr(args.solr_port, args.database or "ckan_bench")
+        solr.start()
+        ini = solr.ini(ini)
+    try:
+        run_bench(args, ini, solr)
+    finally:
+        if solr is not None:
+            solr.stop()
+
+
+def run_bench(args: argparse.Namespace, ini: str, solr: "BenchSolr | None") -> None:
     ckan = Ckan(ini)
 
     import sqlalchemy as sa
@@ -973,7 +1124,10 @@ def main() -> None:
         ).scalar()
         indexed = conn.execute(sa.text(
             "SELECT count(*) FROM binhphuoc_search.doc WHERE site_id = :s"), {"s": site_id}
-        ).scalar()
+        ).scalar() if solr is None else None
+    if solr is not None:
+        with ckan.request():
+            indexed = solr.count(site_id)
 
     seeded = None
     rebuild_rate = None
@@ -993,7 +1147,7 @@ def main() -> None:
 
     if args.rebuild or indexed != args.n:
         with ckan.request():
-            if args.rebuild:
+            if args.rebuild or solr is not None:
                 from ckan.lib import search
                 search.clear_all()
                 ids = all_package_ids()
@@ -1006,8 +1160,9 @@ def main() -> None:
             seconds = rebuild_all(ini, ids, args.workers)
         # What autovacuum would do soon after: statistics for the planner,
         # and the dead rows a clear leaves reclaimed.
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text("VACUUM ANALYZE binhphuoc_search.doc"))
+        if solr is None:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("VACUUM ANALYZE binhphuoc_search.doc"))
         rebuild_rate = len(ids) / seconds
         rebuild_note = (f"rebuild of {len(ids):,} datasets in {seconds:.1f} s, "
                         f"{args.workers} process(es)")
@@ -1065,9 +1220,9 @@ def main() -> None:
         # (docs/search.md) is invalid, everything is computed.
         ("3c as 3, after a write (cache invalid)",
          after_write(engine, lambda i: (ctx(), {"q": "*:*", "rows": 0,
-                                                "facet.field": FACETS_6}))),
+                                                "facet.field": FACETS_6}), solr, ckan)),
         ("6c as 6, after a write (cache invalid)",
-         after_write(engine, lambda i: (anon(), {
+         after_write(engine, solr=solr, ckan=ckan, make=lambda i: (anon(), {
              "q": "", "rows": 20, "facet.field": FACETS_PAGE,
              "include_private": True, "facet.limit": 50}))),
     ]
@@ -1125,7 +1280,9 @@ def main() -> None:
         print(f"  {k:14} {v}")
     print()
     print("Data")
-    for k, v in data_shape(engine, site_id).items():
+    print(f"  {'search backend':24} " + (
+        "PostgreSQL plugin" if solr is None else f"Solr ({solr.url})"))
+    for k, v in data_shape(engine, site_id, pg_index=solr is None).items():
         print(f"  {k:24} {v:,}" if isinstance(v, int) else f"  {k:24} {v}")
     print()
     print(f"package_search, in-process through get_action, {args.runs} runs after "
@@ -1157,10 +1314,14 @@ def main() -> None:
           f"{' '.join(f'{x:.2f}' for x in load_after)} (this process adds ~1)")
     print()
     print("Query words: " + ", ".join(repr(w) for w in distinct))
-    print("Rerun: .venv/bin/python bench/search.py --n {} --runs {}".format(
-        args.n, args.runs))
+    print("Rerun: .venv/bin/python bench/search.py --n {} --runs {}{}".format(
+        args.n, args.runs, "" if solr is None else " --backend solr"))
 
-    if args.explain:
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f)
+
+    if args.explain and solr is None:
         print()
         print("SQL per query (one call each)")
         for label, make in cases:
