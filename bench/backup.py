@@ -46,13 +46,11 @@ def seed(n: int, database: str) -> Path:
 
 
 def write_ini(base: Path, n: int, storage: Path) -> Path:
-    path = ROOT / "var" / f"bench-backup-{n}.ini"
-    logging_sections = base.read_text().split("[loggers]", 1)[1]
-    path.write_text(
-        "# Written by bench/backup.py\n[DEFAULT]\ndebug = false\n\n[app:main]\n"
-        f"use = config:{base}\nckan.datastore.write_url =\nckan.datastore.read_url =\n"
-        f"ckan.storage_path = {storage}\n\n[loggers]{logging_sections}")
-    return path
+    from search import write_ini as write  # bench/search.py
+
+    return Path(write(str(ROOT / "var" / f"bench-backup-{n}.ini"), str(base), {
+        "ckan.datastore.write_url": "", "ckan.datastore.read_url": "",
+        "ckan.storage_path": str(storage)}, "bench/backup.py"))
 
 
 def make_files(storage: Path, count: int, kb: int) -> int:

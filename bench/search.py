@@ -281,16 +281,21 @@ def database_ini(base: str, database: str, extra: dict[str, str] | None = None,
     if not re.match(r"^[a-z_][a-z0-9_]*$", database):
         sys.exit(f"--database: {database!r} is not a plain database name")
     url = ini_setting(base, "sqlalchemy.url").rsplit("/", 1)[0] + "/" + database
-    path = os.path.join(ROOT, "var", f"bench-{database}.ini")
+    settings = {"sqlalchemy.url": url, "solr_url": f"pgsearch://{database}", **(extra or {})}
+    return write_ini(os.path.join(ROOT, "var", f"bench-{database}.ini"), base, settings,
+                     f"{writer} --database {database}")
+
+
+def write_ini(path: str, base: str, settings: dict[str, str], writer: str) -> str:
+    """An ini at ``path`` that is ``base`` (CKAN's ``use =``) with ``settings``
+    in [app:main] and base's logging sections (not read through ``use``)."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(base) as f:
         logging_sections = f.read().split("[loggers]", 1)[1]
-    settings = "".join(f"{k} = {v}\n" for k, v in (extra or {}).items())
+    lines = "".join(f"{k} = {v}\n" for k, v in settings.items())
     with open(path, "w") as f:
-        f.write(f"# Written by {writer} --database {database}\n"
-                f"[DEFAULT]\ndebug = false\n\n[app:main]\nuse = config:{base}\n"
-                f"sqlalchemy.url = {url}\nsolr_url = pgsearch://{database}\n{settings}\n"
-                f"[loggers]{logging_sections}")
+        f.write(f"# Written by {writer}\n[DEFAULT]\ndebug = false\n\n[app:main]\n"
+                f"use = config:{base}\n{lines}\n[loggers]{logging_sections}")
     return path
 
 
@@ -920,17 +925,11 @@ class BenchSolr:
 
     def ini(self, base: str) -> str:
         """``base`` without the PostgreSQL plugin, its search on this Solr."""
-        path = os.path.join(ROOT, "var", f"bench-solr-{self.database}.ini")
         plugins = " ".join(p for p in ini_setting(base, "ckan.plugins").split()
                            if p != "binhphuoc_pgsearch")
-        with open(base) as f:
-            logging_sections = f.read().split("[loggers]", 1)[1]
-        with open(path, "w") as f:
-            f.write(f"# Written by bench/search.py --backend solr\n"
-                    f"[DEFAULT]\ndebug = false\n\n[app:main]\nuse = config:{base}\n"
-                    f"ckan.plugins = {plugins}\nsolr_url = {self.url}\n\n"
-                    f"[loggers]{logging_sections}")
-        return path
+        return write_ini(os.path.join(ROOT, "var", f"bench-solr-{self.database}.ini"), base,
+                         {"ckan.plugins": plugins, "solr_url": self.url},
+                         "bench/search.py --backend solr")
 
     @staticmethod
     def count(site_id: str) -> int:
