@@ -108,8 +108,14 @@ MAX_FILTER_QUERIES = 50
 
 
 def check_size(text: str, what: str = "q") -> None:
-    """Refuse a query longer than the limits above (before any parsing)."""
+    """Refuse a query longer than the limits above, or with a NUL character
+    (PostgreSQL text cannot hold one), before any parsing."""
     from ckan.plugins import toolkit as tk
+
+    if "\x00" in text:
+        raise SearchQueryError(tk._(
+            "The search contains a character that is not allowed ({what}: NUL)").format(
+                what=what))
 
     if len(text) > MAX_QUERY_CHARS:
         raise SearchQueryError(tk._(
@@ -463,8 +469,12 @@ class Compiler:
     def _bound(self, field: Field, node) -> Any:
         if node is None:
             return None
-        raw = node.value[1:-1] if isinstance(node, lt.Phrase) else node.value
-        raw = _unescape(raw)
+        sign = ""
+        if isinstance(node, lt.Prohibit):  # luqum reads a bound "-5" as NOT 5
+            sign, node = "-", node.children[0]
+        if not isinstance(node, (lt.Term, lt.Phrase)):
+            raise SearchQueryError(f"Invalid bound {node} in a range on {field.name}")
+        raw = sign + _unescape(node.value[1:-1] if isinstance(node, lt.Phrase) else node.value)
         if raw == "*":
             return None
         if field.kind == "date":
