@@ -79,7 +79,7 @@ def due_links(limit: int) -> list[dict[str, Any]]:
     """External links of active resources of active datasets, never checked
     (or changed since) first, then by the age of their last check."""
     r, p = model.resource_table, model.package_table
-    never = sa.case((L.c.checked_at.is_(None), 0), (L.c.url != r.c.url, 0), else_=1)
+    never: Any = sa.case((L.c.checked_at.is_(None), 0), (L.c.url != r.c.url, 0), else_=1)
     query = (sa.select(r.c.id, r.c.package_id, r.c.url)
              .select_from(r.join(p, p.c.id == r.c.package_id)
                           .outerjoin(L, L.c.resource_id == r.c.id))

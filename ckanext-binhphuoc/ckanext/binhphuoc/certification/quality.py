@@ -30,8 +30,8 @@ from ckan.plugins import toolkit as tk
 from ..access import levels
 from ..schema import dates
 from ..schema import helpers as schema_helpers
-from . import roles
 from . import model as cert_model
+from . import roles
 
 CRITERIA = ("open_licence", "open_format", "reachable", "updated", "metadata", "no_login",
             "datastore")
