@@ -9,7 +9,8 @@ resources (not the portal's own uploads), bounded:
   link-local address unless ``quality.link_allow_private``), asked again
   at each of at most ``MAX_REDIRECTS`` redirects, never to another scheme;
 - HEAD first, then GET with ``stream`` (the body is never read) when the
-  server refuses HEAD; ``quality.link_timeout`` seconds to connect and to read.
+  server refuses HEAD; ``quality.link_timeout`` seconds to connect and to read,
+  no new request (redirect, GET) after three times that for one link.
 
 Each result is stored per resource (``binhphuoc_quality_link``: url, ok,
 status code, error, time); a dataset whose results changed is reindexed (its
@@ -17,6 +18,7 @@ score is in the index)."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 from urllib.parse import urljoin
 
@@ -42,8 +44,11 @@ def check_url(url: str) -> dict[str, Any]:
     timeout = config.quality_link_timeout()
     allow_private = config.quality_link_allow_private()
     status: int | None = None
+    deadline = time.monotonic() + 3 * timeout
     try:
         for _hop in range(MAX_REDIRECTS + 1):
+            if time.monotonic() > deadline:
+                return {"ok": False, "status_code": status, "error": "unreachable"}
             check_address(url, allow_private)
             status, location = _ask(url, timeout)
             if location is None:
