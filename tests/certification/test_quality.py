@@ -301,3 +301,22 @@ def test_rights_and_bad_input(people, act, new_dataset, app):
         assert list(err.value.error_dict) == ["id"]
     res = app.get("/api/3/action/binhphuoc_quality_show", params={"id": ""}, status=409)
     assert res.json["error"]["id"]
+
+
+def test_round_reindexes_datasets_whose_update_fell_due(people, act, new_dataset):
+    from dateutil.relativedelta import relativedelta
+    from freezegun import freeze_time
+
+    from ckanext.binhphuoc.certification import links
+
+    two_days_ago = _today() - dt.timedelta(days=2)
+    with freeze_time(two_days_ago.isoformat()):
+        # due yesterday: three months after its data date (hang_quy)
+        updated = _today() + dt.timedelta(days=1) - relativedelta(months=3)
+        pkg = new_dataset(data_updated=updated.isoformat())
+        bring_to_state(people, act, pkg["id"], "published")
+        assert act(None, "package_search", fq="quality_updated:met")["count"] == 1
+    assert act(None, "package_search", fq="quality_updated:met")["count"] == 1  # stale
+    assert links.fallen_due() == {pkg["id"]}
+    assert links.run()["reindexed"] == 1
+    assert act(None, "package_search", fq="quality_updated:not_met")["count"] == 1
