@@ -166,6 +166,23 @@ def certification_max_file_bytes() -> int:
     return _int("ckanext.binhphuoc.certification.max_file_bytes", 10 * 1024 * 1024)
 
 
+def quality_max_links() -> int:
+    """``ckanext.binhphuoc.quality.max_links``: external links checked per run
+    of the link check."""
+    return _int("ckanext.binhphuoc.quality.max_links", 200)
+
+
+def quality_link_timeout() -> int:
+    """``ckanext.binhphuoc.quality.link_timeout``: seconds per link checked."""
+    return _int("ckanext.binhphuoc.quality.link_timeout", 10)
+
+
+def quality_link_allow_private() -> bool:
+    """``ckanext.binhphuoc.quality.link_allow_private``: check links to
+    private, loopback and link-local addresses too."""
+    return _bool("ckanext.binhphuoc.quality.link_allow_private")
+
+
 def _int(key: str, fallback: int) -> int:
     try:
         return max(1, int(_raw(key)))

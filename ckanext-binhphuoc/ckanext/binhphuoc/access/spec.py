@@ -52,10 +52,17 @@ class SpecError(Exception):
 
 
 def _check_address(url: str) -> None:
+    check_address(url, config.access_spec_allow_private())
+
+
+def check_address(url: str, allow_private: bool) -> None:
+    """SpecError("scheme") unless ``url`` is http(s) with a host;
+    SpecError("address") when a name resolves to a non-global address
+    (unless ``allow_private``); the link check of the quality score asks too."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SpecError("scheme")
-    if config.access_spec_allow_private():
+    if allow_private:
         return
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or None, type=socket.SOCK_STREAM)

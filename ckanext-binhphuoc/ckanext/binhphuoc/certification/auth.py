@@ -55,6 +55,7 @@ def get_auth_functions() -> dict[str, Any]:
         "Only the agency that owns the dataset assesses it"))
     return {
         "binhphuoc_certification_show": show,
+        "binhphuoc_quality_show": show,
         "binhphuoc_certification_list": anyone,
         "binhphuoc_certification_self_assess": assess,
         "binhphuoc_certification_evaluate": assess,

@@ -95,3 +95,19 @@ def expire() -> None:
     counts = run_round(cert_model.today())
     click.echo("%(expired)d certification(s) expired, %(reminded)d reminder(s), "
                "%(evaluation)d evaluation reminder(s)" % counts)
+
+
+@binhphuoc.group(short_help="open-data quality score")
+def quality() -> None:
+    pass
+
+
+@quality.command("check-links", short_help="check external resource links (daily, bounded)")
+@click.option("--limit", type=click.IntRange(1, 100000), default=None,
+              help="at most this many links (default: quality.max_links)")
+def check_links(limit: int | None) -> None:
+    from . import links
+
+    counts = links.run(limit)
+    click.echo("%(checked)d link(s) checked, %(broken)d unreachable, "
+               "%(reindexed)d dataset(s) reindexed" % counts)

@@ -73,6 +73,18 @@ event_table = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
 )
 
+#: the last check of each external resource link (migration 0002; links.py)
+link_table = sa.Table(
+    "binhphuoc_quality_link", metadata,
+    sa.Column("resource_id", sa.Text, primary_key=True),
+    sa.Column("package_id", sa.Text, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("status_code", sa.Integer),
+    sa.Column("error", sa.Text),
+    sa.Column("checked_at", sa.DateTime, nullable=False),
+)
+
 #: the lifecycle (dataset field ``certification_status``)
 NOT_ASSESSED = "chua_danh_gia"
 SELF_ASSESSED = "tu_danh_gia"

@@ -9,7 +9,7 @@ from typing import Any
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from . import actions, auth, conditions
+from . import actions, auth, conditions, quality
 from . import model as cert_model
 
 FIELD = "certification_status"
@@ -32,7 +32,7 @@ class CertificationPlugin(p.SingletonPlugin):
         add_templates(config)
 
     def get_actions(self) -> dict[str, Any]:
-        return actions.get_actions()
+        return dict(actions.get_actions(), binhphuoc_quality_show=quality.binhphuoc_quality_show)
 
     def get_auth_functions(self) -> dict[str, Any]:
         return auth.get_auth_functions()
@@ -54,6 +54,7 @@ class CertificationPlugin(p.SingletonPlugin):
     # IFacets (after binhphuoc_schema's, which sets the page's facets)
     def dataset_facets(self, facets_dict: Any, package_type: str) -> Any:
         facets_dict[FIELD] = tk._("Certification")
+        facets_dict[quality.MET_FIELD] = tk._("Open data quality")
         return facets_dict
 
     # IPackageController: the computed conditions follow the dataset (a
@@ -75,6 +76,7 @@ class CertificationPlugin(p.SingletonPlugin):
         if (pkg_dict.get("type") or "dataset") == "dataset":
             row = cert_model.get(pkg_dict["id"])
             pkg_dict[FIELD] = row["status"] if row else cert_model.NOT_ASSESSED
+            pkg_dict.update(quality.index_fields(_validated(pkg_dict)))
         return pkg_dict
 
     def after_dataset_search(self, search_results: dict[str, Any],
@@ -85,8 +87,20 @@ class CertificationPlugin(p.SingletonPlugin):
         for r in results:
             if isinstance(r, dict) and r.get("id") and (r.get("type") or "dataset") == "dataset":
                 r[FIELD] = statuses.get(r["id"], cert_model.NOT_ASSESSED)
-        facet = (search_results.get("search_facets") or {}).get(FIELD)
-        if facet:
-            for item in facet.get("items", []):
-                item["display_name"] = actions.status_label(item["name"])
+        facets = search_results.get("search_facets") or {}
+        for item in (facets.get(FIELD) or {}).get("items", []):
+            item["display_name"] = actions.status_label(item["name"])
+        for item in (facets.get(quality.MET_FIELD) or {}).get("items", []):
+            item["display_name"] = quality.facet_label(item["name"])
         return search_results
+
+
+def _validated(pkg_dict: dict[str, Any]) -> dict[str, Any]:
+    """The dataset as validated by the schema (CKAN's indexer keeps it as JSON)."""
+    import json
+
+    try:
+        data = json.loads(pkg_dict.get("validated_data_dict") or "")
+    except (TypeError, ValueError):
+        data = None
+    return data if isinstance(data, dict) and data.get("id") else pkg_dict

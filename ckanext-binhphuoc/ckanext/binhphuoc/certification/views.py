@@ -14,7 +14,7 @@ from ckan.plugins import toolkit as tk
 from flask import Blueprint, send_file
 
 from ..workflow.views import _csrf_protect
-from . import catalog, checks, files, roles
+from . import catalog, checks, files, quality, ranking, roles
 from . import conditions as cond
 from . import model as cert_model
 from .actions import status_label
@@ -163,6 +163,7 @@ bp.add_url_rule("/dataset/<id>/certification/<step>", "act", view_func=act,
 bp.add_url_rule("/dataset/<id>/certification/decision.pdf", "decision_file",
                 view_func=decision_file)
 bp.add_url_rule(catalog.URL, "catalog", view_func=catalog.page)
+bp.add_url_rule(ranking.URL, "quality_ranking", view_func=ranking.page)
 
 
 def badge(pkg: Any) -> bool:
@@ -170,7 +171,19 @@ def badge(pkg: Any) -> bool:
     return isinstance(pkg, dict) and pkg.get("certification_status") == cert_model.CERTIFIED
 
 
+def quality_of(pkg: Any) -> dict[str, Any] | None:
+    """The dataset page's quality score (binhphuoc_quality_show as the viewer)."""
+    if not isinstance(pkg, dict) or not pkg.get("id") or \
+            (pkg.get("type") or "dataset") != "dataset":
+        return None
+    try:
+        return tk.get_action("binhphuoc_quality_show")(_context(), {"id": pkg["id"]})
+    except (tk.ObjectNotFound, tk.NotAuthorized, tk.ValidationError):
+        return None
+
+
 def get_helpers() -> dict[str, Any]:
-    return {"binhphuoc_certified": badge,
+    return {"binhphuoc_certified": badge, "binhphuoc_quality": quality_of,
+            "binhphuoc_quality_label": quality.label,
             "binhphuoc_certification_status_label": status_label,
             "binhphuoc_certification_verdict_label": cond.verdict_label}
