@@ -31,4 +31,4 @@ def reports_marks():
            if not (m.name == "ckan_config" and m.args[0] == "ckan.plugins")]
     return [pytest.mark.ckan_config("ckan.plugins", PLUGINS), *out,
             pytest.mark.ckan_config("ckan.locale_default", "vi"),
-            pytest.mark.usefixtures("empty_tables")]
+            pytest.mark.usefixtures("empty_tables", "app")]
