@@ -99,7 +99,7 @@ def _annual_chart(report: dict[str, Any]) -> dict[str, Any]:
                   for k, label in zip(keys, labels)]
         names = [r["title"] for r in rows]
     else:
-        series = [{"label": tk._("Province"), "data": [report["province"][k] for k in keys]}]
+        series = [{"label": tk._("The whole province"), "data": [report["province"][k] for k in keys]}]
         names = labels
     return {"id": "annual-chart", "type": "bar", "title": tk._("Evaluation of the datasets"),
             "labels": names, "series": series}
@@ -118,7 +118,7 @@ def annual_page() -> Any:
         errors = {"organization": [tk._("Figures per agency are for the agency's staff, the "
                                         "verifying department and the operator")]}
     if report is not None and fmt in export_writer.FORMATS:
-        rows = [{"title": tk._("Province"), **report["province"]}] + list(
+        rows = [{"title": tk._("The whole province"), **report["province"]}] + list(
             report.get("rows") or [])
         return export_writer.export(fmt, rows, annual_headers(), ("title",) + ANNUAL_COLUMNS,
                                     tk._("Annual report"), "bao-cao-danh-gia-%s" %
