@@ -1,3 +1,4 @@
+# ruff: noqa: F811 — the imported fixtures are parameters of the ones below
 """Charts of the reports in Chromium (issue 16 item 7): the annual
 evaluation report and the usage report draw their figures with Chart.js
 served by the portal itself (no inline script under the strict CSP, no

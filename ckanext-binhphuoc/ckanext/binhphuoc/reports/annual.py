@@ -152,11 +152,11 @@ def figures(year: int, orgs: list[str] | None) -> dict[str, Any]:
     per_org: dict[str, dict[str, Any]] = defaultdict(dict)
     days: dict[str, list[float]] = defaultdict(list)
     for source in (_dataset_counts(start, end, year), _access(start, end)):
-        for org, values in source.items():
-            per_org[org].update(values)
-    for org, values in _feedback(start, end).items():
-        days[org] = values.pop("days")
-        per_org[org].update(values)
+        for org_id, counts in source.items():
+            per_org[org_id].update(counts)
+    for org_id, handled in _feedback(start, end).items():
+        days[org_id] = list(handled.pop("days"))
+        per_org[org_id].update(handled)
     agencies = model.Session.query(model.Group).filter(
         model.Group.is_organization.is_(True), model.Group.state == "active").order_by(
         model.Group.title).all()

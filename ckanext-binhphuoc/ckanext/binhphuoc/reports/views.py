@@ -99,7 +99,8 @@ def _annual_chart(report: dict[str, Any]) -> dict[str, Any]:
                   for k, label in zip(keys, labels)]
         names = [r["title"] for r in rows]
     else:
-        series = [{"label": tk._("The whole province"), "data": [report["province"][k] for k in keys]}]
+        series = [{"label": tk._("The whole province"),
+                   "data": [report["province"][k] for k in keys]}]
         names = labels
     return {"id": "annual-chart", "type": "bar", "title": tk._("Evaluation of the datasets"),
             "labels": names, "series": series}
@@ -148,7 +149,7 @@ def _usage_chart(report: dict[str, Any]) -> dict[str, Any]:
     months = sorted({r["month"] for r in report["rows"]})
     series = []
     for kind, label in zip(USAGE_KINDS, usage_labels()):
-        totals = {m: 0 for m in months}
+        totals = dict.fromkeys(months, 0)
         for r in report["rows"]:
             totals[r["month"]] += int(r.get(kind) or 0)
         series.append({"label": label, "data": [totals[m] for m in months]})
