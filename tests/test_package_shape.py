@@ -101,7 +101,7 @@ LAYERS: list[set[str]] = [
     {"tables", "rdf", "maps", "sso"},
     {"workflow"},
     {"harvest", "certification", "feedback"},
-    {"guard"},
+    {"guard", "reports"},
 ]
 
 

@@ -421,6 +421,15 @@ def password_min_classes() -> int:
         return 3
 
 
+# --- reports (binhphuoc_reports) -------------------------------------------------
+
+def reports_chartjs_dir() -> str:
+    """``ckanext.binhphuoc.reports.chartjs_dir``: Chart.js's built files; by
+    default node_modules/chart.js/dist of the source tree (bin/setup-npm)."""
+    return _text("ckanext.binhphuoc.reports.chartjs_dir") or str(
+        PACKAGE_DIR.parents[2] / "node_modules" / "chart.js" / "dist")
+
+
 # --- feedback (binhphuoc_feedback) -----------------------------------------------
 
 def feedback_max_per_hour() -> int:

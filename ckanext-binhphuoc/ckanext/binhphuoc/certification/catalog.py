@@ -48,32 +48,49 @@ def entries(organization: str | None) -> list[dict[str, Any]]:
     } for r in records]
 
 
-def as_csv(rows: list[dict[str, Any]]) -> bytes:
+def as_csv(head: list[str], keys: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(headers())
+    writer.writerow(head)
     for row in rows:
-        writer.writerow([row[k] for k in KEYS])
+        writer.writerow([row[k] for k in keys])
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: spreadsheets read UTF-8
 
 
-def as_xlsx(rows: list[dict[str, Any]]) -> bytes:
+def as_xlsx(head: list[str], keys: tuple[str, ...], rows: list[dict[str, Any]],
+            title: str) -> bytes:
     from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
-    sheet.title = tk._("Certified data")[:31]
-    sheet.append(headers())
+    sheet.title = title[:31]
+    sheet.append(head)
     for row in rows:
-        sheet.append([row[k] for k in KEYS])
+        sheet.append([row[k] for k in keys])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def as_json(rows: list[dict[str, Any]]) -> bytes:
-    return json.dumps([{k: row[k] for k in KEYS} for row in rows], ensure_ascii=False,
+def as_json(keys: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
+    return json.dumps([{k: row[k] for k in keys} for row in rows], ensure_ascii=False,
                       indent=1).encode("utf-8")
+
+
+def export(fmt: str, rows: list[dict[str, Any]], head: list[str], keys: tuple[str, ...],
+           title: str, filename: str) -> Response:
+    """The one export writer of the portal's lists (this catalog, the
+    catalogue of digital data in reports/): CSV (UTF-8 with BOM), XLSX
+    (openpyxl) or JSON (keys), the same columns in each."""
+    if fmt == "csv":
+        body = as_csv(head, keys, rows)
+    elif fmt == "xlsx":
+        body = as_xlsx(head, keys, rows, title)
+    else:
+        body = as_json(keys, rows)
+    return Response(body, mimetype=FORMATS[fmt].split(";")[0], headers={
+        "Content-Type": FORMATS[fmt],
+        "Content-Disposition": "attachment; filename=%s.%s" % (filename, fmt)})
 
 
 def page() -> Any:
@@ -84,10 +101,7 @@ def page() -> Any:
     except tk.ValidationError:
         rows = []
     if fmt in FORMATS:
-        body = {"csv": as_csv, "xlsx": as_xlsx, "json": as_json}[fmt](rows)
-        return Response(body, mimetype=FORMATS[fmt].split(";")[0], headers={
-            "Content-Type": FORMATS[fmt],
-            "Content-Disposition": "attachment; filename=du-lieu-dat-chuan.%s" % fmt})
+        return export(fmt, rows, headers(), KEYS, tk._("Certified data"), "du-lieu-dat-chuan")
     orgs = model.Session.query(model.Group).filter(
         model.Group.is_organization.is_(True), model.Group.state == "active").order_by(
         model.Group.title).all()

@@ -45,8 +45,9 @@ def _user(context: Context) -> model.User | None:
     return model.User.get(name) if name else None
 
 
-def _staff_orgs(user: model.User | None) -> list[str] | None:
-    """Organizations whose detail ``user`` may read: None for all."""
+def staff_orgs(user: model.User | None) -> list[str] | None:
+    """Organizations whose detail ``user`` may read: None for all (also
+    asked by the annual report, reports/annual.py)."""
     if user is None:
         return []
     if user.sysadmin or roles.is_verifier(user):
@@ -78,7 +79,7 @@ def _org_filter(data_dict: dict[str, Any], by: str, user: model.User | None,
         return []
     if org is not None:
         return [org.id]
-    return None if by == "province" else _staff_orgs(user)
+    return None if by == "province" else staff_orgs(user)
 
 
 def _visible(context: Context, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -141,7 +142,7 @@ def binhphuoc_usage_report_auth(context: Context, data_dict: dict[str, Any]) -> 
     if by not in SCOPES or (by == "province" and not data_dict.get("organization")) or \
             (data_dict.get("organization") and org is None):
         return {"success": True}
-    allowed = _staff_orgs(_user(context))
+    allowed = staff_orgs(_user(context))
     if allowed is None or (allowed and (org is None or org.id in allowed)):
         return {"success": True}
     return {"success": False, "msg": tk._(
