@@ -174,3 +174,26 @@ def test_a_backup_after_each_harvest_cycle(site, cli, tmp_path, ckan_config, mon
     again.save()
     second = round_()
     assert len(second) == 1 and second != first  # a new cycle; keep = 1 pruned the first
+
+
+def test_default_schedule_runs_inside_the_agencies_window():
+    """Issue 16 item 8: the default quarterly harvest runs after the quarter
+    starts and on or before the profile's ``quarterly_data_update`` deadline
+    of that quarter (the 15th), every quarter of a year — not on day 1,
+    before the agencies have had their window."""
+    import yaml
+    from importlib import resources
+
+    from ckanext.binhphuoc import profile
+
+    text = resources.files("ckanext.binhphuoc.harvest").joinpath(
+        "config_declaration.yaml").read_text(encoding="utf-8")
+    options = {o["key"]: o for g in yaml.safe_load(text)["groups"] for o in g["options"]}
+    default = options["ckanext.binhphuoc.harvest.default_schedule"]["default"]
+    deadlines = {d.month: d.day for d in
+                 profile.get_profile("binhphuoc").deadlines("quarterly_data_update")}
+    after = dt.datetime(2026, 12, 31, 17, 0, tzinfo=UTC)  # 1 Jan 2027, 00:00 in HCM
+    for _ in range(4):
+        run = sched.next_run(default, after, HCM).astimezone(HCM)
+        assert run.month in deadlines and 1 < run.day <= deadlines[run.month], run
+        after = run.astimezone(UTC)

@@ -4,8 +4,6 @@ published datasets), filtered by agency, as a page and as CSV, XLSX
 (openpyxl) and JSON exports with the same columns."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
@@ -14,13 +12,11 @@ from ckan.common import current_user, request
 from ckan.plugins import toolkit as tk
 from flask import Response
 
-from .. import config
+from .. import config, exports
 from . import model as cert_model
 
 URL = "/certified"
-FORMATS = {"csv": "text/csv; charset=utf-8",
-           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-           "json": "application/json; charset=utf-8"}
+FORMATS = exports.MEDIA_TYPES
 KEYS = ("title", "organization", "decision_number", "decision_date", "valid_until", "url")
 
 
@@ -49,26 +45,12 @@ def entries(organization: str | None) -> list[dict[str, Any]]:
 
 
 def as_csv(rows: list[dict[str, Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(headers())
-    for row in rows:
-        writer.writerow([row[k] for k in KEYS])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: spreadsheets read UTF-8
+    return exports.as_csv(headers(), ([row[k] for k in KEYS] for row in rows))
 
 
 def as_xlsx(rows: list[dict[str, Any]]) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = tk._("Certified data")[:31]
-    sheet.append(headers())
-    for row in rows:
-        sheet.append([row[k] for k in KEYS])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return exports.as_xlsx(tk._("Certified data"), headers(),
+                           ([row[k] for k in KEYS] for row in rows))
 
 
 def as_json(rows: list[dict[str, Any]]) -> bytes:
