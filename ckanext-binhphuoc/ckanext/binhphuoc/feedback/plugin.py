@@ -7,7 +7,7 @@ from typing import Any
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from . import actions, auth, dashboard
+from . import actions, auth, compliance_report, dashboard
 
 
 @tk.blanket.config_declarations
@@ -35,7 +35,9 @@ class FeedbackPlugin(p.SingletonPlugin):
         return views.get_helpers()
 
     def get_actions(self) -> dict[str, Any]:
-        return {**actions.get_actions(), **dashboard.get_actions()}
+        return {**actions.get_actions(), **dashboard.get_actions(),
+                **compliance_report.get_actions()}
 
     def get_auth_functions(self) -> dict[str, Any]:
-        return {**auth.get_auth_functions(), **dashboard.get_auth_functions()}
+        return {**auth.get_auth_functions(), **dashboard.get_auth_functions(),
+                **compliance_report.get_auth_functions()}
