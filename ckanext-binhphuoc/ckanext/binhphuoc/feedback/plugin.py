@@ -17,6 +17,7 @@ class FeedbackPlugin(p.SingletonPlugin):
     p.implements(p.IConfigurer)
     p.implements(p.IBlueprint)
     p.implements(p.ITemplateHelpers)
+    p.implements(p.IClick)
 
     # IConfigurer: the bundle's templates, when binhphuoc_schema is not loaded
     def update_config(self, config: Any) -> None:
@@ -33,6 +34,13 @@ class FeedbackPlugin(p.SingletonPlugin):
     def get_helpers(self) -> dict[str, Any]:
         from . import views
         return views.get_helpers()
+
+    # IClick: `ckan binhphuoc compliance remind` (the daily round, cron)
+    def get_commands(self) -> list[Any]:
+        from ckanext.binhphuoc.cli import binhphuoc
+
+        from . import compliance_remind  # noqa: F401 — attaches the commands
+        return [binhphuoc]
 
     def get_actions(self) -> dict[str, Any]:
         return {**actions.get_actions(), **dashboard.get_actions(),
