@@ -99,6 +99,11 @@ def binhphuoc_compliance_report(context: Context, data_dict: dict[str, Any]) -> 
     (``YYYY-Qn``; default: the current quarter), optionally for one
     ``organization`` (name or id).
 
+    :param quarter: ``YYYY-Qn``, a quarter that has begun (default: the current one)
+    :type quarter: string
+    :param organization: (optional) one agency (name or id): its members, the verifying
+        department and the operator only
+    :type organization: string
     :returns: ``{"quarter", "start", "end", "due", "report_due", "as_of",
         "final", "totals": {"datasets", "on_time", "late", "due", "missing"},
         "agencies": [{"organization", "organization_title", "counts",
