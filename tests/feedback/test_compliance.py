@@ -120,7 +120,6 @@ def test_who_reads_which_detail(people, act, world):
     ({"organization": "khong-co"}, "organization"), ({"organization": {"x": 1}}, "organization"),
 ])
 def test_bad_input_is_field_keyed(people, act, data, field):
-    with freeze_time("2027-05-20 10:00"):
-        with pytest.raises(tk.ValidationError) as err:
-            act(None, "binhphuoc_compliance_report", **data)
+    with freeze_time("2027-05-20 10:00"), pytest.raises(tk.ValidationError) as err:
+        act(None, "binhphuoc_compliance_report", **data)
     assert list(err.value.error_dict) == [field]
