@@ -42,7 +42,7 @@ def test_getters_give_the_declared_defaults():
     assert config.default_license() == "vn-odl-1.0"
     assert config.duplicate_threshold() == 0.7
     assert config.harvest_scheduler_interval() == 60
-    assert config.harvest_default_schedule() == "0 2 1 1,4,7,10 *"
+    assert config.harvest_default_schedule() == "0 2 10 1,4,7,10 *"
     assert config.maps_max_points() == 5000
     assert config.maps_leaflet_dir().endswith("node_modules/leaflet/dist")
     assert config.certification_validity_months() == 12

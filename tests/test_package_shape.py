@@ -94,7 +94,7 @@ def test_no_import_cycle():
 #: lower one's caller through an action (harvesters → workflow).
 LAYERS: list[set[str]] = [
     {"config", "datatypes", "i18n_tools", "__init__"},
-    {"profile", "mail", "ratelimit"},
+    {"profile", "mail", "ratelimit", "exports"},
     {"codelists", "backup", "index_drift"},
     {"cli"},
     {"schema", "pgsearch", "access"},

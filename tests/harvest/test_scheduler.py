@@ -11,7 +11,7 @@ import pytest
 
 from ckanext.binhphuoc.harvest import scheduler as sched
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 QUARTERLY = "0 2 1 1,4,7,10 *"
 
@@ -65,8 +65,8 @@ def jobs_of(source):
 
 @pytest.fixture
 def run_due(cli):
-    from ckanext.binhphuoc.cli import binhphuoc  # `ckan binhphuoc` (IClick)
     import ckanext.binhphuoc.harvest.cli  # noqa: F401 — attaches `harvest`
+    from ckanext.binhphuoc.cli import binhphuoc  # `ckan binhphuoc` (IClick)
 
     def run(*args):
         result = cli.invoke(binhphuoc, ["harvest", "run-due", *args])
@@ -128,8 +128,8 @@ class TestRunDue:
         assert "due  y-te" in out and jobs_of(src) == []
 
     def test_scheduler_once_and_status(self, site, cli):
-        from ckanext.binhphuoc.cli import binhphuoc
         import ckanext.binhphuoc.harvest.cli  # noqa: F401
+        from ckanext.binhphuoc.cli import binhphuoc
 
         src = site("y-te", schedule="* * * * *")
         result = cli.invoke(binhphuoc, ["harvest", "scheduler", "--once"])
@@ -147,9 +147,9 @@ def test_a_backup_after_each_harvest_cycle(site, cli, tmp_path, ckan_config, mon
     """ckanext.binhphuoc.backup.after_harvest: the scheduler writes an archive
     once a harvest cycle has ended (no job New/Running, one finished since the
     newest archive), once per cycle, and keeps the configured number."""
+    import ckanext.binhphuoc.harvest.cli  # noqa: F401
     from ckanext.binhphuoc import backup
     from ckanext.binhphuoc.cli import binhphuoc
-    import ckanext.binhphuoc.harvest.cli  # noqa: F401
 
     monkeypatch.setitem(ckan_config, "ckanext.binhphuoc.backup.dir", str(tmp_path))
     monkeypatch.setitem(ckan_config, "ckanext.binhphuoc.backup.keep", "1")
@@ -174,3 +174,27 @@ def test_a_backup_after_each_harvest_cycle(site, cli, tmp_path, ckan_config, mon
     again.save()
     second = round_()
     assert len(second) == 1 and second != first  # a new cycle; keep = 1 pruned the first
+
+
+def test_default_schedule_runs_inside_the_agencies_window():
+    """Issue 16 item 8: the default quarterly harvest runs after the quarter
+    starts and on or before the profile's ``quarterly_data_update`` deadline
+    of that quarter (the 15th), every quarter of a year — not on day 1,
+    before the agencies have had their window."""
+    from importlib import resources
+
+    import yaml
+
+    from ckanext.binhphuoc import profile
+
+    text = resources.files("ckanext.binhphuoc.harvest").joinpath(
+        "config_declaration.yaml").read_text(encoding="utf-8")
+    options = {o["key"]: o for g in yaml.safe_load(text)["groups"] for o in g["options"]}
+    default = options["ckanext.binhphuoc.harvest.default_schedule"]["default"]
+    deadlines = {d.month: d.day for d in
+                 profile.get_profile("binhphuoc").deadlines("quarterly_data_update")}
+    after = dt.datetime(2026, 12, 31, 17, 0, tzinfo=UTC)  # 1 Jan 2027, 00:00 in HCM
+    for _ in range(4):
+        run = sched.next_run(default, after, HCM).astimezone(HCM)
+        assert run.month in deadlines and 1 < run.day <= deadlines[run.month], run
+        after = run.astimezone(UTC)

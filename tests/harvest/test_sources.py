@@ -55,8 +55,8 @@ def test_good_file_gives_the_ckan_config(tmp_path):
         ("so-y-te-csdl", "org-1", "sql_database", True)
     assert src.file == "harvesters/nguon.yaml"
     # quarterly by default (BĐ2 §4.5); schedule and policy go into the config
-    assert src.schedule == "0 2 1 1,4,7,10 *"  # harvest/config_declaration.yaml
-    assert src.config["schedule"] == "0 2 1 1,4,7,10 *"
+    assert src.schedule == "0 2 10 1,4,7,10 *"  # harvest/config_declaration.yaml
+    assert src.config["schedule"] == "0 2 10 1,4,7,10 *"
     assert src.config["workflow"] == "auto_publish_refreshes"
     assert src.config["defaults"] == {"sector": ["y_te"]}
     # a relative SQLite path is relative to the source file

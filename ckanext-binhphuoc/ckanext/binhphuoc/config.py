@@ -441,6 +441,13 @@ def feedback_max_per_hour() -> int:
         return 5
 
 
+def compliance_reminder_days() -> int:
+    """``ckanext.binhphuoc.feedback.compliance_reminder_days``: how many days
+    before the quarterly update deadline (and the verifying department's
+    reporting date) ``ckan binhphuoc compliance remind`` writes."""
+    return _int("ckanext.binhphuoc.feedback.compliance_reminder_days", 5)
+
+
 def secret_key() -> str:
     """``SECRET_KEY`` (CKAN core): the key of the salted hashes the bundle
     keeps instead of network addresses."""

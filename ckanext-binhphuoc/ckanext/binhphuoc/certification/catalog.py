@@ -4,23 +4,17 @@ published datasets), filtered by agency, as a page and as CSV, XLSX
 (openpyxl) and JSON exports with the same columns."""
 from __future__ import annotations
 
-import csv
-import io
-import json
 from typing import Any
 
 from ckan import model
 from ckan.common import current_user, request
 from ckan.plugins import toolkit as tk
-from flask import Response
 
-from .. import config
+from .. import config, exports
 from . import model as cert_model
 
 URL = "/certified"
-FORMATS = {"csv": "text/csv; charset=utf-8",
-           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-           "json": "application/json; charset=utf-8"}
+FORMATS = exports.MEDIA_TYPES
 KEYS = ("title", "organization", "decision_number", "decision_date", "valid_until", "url")
 
 
@@ -48,51 +42,6 @@ def entries(organization: str | None) -> list[dict[str, Any]]:
     } for r in records]
 
 
-def as_csv(head: list[str], keys: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(head)
-    for row in rows:
-        writer.writerow([row[k] for k in keys])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: spreadsheets read UTF-8
-
-
-def as_xlsx(head: list[str], keys: tuple[str, ...], rows: list[dict[str, Any]],
-            title: str) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title[:31]
-    sheet.append(head)
-    for row in rows:
-        sheet.append([row[k] for k in keys])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def as_json(keys: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
-    return json.dumps([{k: row[k] for k in keys} for row in rows], ensure_ascii=False,
-                      indent=1).encode("utf-8")
-
-
-def export(fmt: str, rows: list[dict[str, Any]], head: list[str], keys: tuple[str, ...],
-           title: str, filename: str) -> Response:
-    """The one export writer of the portal's lists (this catalog, the
-    catalogue of digital data in reports/): CSV (UTF-8 with BOM), XLSX
-    (openpyxl) or JSON (keys), the same columns in each."""
-    if fmt == "csv":
-        body = as_csv(head, keys, rows)
-    elif fmt == "xlsx":
-        body = as_xlsx(head, keys, rows, title)
-    else:
-        body = as_json(keys, rows)
-    return Response(body, mimetype=FORMATS[fmt].split(";")[0], headers={
-        "Content-Type": FORMATS[fmt],
-        "Content-Disposition": "attachment; filename=%s.%s" % (filename, fmt)})
-
-
 def page() -> Any:
     organization = request.args.get("organization") or None
     fmt = request.args.get("format") or ""
@@ -101,7 +50,8 @@ def page() -> Any:
     except tk.ValidationError:
         rows = []
     if fmt in FORMATS:
-        return export(fmt, rows, headers(), KEYS, tk._("Certified data"), "du-lieu-dat-chuan")
+        return exports.table(fmt, tk._("Certified data"), headers(), KEYS, rows,
+                             "du-lieu-dat-chuan")
     orgs = model.Session.query(model.Group).filter(
         model.Group.is_organization.is_(True), model.Group.state == "active").order_by(
         model.Group.title).all()

@@ -1,10 +1,12 @@
 """The agency dashboard, "Bảng điều khiển" (issue 16, item 2): one place per
 agency with what waits for it — open reports from users and their age,
-datasets waiting for a review step, access requests waiting for a decision.
+datasets waiting for a review step, access requests waiting for a decision,
+and the quarter's update compliance (due, late, missing).
 
 Nothing is decided here: each part is the answer of the action that owns it,
 called as the user (``binhphuoc_feedback_list``, ``binhphuoc_workflow_task_list``,
-``binhphuoc_access_request_list``), grouped by agency."""
+``binhphuoc_access_request_list``, ``binhphuoc_compliance_report`` of the
+current quarter), grouped by agency."""
 from __future__ import annotations
 
 import datetime as dt
@@ -42,7 +44,8 @@ def _agency(groups: dict[str, dict[str, Any]], org: model.Group | None) -> dict[
     if key not in groups:
         groups[key] = {"organization": org.name if org is not None else None,
                        "organization_title": (org.title or org.name) if org is not None
-                       else None, "feedback": [], "reviews": [], "access_requests": []}
+                       else None, "feedback": [], "reviews": [], "access_requests": [],
+                       "compliance": None}
     return groups[key]
 
 
@@ -78,17 +81,39 @@ def _fill(groups: dict[str, dict[str, Any]], context: Any, now: dt.datetime) -> 
             "created": req["created"], "age_days": _age(req["created"], now)})
 
 
+def _compliance(groups: dict[str, dict[str, Any]], context: Any) -> None:
+    """The current quarter's update compliance of the agencies on the board:
+    its counts and the datasets not yet updated in the window (due, late,
+    missing), as ``binhphuoc_compliance_report`` answers the user."""
+    try:
+        report = tk.get_action("binhphuoc_compliance_report")(
+            {"user": context.get("user") or ""}, {})
+    except (KeyError, tk.NotAuthorized, tk.ValidationError):
+        return
+    for agency in report["agencies"]:
+        group = groups.get(agency["organization"])
+        if group is not None:
+            group["compliance"] = {
+                "quarter": report["quarter"], "due": report["due"],
+                "counts": agency["counts"],
+                "datasets": [d for d in agency["datasets"] if d["status"] != "on_time"]}
+
+
 @tk.side_effect_free
 def binhphuoc_dashboard_show(context: Any, data_dict: dict[str, Any]) -> Any:
     """The agency dashboard ("Bảng điều khiển") of the calling user: per
     agency, the open reports from users (with their age in days), the
     datasets waiting for a review step by the user (workflow task list) and
-    the access requests waiting for the user's decision — each as the action
-    that owns it answers the user.
+    the access requests waiting for the user's decision, and the update
+    compliance of the current quarter (``compliance``: quarter, deadline,
+    counts on time / late / due / missing and the datasets not updated in
+    the window; None when the user does not read the agency's detail) —
+    each as the action that owns it answers the user.
 
     :returns: ``{"agencies": [{"organization", "organization_title",
         "feedback": [...], "reviews": [...], "access_requests": [...],
-        "counts": {...}, "oldest_feedback_days"}], "generated"}``, agencies
+        "compliance": {...} | None, "counts": {...}, "oldest_feedback_days"}],
+        "generated"}``, agencies
         with the most waiting first
     :rtype: dict
     """
@@ -101,6 +126,7 @@ def binhphuoc_dashboard_show(context: Any, data_dict: dict[str, Any]) -> Any:
         for org in user.get_groups("organization"):
             _agency(groups, org)
     _fill(groups, context, now)
+    _compliance(groups, context)
     agencies = []
     for group in groups.values():
         for key in ("feedback", "reviews", "access_requests"):

@@ -46,6 +46,18 @@ event_table = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
 )
 
+reminder_table = sa.Table(
+    "binhphuoc_compliance_reminder", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("quarter", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("organization_id", sa.Text, nullable=False),
+    sa.Column("sent_on", sa.Date, nullable=False),
+    sa.Column("recipients", sa.Integer, nullable=False),
+    sa.Column("datasets", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
 #: kinds of report: an error in the data, a complaint
 KINDS = ("error", "complaint")
 #: states: new, being handled, answered, closed
@@ -120,3 +132,30 @@ def public_clause() -> Any:
     answer) and not kept off the page by the agency."""
     return sa.and_(feedback_table.c.state.in_((ANSWERED, CLOSED)),
                    feedback_table.c.answer.isnot(None), feedback_table.c.public.is_(True))
+
+
+def claim_reminder(quarter: str, kind: str, organization_id: str, sent_on: dt.date,
+                   datasets: int) -> int | None:
+    """The reminder row of (quarter, kind, organization), if this call made
+    it; None when it was made before (the letters went then)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    row = model.Session.execute(
+        pg_insert(reminder_table).values(
+            quarter=quarter, kind=kind, organization_id=organization_id, sent_on=sent_on,
+            recipients=0, datasets=datasets, created_at=now())
+        .on_conflict_do_nothing(constraint="binhphuoc_compliance_reminder_once")
+        .returning(reminder_table.c.id)).first()
+    return int(row[0]) if row else None
+
+
+def reminder_sent(reminder_id: int, recipients: int) -> None:
+    model.Session.execute(reminder_table.update().where(
+        reminder_table.c.id == reminder_id).values(recipients=recipients))
+
+
+def reminders(quarter: str | None = None) -> list[dict[str, Any]]:
+    query = sa.select(reminder_table).order_by(reminder_table.c.id)
+    if quarter:
+        query = query.where(reminder_table.c.quarter == quarter)
+    return [dict(r) for r in model.Session.execute(query).mappings()]

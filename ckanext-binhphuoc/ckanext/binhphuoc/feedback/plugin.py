@@ -7,7 +7,7 @@ from typing import Any
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from . import actions, auth, dashboard
+from . import actions, auth, compliance_report, dashboard
 
 
 @tk.blanket.config_declarations
@@ -17,6 +17,7 @@ class FeedbackPlugin(p.SingletonPlugin):
     p.implements(p.IConfigurer)
     p.implements(p.IBlueprint)
     p.implements(p.ITemplateHelpers)
+    p.implements(p.IClick)
 
     # IConfigurer: the bundle's templates, when binhphuoc_schema is not loaded
     def update_config(self, config: Any) -> None:
@@ -34,8 +35,17 @@ class FeedbackPlugin(p.SingletonPlugin):
         from . import views
         return views.get_helpers()
 
+    # IClick: `ckan binhphuoc compliance remind` (the daily round, cron)
+    def get_commands(self) -> list[Any]:
+        from ckanext.binhphuoc.cli import binhphuoc
+
+        from . import compliance_remind  # noqa: F401 — attaches the commands
+        return [binhphuoc]
+
     def get_actions(self) -> dict[str, Any]:
-        return {**actions.get_actions(), **dashboard.get_actions()}
+        return {**actions.get_actions(), **dashboard.get_actions(),
+                **compliance_report.get_actions()}
 
     def get_auth_functions(self) -> dict[str, Any]:
-        return {**auth.get_auth_functions(), **dashboard.get_auth_functions()}
+        return {**auth.get_auth_functions(), **dashboard.get_auth_functions(),
+                **compliance_report.get_auth_functions()}

@@ -16,7 +16,7 @@ from flask import Blueprint
 
 from ckanext.binhphuoc.workflow import views as wf_views
 
-from . import checks
+from . import checks, compliance_views
 from . import model as fb_model
 
 bp = Blueprint("binhphuoc_feedback", __name__)
@@ -63,7 +63,8 @@ def answered(pkg: Any) -> list[dict[str, Any]]:
 
 def get_helpers() -> dict[str, Any]:
     return {"binhphuoc_feedback_offer": offer, "binhphuoc_feedback_answered": answered,
-            "binhphuoc_feedback_state_label": state_label}
+            "binhphuoc_feedback_state_label": state_label,
+            "binhphuoc_compliance_status_label": compliance_views.status_label}
 
 
 # --- the form (anyone) -----------------------------------------------------------------------
@@ -201,6 +202,7 @@ def agency() -> Any:
 
 
 bp.add_url_rule(AGENCY_URL, view_func=agency, endpoint="agency")
+bp.add_url_rule(compliance_views.URL, view_func=compliance_views.page, endpoint="compliance")
 bp.add_url_rule("/dataset/<id>/feedback", view_func=form, endpoint="form",
                 methods=["GET", "POST"])
 bp.add_url_rule("/dataset/<id>/resource/<resource_id>/feedback", view_func=form,

@@ -13,9 +13,8 @@ from ckan.common import current_user, request
 from ckan.plugins import toolkit as tk
 from flask import Blueprint, send_from_directory
 
-from ckanext.binhphuoc import codelists, config
+from ckanext.binhphuoc import codelists, config, exports
 from ckanext.binhphuoc.certification import actions as cert_actions
-from ckanext.binhphuoc.certification import catalog as export_writer
 from ckanext.binhphuoc.certification import model as cert_model
 
 from . import annual, catalog
@@ -61,10 +60,10 @@ def catalog_page() -> Any:
     except tk.ValidationError as e:
         errors = e.error_dict
         result = {"count": 0, "entries": [], "changes": []}
-    if fmt in export_writer.FORMATS:
+    if fmt in exports.MEDIA_TYPES:
         rows = [] if errors else catalog.entries(catalog.check_filters(data))
-        return export_writer.export(fmt, rows, catalog.headers(), catalog.KEYS,
-                                    tk._("Digital data"), "danh-muc-du-lieu-so")
+        return exports.table(fmt, tk._("Digital data"), catalog.headers(), catalog.KEYS,
+                             rows, "danh-muc-du-lieu-so")
     lang = "en" if tk.h.lang() == "en" else "vi"
     choices = {name: [{"value": v, "label": codelists.get(name).label(v, lang)}
                       for v in codelists.get(name).values()]
@@ -74,7 +73,7 @@ def catalog_page() -> Any:
     return tk.render("binhphuoc/reports/catalog.html", {
         "result": result, "filters": data, "errors": errors, "choices": choices,
         "statuses": statuses, "organizations": _organizations(),
-        "formats": list(export_writer.FORMATS)})
+        "formats": list(exports.MEDIA_TYPES)})
 
 
 ANNUAL_COLUMNS = ("datasets", "evaluated", "certified", "expired", "not_assessed",
@@ -118,16 +117,16 @@ def annual_page() -> Any:
     except tk.NotAuthorized:
         errors = {"organization": [tk._("Figures per agency are for the agency's staff, the "
                                         "verifying department and the operator")]}
-    if report is not None and fmt in export_writer.FORMATS:
+    if report is not None and fmt in exports.MEDIA_TYPES:
         rows = [{"title": tk._("The whole province"), **report["province"]}] + list(
             report.get("rows") or [])
-        return export_writer.export(fmt, rows, annual_headers(), ("title",) + ANNUAL_COLUMNS,
-                                    tk._("Annual report"), "bao-cao-danh-gia-%s" %
-                                    report["year"])
+        return exports.table(fmt, tk._("Annual report"), annual_headers(),
+                             ("title",) + ANNUAL_COLUMNS, rows,
+                             "bao-cao-danh-gia-%s" % report["year"])
     return tk.render("binhphuoc/reports/annual.html", {
         "report": report, "filters": data, "errors": errors,
         "organizations": _organizations(), "columns": ANNUAL_COLUMNS,
-        "headers": annual_headers(), "formats": list(export_writer.FORMATS),
+        "headers": annual_headers(), "formats": list(exports.MEDIA_TYPES),
         "chart": _annual_chart(report) if report else None,
         "years": list(range(annual.FIRST_YEAR, _this_year() + 1))[::-1][:10]})
 
@@ -171,13 +170,12 @@ def usage_page() -> Any:
                               "verifying department and the operator")]}
     head = [tk._("Month"), tk._("Name")] + usage_labels()
     keys = ("month", "title") + USAGE_KINDS
-    if report is not None and fmt in export_writer.FORMATS:
+    if report is not None and fmt in exports.MEDIA_TYPES:
         rows = [{**r, "title": r.get("title") or r.get("name") or ""} for r in report["rows"]]
-        return export_writer.export(fmt, rows, head, keys, tk._("Usage report"),
-                                    "bao-cao-khai-thac")
+        return exports.table(fmt, tk._("Usage report"), head, keys, rows, "bao-cao-khai-thac")
     return tk.render("binhphuoc/reports/usage.html", {
         "report": report, "filters": data, "errors": errors, "head": head,
-        "organizations": _organizations(), "formats": list(export_writer.FORMATS),
+        "organizations": _organizations(), "formats": list(exports.MEDIA_TYPES),
         "chart": _usage_chart(report) if report else None})
 
 
