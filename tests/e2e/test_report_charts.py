@@ -1,6 +1,6 @@
 # ruff: noqa: F811 — the imported fixtures are parameters of the ones below
 """Charts of the reports in Chromium (issue 16 item 7): the annual
-evaluation report and the usage report draw their figures with Chart.js
+evaluation report, the usage report and the quarterly update report draw their figures with Chart.js
 served by the portal itself (no inline script under the strict CSP, no
 other host); each chart's canvas holds drawn pixels. Screenshots in
 test-results/reports/."""
@@ -71,6 +71,7 @@ def _foreign(urls, server_url):
 @pytest.mark.parametrize("path, canvas, shot", [
     ("/bao-cao-danh-gia-nam", "canvas[data-chart='annual-chart']", "annual"),
     ("/bao-cao-khai-thac", "canvas[data-chart='usage-chart']", "usage"),
+    ("/report/compliance", "canvas[data-chart='compliance-chart']", "compliance"),
 ])
 def test_report_charts_render_in_chromium(world, live_server, page, path, canvas, shot):
     urls: list[str] = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import ckan.plugins as p
 from ckan import model
 from ckan.common import current_user, request
 from ckan.plugins import toolkit as tk
@@ -47,6 +48,21 @@ def count_rows(report: dict[str, Any]) -> list[list[Any]]:
     rows.append([report["quarter"], tk._("Whole province"),
                  *(report["totals"][k] for k in keys)])
     return rows
+
+
+STATUSES = ("on_time", "late", "due", "missing")
+
+
+def chart(report: dict[str, Any]) -> dict[str, Any]:
+    """The table's figures as a bar chart per status (the chart snippet of
+    binhphuoc_reports, which serves the chart library, draws it)."""
+    counts = [a["counts"] for a in report["agencies"]] + [report["totals"]]
+    return {"id": "compliance-chart", "type": "bar",
+            "title": tk._("Datasets to be updated this quarter, by status"),
+            "labels": [a["organization_title"] for a in report["agencies"]]
+            + [tk._("Whole province")],
+            "series": [{"label": status_label(k), "data": [c[k] for c in counts]}
+                       for k in STATUSES]}
 
 
 def frequency_label(value: str | None) -> str:
@@ -125,4 +141,5 @@ def page() -> Any:
         "organization": args["organization"], "quarters": _quarters(),
         "formats": list(exports.MEDIA_TYPES), "status_label": status_label,
         "frequency_label": frequency_label,
+        "chart": chart(report) if report and p.plugin_loaded("binhphuoc_reports") else None,
         "organizations": [{"name": o.name, "title": o.title or o.name} for o in orgs]})
