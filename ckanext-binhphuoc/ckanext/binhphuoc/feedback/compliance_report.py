@@ -16,7 +16,7 @@ from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.types import Context
 
-from ..workflow import roles
+from ..workflow import roles, usage_report
 from . import compliance
 
 
@@ -55,25 +55,9 @@ def _quarter(data_dict: dict[str, Any], errors: dict[str, list[str]]) -> Any:
     return q
 
 
-def _may_read(context: Context) -> Any:
-    seen: dict[str, bool] = {}
-
-    def may(name: str) -> bool:
-        if name not in seen:
-            try:
-                tk.check_access("package_show", {"user": context.get("user") or ""},
-                                {"id": name})
-                seen[name] = True
-            except (tk.NotAuthorized, tk.ObjectNotFound):
-                seen[name] = False
-        return seen[name]
-
-    return may
-
-
 def _agencies(rows: list[dict[str, Any]], allowed: list[str] | None,
               context: Context) -> list[dict[str, Any]]:
-    may = _may_read(context)
+    may = usage_report.may_read(context)
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         if allowed is None or row["organization_id"] in allowed:

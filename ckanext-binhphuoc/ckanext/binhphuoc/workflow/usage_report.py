@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ckan import model
@@ -82,9 +83,10 @@ def _org_filter(data_dict: dict[str, Any], by: str, user: model.User | None,
     return None if by == "province" else staff_orgs(user)
 
 
-def _visible(context: Context, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows of the datasets the caller may see (package_show's own
-    rule: an agency's draft is not named to the verifying department)."""
+def may_read(context: Context) -> Callable[[str], bool]:
+    """A test, remembered per dataset, of whether the caller may read a
+    dataset (package_show's own rule: an agency's draft is not named to the
+    verifying department). The reports ask it before naming a dataset."""
     seen: dict[str, bool] = {}
 
     def may(name: str) -> bool:
@@ -97,6 +99,12 @@ def _visible(context: Context, rows: list[dict[str, Any]]) -> list[dict[str, Any
                 seen[name] = False
         return seen[name]
 
+    return may
+
+
+def _visible(context: Context, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of the datasets the caller may see."""
+    may = may_read(context)
     return [row for row in rows if row["name"] and may(row["name"])]
 
 
