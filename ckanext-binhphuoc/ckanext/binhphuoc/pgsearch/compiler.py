@@ -243,7 +243,9 @@ def parse_date(text: str, now: datetime.datetime | None = None) -> datetime.date
             value = value + delta if sign == "+" else value - delta
     if pos != len(math_part):
         raise SearchQueryError(f"Invalid date math in {text!r}")
-    return value
+    # Solr keeps dates to the millisecond, its query dates too (the index
+    # holds them so: documents.solr_date)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 # --- the compiler ------------------------------------------------------------
