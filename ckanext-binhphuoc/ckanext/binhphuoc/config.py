@@ -130,14 +130,12 @@ def _positive(key: str, default: int) -> int:
 
 
 def access_spec_timeout() -> int:
-    """``ckanext.binhphuoc.access.spec_timeout``: seconds for fetching an
-    OpenAPI description."""
+    """``ckanext.binhphuoc.access.spec_timeout``: seconds for fetching an OpenAPI description."""
     return _positive("ckanext.binhphuoc.access.spec_timeout", 5)
 
 
 def access_spec_max_bytes() -> int:
-    """``ckanext.binhphuoc.access.spec_max_bytes``: the largest OpenAPI
-    description read."""
+    """``ckanext.binhphuoc.access.spec_max_bytes``: the largest OpenAPI description read."""
     return _positive("ckanext.binhphuoc.access.spec_max_bytes", 1048576)
 
 
@@ -167,8 +165,7 @@ def certification_max_file_bytes() -> int:
 
 
 def quality_max_links() -> int:
-    """``ckanext.binhphuoc.quality.max_links``: external links checked per run
-    of the link check."""
+    """``ckanext.binhphuoc.quality.max_links``: external links checked per run of the link check."""
     return _int("ckanext.binhphuoc.quality.max_links", 200)
 
 
@@ -433,8 +430,7 @@ def reports_chartjs_dir() -> str:
 # --- feedback (binhphuoc_feedback) -----------------------------------------------
 
 def feedback_max_per_hour() -> int:
-    """``ckanext.binhphuoc.feedback.max_per_hour``: reports one client may
-    send in an hour."""
+    """``ckanext.binhphuoc.feedback.max_per_hour``: reports one client may send in an hour."""
     try:
         return max(1, int(_raw("ckanext.binhphuoc.feedback.max_per_hour")))
     except (TypeError, ValueError):
@@ -567,8 +563,7 @@ def sso_timeout() -> int:
 
 
 def sso_link_by_email() -> bool:
-    """``ckanext.binhphuoc.sso.link_by_email``: link a first sign-in to the
-    account with the same (verified) e-mail address."""
+    """``ckanext.binhphuoc.sso.link_by_email``: link a first sign-in by verified e-mail."""
     return _bool("ckanext.binhphuoc.sso.link_by_email")
 
 
@@ -578,8 +573,7 @@ def sso_username_claim() -> str:
 
 
 def sso_fullname_claim() -> str:
-    """``ckanext.binhphuoc.sso.fullname_claim`` (alias
-    ``ckan.oauth2.profile_api_fullname_field``)."""
+    """``ckanext.binhphuoc.sso.fullname_claim`` (``ckan.oauth2.profile_api_fullname_field``)."""
     return _sso("fullname_claim")
 
 
@@ -601,7 +595,6 @@ def sso_sysadmin_value() -> str:
 
 
 def sso_password_login() -> str:
-    """``ckanext.binhphuoc.sso.password_login``: "all", or "sysadmins" (staff
-    sign in through single sign-on only); any other value is read as "all"."""
+    """``ckanext.binhphuoc.sso.password_login``: "all" or "sysadmins" (others: "all")."""
     value = _sso("password_login").lower()
     return value if value in ("all", "sysadmins") else "all"
