@@ -267,7 +267,9 @@ def test_a_damaged_archive_changes_nothing(app, people, act, cli, tmp_path, seco
             break
         except backup.BackupError:
             continue
-    with pytest.raises(backup.BackupError, match="pg_restore failed .*rolled back"):
+    # (pg_restore may stop at its table of contents, before any transaction)
+    with pytest.raises(backup.BackupError,
+                       match="pg_restore failed .*(rolled back|nothing was changed)"):
         backup._replace_database(target, cut)
     assert _names(second_cluster) == [("mot-bo",)]
 

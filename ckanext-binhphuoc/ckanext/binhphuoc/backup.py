@@ -281,7 +281,10 @@ def _replace_database(db: Database, dump: Path) -> None:
     script pg_restore writes is streamed to psql between ``BEGIN`` and a
     ``COMMIT`` sent only once pg_restore has finished well: a failure on
     either side leaves the transaction open, and PostgreSQL rolls it back."""
-    listing = _list_without_extensions(db, dump)
+    try:
+        listing = _list_without_extensions(db, dump)
+    except BackupError as e:  # before any transaction: nothing was touched
+        raise BackupError("%s (nothing was changed)" % e) from None
     with tempfile.TemporaryFile() as restore_err, tempfile.TemporaryFile() as psql_err:
         consumer = subprocess.Popen(
             [_tool("psql"), "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1",
