@@ -105,18 +105,23 @@ def _annual_chart(report: dict[str, Any]) -> dict[str, Any]:
             "labels": names, "series": series}
 
 
+def _ask(action: str, data: dict[str, Any],
+         refused_field: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """The report of ``action`` for the caller, or the errors to show."""
+    try:
+        return tk.get_action(action)(_context(), data), {}
+    except tk.ValidationError as e:
+        return None, e.error_dict
+    except tk.NotAuthorized:
+        return None, {refused_field: [tk._(
+            "Figures per agency are for the agency's staff, the verifying department and "
+            "the operator")]}
+
+
 def annual_page() -> Any:
     data = _args(("year", "organization", "by"))
     fmt = request.args.get("format") or ""
-    errors: dict[str, Any] = {}
-    report: dict[str, Any] | None = None
-    try:
-        report = tk.get_action("binhphuoc_annual_report")(_context(), data)
-    except tk.ValidationError as e:
-        errors = e.error_dict
-    except tk.NotAuthorized:
-        errors = {"organization": [tk._("Figures per agency are for the agency's staff, the "
-                                        "verifying department and the operator")]}
+    report, errors = _ask("binhphuoc_annual_report", data, "organization")
     if report is not None and fmt in exports.MEDIA_TYPES:
         rows = [{"title": tk._("The whole province"), **report["province"]}] + list(
             report.get("rows") or [])
@@ -159,15 +164,7 @@ def _usage_chart(report: dict[str, Any]) -> dict[str, Any]:
 def usage_page() -> Any:
     data = _args(("from", "to", "by", "organization"))
     fmt = request.args.get("format") or ""
-    errors: dict[str, Any] = {}
-    report: dict[str, Any] | None = None
-    try:
-        report = tk.get_action("binhphuoc_usage_report")(_context(), data)
-    except tk.ValidationError as e:
-        errors = e.error_dict
-    except tk.NotAuthorized:
-        errors = {"by": [tk._("Figures per agency are for the agency's staff, the "
-                              "verifying department and the operator")]}
+    report, errors = _ask("binhphuoc_usage_report", data, "by")
     head = [tk._("Month"), tk._("Name")] + usage_labels()
     keys = ("month", "title") + USAGE_KINDS
     if report is not None and fmt in exports.MEDIA_TYPES:
