@@ -133,6 +133,25 @@ def test_json_nested_5000_levels_is_refused(client):
     assert "body" in _error(resp)
 
 
+@pytest.mark.parametrize("body", ["[1]", '"dataset"', "42", "null", "true"])
+def test_a_json_body_that_is_not_an_object_is_field_keyed(client, body):
+    """CKAN answered a bare JSON string ("… needs to be a dictionary"), not its envelope."""
+    resp = client.post("/api/3/action/package_create", data=body,
+                       headers={"Content-Type": "application/json"})
+    assert resp.status_code == 409
+    assert resp.json["success"] is False
+    assert _error(resp)["body"] == ['Nội dung yêu cầu phải là một đối tượng JSON: '
+                                    '{"tên": giá trị, ...}']
+
+
+def test_a_body_that_is_not_json_says_where(client):
+    resp = client.post("/api/3/action/package_show", data='{"id": "a",\n "x": }',
+                       headers={"Content-Type": "application/json"})
+    assert resp.status_code == 409
+    assert resp.json["success"] is False
+    assert _error(resp)["body"] == ["Nội dung yêu cầu không phải JSON hợp lệ (dòng 2, cột 7)"]
+
+
 def test_repeated_parameter_is_refused_naming_it(client):
     resp = client.get("/api/3/action/package_show?id=a&id=b")
     assert resp.status_code == 409

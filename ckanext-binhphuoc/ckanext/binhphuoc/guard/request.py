@@ -4,6 +4,8 @@ API, CKAN's error page in Vietnamese elsewhere), so nothing is written.
 
 - a NUL character anywhere (path, query string, form fields, JSON strings):
   PostgreSQL refuses it in text, and the views and actions answered 500;
+- on the Action API, a body that is not JSON or not a JSON object (CKAN
+  answered a bare string, not its envelope);
 - a JSON body nested deeper than ``MAX_DEPTH`` (Python's parser raised a
   RecursionError at a few thousand levels; nothing the API takes nests
   deeper than a handful);
@@ -50,17 +52,20 @@ class _TooDeep(Exception):
     pass
 
 
-def _json_body() -> Any | None:
-    """The parsed JSON body, None when there is none; raises _TooDeep or
-    ValueError (left to CKAN's own "JSON Error")."""
+NO_BODY = object()
+
+
+def _json_body() -> Any:
+    """The parsed JSON body, NO_BODY when there is none; raises _TooDeep or
+    ValueError (not JSON)."""
     if request.method not in ("POST", "PUT", "PATCH"):
-        return None
+        return NO_BODY
     if request.mimetype == "application/json" or (
             request.blueprint == "api" and request.mimetype not in (
                 "multipart/form-data", "application/x-www-form-urlencoded")):
         data = request.get_data(cache=True)
         if not data:
-            return None
+            return NO_BODY
         try:
             return json.loads(data)
         except RecursionError:
@@ -73,7 +78,7 @@ def _json_body() -> Any | None:
                 return json.loads(key)
             except RecursionError:
                 raise _TooDeep from None
-    return None
+    return NO_BODY
 
 
 def _is_identifier(key: str) -> bool:
@@ -130,7 +135,10 @@ def _problems() -> dict[str, list[str]]:
                     errors.setdefault(key, []).append(tk._("Must be a text value"))
                 elif _is_boolean_param(key) and _bad_boolean(value):
                     errors.setdefault(key, []).append(tk._("Must be true or false"))
-        if body is not None:
+        if body is not NO_BODY and not isinstance(body, dict) and request.endpoint == API_ENDPOINT:
+            errors.setdefault("body", []).append(tk._(
+                'The request body must be a JSON object: {"name": value, ...}'))
+        if body is not NO_BODY:
             for key, text in _strings(body):
                 if "\x00" in text:
                     errors.setdefault(key.replace("\x00", "") or "body", []).append(nul)
@@ -138,8 +146,14 @@ def _problems() -> dict[str, list[str]]:
         errors.setdefault("body", []).append(tk._(
             "The JSON document is nested too deeply (more than {n} levels)").format(
                 n=MAX_DEPTH))
-    except ValueError:
-        pass  # not JSON: CKAN answers "JSON Error" itself
+    except ValueError as error:
+        # not JSON (CKAN answered a bare string, not its envelope)
+        if request.endpoint == API_ENDPOINT:
+            where = ("" if not isinstance(error, json.JSONDecodeError) else tk._(
+                " (line {line}, column {column})").format(line=error.lineno,
+                                                          column=error.colno))
+            errors.setdefault("body", []).append(
+                tk._("The request body is not valid JSON") + where)
     return errors
 
 
