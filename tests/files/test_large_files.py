@@ -151,3 +151,26 @@ def _check_ranges(url: str) -> None:
     # 416; CKAN's error page (which renders every HTTP error) drops werkzeug's
     # "Content-Range: bytes */size", which RFC 9110 only recommends.
     assert beyond.status_code == 416
+
+
+def test_real_server_answers_a_file_above_the_limit(tmp_path: Path) -> None:
+    """Through gunicorn: a 5 MB upload against a 1 MB limit is read, then
+    answered with the field-keyed 409 (no dropped connection, no 500), and
+    nothing is stored."""
+    from ckan.tests import factories
+
+    admin = factories.SysadminWithToken()
+    org = factories.Organization(agency_code="000.00.21.H10", agency_level="tinh")
+    pkg = factories.Dataset(user=admin, **dict(VALID_DATASET, owner_org=org["id"]))
+    srv = GunicornServer(1, tmp_path, server_overrides(tmp_path / "storage", 1),
+                         env={"TMPDIR": str(tmp_path)}).start()
+    try:
+        response = _upload(srv.url, admin["token"], pkg["id"], "lon.bin", 5 * BLOCK)
+        assert response.status_code == 409, response.text
+        assert set(response.json()["error"]) == {"upload", "__type"}
+        ok = _upload(srv.url, admin["token"], pkg["id"], "vua.bin", BLOCK)
+        assert ok.status_code == 200, ok.text  # the same worker goes on serving
+    finally:
+        srv.stop()
+    stored = [f for _, _, files in os.walk(tmp_path / "storage") for f in files]
+    assert len(stored) == 1
