@@ -80,3 +80,21 @@ def test_resource_form_shows_the_limit_under_the_file_field(app: Any, call: Any,
     assert soup.find(id="field-resource-upload") is not None  # the user can pick another file
     assert call("package_show", id=pkg["id"])["resources"] == []
     assert _files(storage) == []
+
+
+def test_a_refused_resource_leaves_no_staged_file(app: Any, call: Any, dataset_dict: Any,
+                                                  admin_token: str, storage: Path) -> None:
+    """A file within the limit is staged (and hashed) before the resource is
+    validated: when the resource is refused, the staged copy goes too."""
+    import gc
+
+    pkg = call("package_create", **dataset_dict(name="sai-truong"))
+    response = app.post("/api/3/action/resource_create", status=409,
+                        headers={"Authorization": admin_token},
+                        data={"package_id": pkg["id"], "name": "Sai",
+                              "sharing_channel": "khong-co-kenh-nay",
+                              "upload": (io.BytesIO(b"z" * 1000), "sai.csv")})
+    assert "sharing_channel" in response.json["error"]
+    gc.collect()
+    assert _files(storage) == []
+    assert call("package_show", id=pkg["id"])["resources"] == []
