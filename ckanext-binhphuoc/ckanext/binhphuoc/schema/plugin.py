@@ -5,7 +5,6 @@ duplicate check. Load it BEFORE scheming_datasets in ``ckan.plugins`` so its
 templates come first."""
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from typing import Any
@@ -38,6 +37,7 @@ class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IUploader, inherit=True)
     p.implements(p.IResourceController, inherit=True)
     p.implements(p.ITranslation)
     p.implements(p.IMiddleware, inherit=True)
@@ -132,13 +132,23 @@ class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
         except Exception:  # the data is loaded (as text): never fail the load
             log.exception("typed upload: %s keeps its text columns", resource_dict["id"])
 
+    # IUploader: uploaded files are checked for size and hashed while they
+    # are copied into storage (storage.py)
+    def get_resource_uploader(self, data_dict: dict[str, Any]) -> Any:
+        from . import storage
+
+        return storage.ResourceStorage(data_dict)
+
+    def get_uploader(self, upload_to: str, old_filename: str | None) -> None:
+        return None  # images: CKAN's own
+
     # IResourceController: SHA-256 of uploaded files (R30)
     def before_resource_create(self, context: Any, resource: dict[str, Any]) -> None:
-        _hash_upload(resource)
+        _new_upload(resource)
 
     def before_resource_update(self, context: Any, current: dict[str, Any],
                                resource: dict[str, Any]) -> None:
-        if not _hash_upload(resource):
+        if not _new_upload(resource):
             if (current.get("url_type") == "upload"
                     and resource.get("url_type", "upload") == "upload"
                     and not resource.get("clear_upload")):
@@ -151,20 +161,12 @@ class SchemaPlugin(p.SingletonPlugin, DefaultTranslation):
                 resource.pop("sha256", None)
 
 
-def _hash_upload(resource: dict[str, Any]) -> bool:
-    """Set resource['sha256'] from an uploaded file; True if there was one."""
+def _new_upload(resource: dict[str, Any]) -> bool:
+    """True if the resource comes with a new file: its sha256 is then the one
+    the uploader computes while storing it (storage.py), never the caller's."""
     from werkzeug.datastructures import FileStorage
 
-    upload = resource.get("upload")
-    if not isinstance(upload, FileStorage):
-        if upload not in (None, ""):
-            return False
-        return False
-    stream = upload.stream
-    start = stream.tell()
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: stream.read(1024 * 1024), b""):
-        digest.update(chunk)
-    stream.seek(start)
-    resource["sha256"] = digest.hexdigest()
-    return True
+    if isinstance(resource.get("upload"), FileStorage):
+        resource.pop("sha256", None)
+        return True
+    return False
