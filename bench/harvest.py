@@ -36,7 +36,9 @@ import sqlalchemy as sa
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PG = "postgresql://postgres@127.0.0.1:55432/"
-SRC_DB = "bench_harvest_src"
+#: suffixed like the test databases (BINHPHUOC_TEST_DB_SUFFIX): sessions sharing the
+#: server each have their own source table
+SRC_DB = "bench_harvest_src" + os.environ.get("BINHPHUOC_TEST_DB_SUFFIX", "")
 
 COLUMNS = [  # name, SQL type, expression over generate_series(1, N) AS g
     ("ma", "bigint", "g"),
@@ -159,6 +161,15 @@ def physical_limit(datastore_db: str) -> float:
     return seconds
 
 
+def _index_label(statement: str) -> str:
+    """The indexed expression of a CREATE INDEX statement, short."""
+    inner = statement.split("USING", 1)[-1]
+    for name, _typ, _expr in COLUMNS + [("_full_text", "", "")]:
+        if '"%s"' % name in inner:
+            return name
+    return inner.strip()[:40]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
@@ -180,7 +191,7 @@ def main() -> None:
     from ckan import model
     from ckan.plugins import toolkit as tk
 
-    from ckanext.binhphuoc.harvest import columnar, loader, sql
+    from ckanext.binhphuoc.harvest import columnar, full_text, loader, sql
 
     with app._wsgi_app.test_request_context():
         site = tk.get_action("get_site_user")({"ignore_auth": True}, {})
@@ -211,7 +222,8 @@ def main() -> None:
         base_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         names = [c[0] for c in COLUMNS]
         print(f"source {args.source} unit: {args.rows:,} rows × {len(COLUMNS)} columns; "
-              f"DataStore {datastore_db}; 2 cores", flush=True)
+              f"DataStore {datastore_db}; 2 cores; load average {os.getloadavg()[0]:.2f}",
+              flush=True)
         results = []
         limits = []
         for run in range(args.runs):
@@ -238,6 +250,11 @@ def main() -> None:
                 rows.close()
             conn.close()
             results.append((visible, seconds))
+            stages = "; ".join(f"{k} {v:.1f} s" for k, v in full_text.last_timings.items())
+            builds = ", ".join(f"{_index_label(k)} {v:.1f} s"
+                               for k, v in full_text.last_index_timings.items())
+            print(f"  run {run + 1}: after readable: {stages} (index builds: {builds});"
+                  f" load average {os.getloadavg()[0]:.2f}", flush=True)
             psql("postgres", "CHECKPOINT")
             limits.append(physical_limit(datastore_db))
             print(f"  run {run + 1}: psql \\copy {limits[-1]:.2f} s; harvest ({args.path}) "

@@ -28,6 +28,44 @@ FULL_TEXT = ("(SELECT to_tsvector(string_agg(value, ' ')) FROM json_each_text(ro
              " WHERE key NOT LIKE '\\_%')")
 
 
+def full_text_expression(columns: list[tuple[str, str]], alias: str = "r") -> str:
+    """The ``_full_text`` of a row ``alias`` of a table of ``columns`` ((name,
+    PostgreSQL type name) in the table's order), equal to :data:`FULL_TEXT`
+    (the DataStore trigger's value) but without building a JSON object and
+    taking it apart again per row: the trigger joins, in column order, the
+    non-NULL values of ``json_each_text(row_to_json(row))`` of the columns not
+    starting with ``_``. Each value here is the same text: a ``text`` column
+    itself, any other ``to_json(value) #>> '{}'`` — the conversion
+    ``row_to_json`` applies per column, and the unquoting ``json_each_text``
+    applies (a JSON ``null`` of a json column is NULL there too). A row
+    without any value gets NULL, as ``to_tsvector(string_agg(...))`` of no
+    values. ``to_tsvector`` without a configuration, as the trigger (the
+    session's ``default_text_search_config``). tests/harvest/test_full_text_fast.py
+    compares both over every DataStore type."""
+    parts: list[str] = []
+    present: list[str] = []
+    for name, typ in columns:
+        if name.startswith("_"):
+            continue
+        ref = "%s.%s" % (alias, quote(name))
+        part = ref if typ == "text" else "(to_json(%s) #>> '{}')" % ref
+        parts.append(part)
+        # a non-NULL value gives a non-NULL text, but a json(b) 'null'
+        present.append(part if typ in ("json", "jsonb") else ref)
+    if not parts:
+        return "NULL::tsvector"
+    return "CASE WHEN num_nonnulls(%s) > 0 THEN to_tsvector(concat_ws(' ', %s)) END" % (
+        ", ".join(present), ", ".join(parts))
+
+
+def table_columns(conn: Any, oid: int) -> list[tuple[str, str]]:
+    """(name, type name) of the columns of table ``oid``, in the table's order."""
+    return [(r[0], r[1]) for r in conn.execute(sa.text(
+        "SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+        " WHERE a.attrelid = :o AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"),
+        {"o": oid})]
+
+
 def maintenance_work_mem(conn: Any) -> None:
     """More memory for this transaction's index builds (GIN builds are
     several times faster with it than with PostgreSQL's 64 MB default)."""
@@ -71,11 +109,12 @@ def _fill_full_text(resource_id: str, oid: int, workers: int = 2) -> int:
     with eng.connect() as conn:
         low, high = conn.execute(sa.text(
             "SELECT min(_id), max(_id) FROM %s WHERE _full_text IS NULL" % table)).one()
+        expression = full_text_expression(table_columns(conn, oid))
     if low is None:
         return 0
     update = sa.text("UPDATE %s AS r SET _full_text = %s"
                      " WHERE _id BETWEEN :a AND :b AND _full_text IS NULL"
-                     % (table, FULL_TEXT))
+                     % (table, expression))
 
     def fill(start: int) -> int:
         with eng.begin() as conn:
@@ -106,36 +145,62 @@ def _missing_search_indexes(resource_id: str,
     return [stmt for name, stmt in zip(names, statements, strict=True) if name not in have]
 
 
+#: Seconds of each stage of the last :func:`complete_search` of this process
+#: (stage → seconds, in order; the benchmark prints them).
+last_timings: dict[str, float] = {}
+#: Seconds of each index build of the last :func:`complete_search` (statement → seconds).
+last_index_timings: dict[str, float] = {}
+
+
+def _lap(stage: str, started: float) -> None:
+    last_timings[stage] = time.monotonic() - started - sum(last_timings.values())
+
+
 def complete_search(resource_id: str, fields: list[dict[str, Any]], oid: int) -> None:
     """Make the live table fully searchable after the commit that made its
-    rows readable: ``_full_text`` of every row (:func:`_fill_full_text`),
-    then the missing full-text indexes (:func:`_build_search_indexes`), then
-    fresh planner statistics. Until then ``q`` searches do not find the rows
-    not filled yet (the DataStore's xloader loads the same way). Runs after
-    every live load, so a load interrupted at this stage is completed by the
-    next one, even when that finds the source unchanged. A failure is
-    logged: the rows are in place, complete and correct."""
+    rows readable: ``_full_text`` of every row (:func:`_fill_full_text`, on
+    two connections), the old row versions that pass left vacuumed while
+    the table has no full-text index yet (VACUUM scans every index whole),
+    then the missing full-text indexes (:func:`_build_search_indexes`, two
+    at a time), then fresh planner statistics. Until ``_full_text`` is
+    filled ``q`` searches do not find the rows not filled yet (the
+    DataStore's xloader loads the same way); the indexes only make them
+    faster. Runs after every live load, so a load interrupted at this stage
+    is completed by the next one, even when that finds the source
+    unchanged. A failure is logged: the rows are in place, complete and
+    correct. The seconds of each stage go to :data:`last_timings`."""
+    last_timings.clear()
+    last_index_timings.clear()
     try:
         started = time.monotonic()
         _ensure_primary_key(resource_id, oid)
+        _lap("primary key", started)
         filled = _fill_full_text(resource_id, oid)
-        filled_at = time.monotonic()
+        _lap("_full_text", started)
         statements = _missing_search_indexes(resource_id, fields)
+        _maintain(resource_id, oid, "VACUUM", filled > 0)
+        _lap("vacuum", started)
         _build_search_indexes(resource_id, statements, oid)
-        _vacuum(resource_id, oid, filled > 0 or bool(statements))
+        _lap("indexes", started)
+        _maintain(resource_id, oid, "ANALYZE", filled > 0 or bool(statements))
+        _lap("analyze", started)
         if filled or statements:
-            log.info("DataStore table %s: full text of %d rows in %.1f s, %d full-text"
-                     " indexes in %.1f s", resource_id, filled, filled_at - started,
-                     len(statements), time.monotonic() - filled_at)
+            log.info("DataStore table %s: full text of %d rows and %d full-text indexes"
+                     " in %.1f s (%s)", resource_id, filled, len(statements),
+                     time.monotonic() - started,
+                     ", ".join("%s %.1f s" % kv for kv in last_timings.items()))
     except Exception:  # noqa: BLE001 — the rows are in place; say what is missing
         log.exception("DataStore table %s: full text not completed"
                       " (the next load completes it)", resource_id)
 
 
-def _vacuum(resource_id: str, oid: int, changed: bool) -> None:
-    """VACUUM (ANALYZE) a table completed by :func:`complete_search` (the
-    old versions of the rows its ``_full_text`` pass rewrote) and give it back
-    to autovacuum, which the loader's ``_copy_direct`` had turned off for it."""
+def _maintain(resource_id: str, oid: int, command: str, changed: bool) -> None:
+    """VACUUM or ANALYZE a table completed by :func:`complete_search` when
+    ``changed`` or when autovacuum is still off for it, and (ANALYZE, the
+    last stage) give it back to autovacuum, which the loader's
+    ``_copy_direct`` turned off: autovacuum would come for the dead rows
+    of the ``_full_text`` pass and hold up the index builds and the next
+    swap by up to ``deadlock_timeout``."""
     table = "public." + quote(resource_id)
     with engine().connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -145,28 +210,28 @@ def _vacuum(resource_id: str, oid: int, changed: bool) -> None:
             "SELECT 'autovacuum_enabled=false' = ANY(reloptions) FROM pg_class"
             " WHERE oid = :o"), {"o": oid}).scalar()
         if changed or off:
-            conn.execute(sa.text("VACUUM (ANALYZE) %s" % table))
-        if off:
+            conn.execute(sa.text("%s %s" % (command, table)))
+        if off and command == "ANALYZE":
             conn.execute(sa.text("ALTER TABLE %s RESET (autovacuum_enabled)" % table))
 
 
 def _build_search_indexes(resource_id: str, statements: list[str], oid: int) -> None:
-    """Full-text index ``statements`` of a live table, two at a time on two
-    connections (a GIN build uses one core; plain CREATE INDEX blocks
-    writers, not readers). Skipped when the table was replaced meanwhile
-    (``oid``)."""
+    """Full-text index ``statements`` of a live table on two connections,
+    each build in its own transaction (a GIN build uses one core; plain
+    CREATE INDEX blocks writers, not readers), the first (``_full_text``'s,
+    the largest) at once on one connection, the others one after the other
+    on the second, then on whichever is free. Skipped when the table was
+    replaced meanwhile (``oid``)."""
     eng = engine()
 
-    def build(batch: list[str]) -> None:
+    def build(statement: str) -> None:
         with eng.begin() as conn:
             if table_oid(conn, resource_id) != oid:
                 return
             maintenance_work_mem(conn)
-            for statement in batch:
-                conn.execute(sa.text(statement))
+            began = time.monotonic()
+            conn.execute(sa.text(statement))
+            last_index_timings[statement] = time.monotonic() - began
 
-    # the _full_text index (first, the largest) alone; the others together
-    batches = [b for b in (statements[:1], statements[1:]) if b]
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        for future in [pool.submit(build, b) for b in batches]:
-            future.result()
+        list(pool.map(build, statements))

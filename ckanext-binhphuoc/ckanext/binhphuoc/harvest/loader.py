@@ -87,7 +87,7 @@ from ..tables.staging import (
     was_discarded,
 )
 from .copy_stream import CopySource, PipedCopy, _CopyStream, copy_rows
-from .full_text import FULL_TEXT, complete_search, maintenance_work_mem
+from .full_text import complete_search, full_text_expression, maintenance_work_mem
 
 log = logging.getLogger(__name__)
 
@@ -319,8 +319,9 @@ def _build_fresh(conn: Any, resource_id: str, fields: list[dict[str, Any]],
         if previous_digest and stream.digest == previous_digest:
             raise _Unchanged()
         # a fresh temp table is read in the order it was written: _id follows the source
+        expression = full_text_expression([(f["id"], f["type"]) for f in fields])
         conn.execute(sa.text("INSERT INTO public.%s (%s, _full_text) SELECT %s, %s FROM %s r"
-                             % (_q(new), names, names, FULL_TEXT, _q(rows))))
+                             % (_q(new), names, names, expression, _q(rows))))
         conn.execute(sa.text("DROP TABLE %s" % _q(rows)))
     backend._create_fulltext_trigger(conn, new)  # noqa: SLF001
     maintenance_work_mem(conn)
