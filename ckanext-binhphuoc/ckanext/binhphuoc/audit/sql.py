@@ -50,6 +50,10 @@ AUDITED: dict[str, tuple[str, ...]] = {
 SECRETS = ("password", "apikey", "reset_key", "plugin_extras", "secret", "token",
            "access_token", "refresh_token", "client_secret")
 
+#: columns that only say when a row was last used (every request moves them):
+#: an UPDATE changing nothing else is not recorded
+USE_STAMPS = ("last_access", "last_active")
+
 OPS = ("INSERT", "UPDATE", "DELETE")
 
 _ROLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -111,6 +115,9 @@ BEGIN
           INTO old_j, new_j
           FROM jsonb_each(old_j) o JOIN jsonb_each(new_j) n ON n.key = o.key
          WHERE o.value IS DISTINCT FROM n.value;
+        IF old_j IS NOT NULL AND (old_j - ARRAY[{stamps}]) = '{{}}'::jsonb THEN
+            RETURN NULL;
+        END IF;
         IF old_j IS NULL THEN
             RETURN NULL;
         END IF;
@@ -165,7 +172,8 @@ def attach_sql(app_role: str) -> str:
     if not _ROLE.match(app_role) or app_role == OWNER:
         raise ValueError("not a role name: %r" % app_role)
     names = dict(schema=SCHEMA, owner=OWNER, table=TABLE, trigger=TRIGGER,
-                 app='"%s"' % app_role, secrets=", ".join(_quote(s) for s in SECRETS))
+                 app='"%s"' % app_role, secrets=", ".join(_quote(s) for s in SECRETS),
+                 stamps=", ".join(_quote(s) for s in USE_STAMPS))
     values = ", ".join("(%s, %s)" % (_quote(t), _quote(", ".join(_quote(c) for c in cols)))
                        for t, cols in AUDITED.items())
     return "/* binhphuoc audit trail (ckan binhphuoc audit attach) */\n" + "".join(
