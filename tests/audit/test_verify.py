@@ -1,3 +1,4 @@
+# ruff: noqa: F811 — the imported fixtures are parameters of the tests
 """Distortion detection: `ckan binhphuoc audit verify-files` re-computes the
 SHA-256 of every uploaded file and of every member of the backup archives,
 reports a damaged or missing one, exits 1 and mails the operator; intact

@@ -36,7 +36,7 @@ def _when(value: str, end: bool) -> dt.datetime | None:
         when = dt.datetime.fromisoformat(value)
     except ValueError:
         return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def _number(value: Any, default: int, low: int, high: int) -> int | None:

@@ -171,9 +171,9 @@ def attach_sql(app_role: str) -> str:
     (the login of ``sqlalchemy.url``) is ``app_role``."""
     if not _ROLE.match(app_role) or app_role == OWNER:
         raise ValueError("not a role name: %r" % app_role)
-    names = dict(schema=SCHEMA, owner=OWNER, table=TABLE, trigger=TRIGGER,
-                 app='"%s"' % app_role, secrets=", ".join(_quote(s) for s in SECRETS),
-                 stamps=", ".join(_quote(s) for s in USE_STAMPS))
+    names = {"schema": SCHEMA, "owner": OWNER, "table": TABLE, "trigger": TRIGGER,
+             "app": '"%s"' % app_role, "secrets": ", ".join(_quote(s) for s in SECRETS),
+             "stamps": ", ".join(_quote(s) for s in USE_STAMPS)}
     values = ", ".join("(%s, %s)" % (_quote(t), _quote(", ".join(_quote(c) for c in cols)))
                        for t, cols in AUDITED.items())
     return "/* binhphuoc audit trail (ckan binhphuoc audit attach) */\n" + "".join(
