@@ -100,7 +100,14 @@ def test_backup_archives_are_checked_against_their_manifest(cli, tmp_path):
     assert "ckan.dump" not in res.output.replace("datastore.dump", "")
 
 
-def test_the_set_up_scripts_attach_the_trail_after_the_migrations():
+def test_the_set_up_scripts_attach_the_trail_after_the_migrations(cli):
+    from ckanext.binhphuoc.audit import cli as audit_cli  # noqa: F401 — the commands
+    from ckanext.binhphuoc.cli import binhphuoc
+
+    printed = cli.invoke(binhphuoc, ["audit", "attach"])
+    assert printed.exit_code == 0, printed.output
+    assert printed.output.startswith("/* binhphuoc audit trail")
+    assert 'GRANT SELECT ON binhphuoc_audit.log TO "ckan";' in printed.output
     for script, after in (("bin/setup-ckan", "datastore set-permissions"),
                           ("docker/entrypoint.sh", "datastore set-permissions")):
         text = (ROOT / script).read_text(encoding="utf-8")
