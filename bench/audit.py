@@ -72,9 +72,9 @@ def main() -> None:
     _setup(args.port, args.db)
     os.environ["CKAN_SQLALCHEMY_URL"] = f"postgresql://ckan@127.0.0.1:{args.port}/{args.db}"
     os.environ["CKAN_SOLR_URL"] = f"pgsearch://{args.db}"
+    from ckan import model
     from ckan.cli import CKANConfigLoader
     from ckan.config.middleware import make_app
-    from ckan import model
     from ckan.plugins import toolkit as tk
 
     conf = CKANConfigLoader(str(ROOT / "config" / "test.ini")).get_config()
