@@ -121,13 +121,8 @@ def run(backups: Path | None = None) -> Report:
 
 
 def operators() -> list[str]:
-    """Whom the problems are mailed to: ``ckanext.binhphuoc.audit.operator_email``
-    (addresses separated by spaces or commas), else CKAN's ``email_to``."""
-    from ckan.plugins import toolkit as tk
-
-    raw = tk.config.get("ckanext.binhphuoc.audit.operator_email") or \
-        tk.config.get("email_to") or ""
-    return [a for a in str(raw).replace(",", " ").split() if "@" in a]
+    """Whom the problems are mailed to (addresses)."""
+    return [a for a in config.audit_operator_email() if "@" in a]
 
 
 def notify(report: Report, site: str) -> list[str]:
