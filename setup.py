@@ -64,6 +64,7 @@ setup(
             "binhphuoc_workflow = ckanext.binhphuoc.workflow.plugin:WorkflowPlugin",
             "binhphuoc_feedback = ckanext.binhphuoc.feedback.plugin:FeedbackPlugin",
             "binhphuoc_reports = ckanext.binhphuoc.reports.plugin:ReportsPlugin",
+            "binhphuoc_audit = ckanext.binhphuoc.audit.plugin:AuditPlugin",
             "binhphuoc_certification = ckanext.binhphuoc.certification.plugin:CertificationPlugin",
             "binhphuoc_harvest = ckanext.binhphuoc.harvest.plugin:HarvestSourcesPlugin",
             "binhphuoc_sql_harvester = ckanext.binhphuoc.harvest.sql:SqlDatabaseHarvester",

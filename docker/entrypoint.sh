@@ -7,7 +7,7 @@
 #   harvest-gather      ckan harvester gather-consumer
 #   harvest-fetch       ckan harvester fetch-consumer
 #   harvest-scheduler   ckan binhphuoc harvest scheduler
-#   init                database schema, every plugin migration, DataStore
+#   init                database schema, every plugin migration, the audit trail, DataStore
 #                       permissions, harvest sources (idempotent; run once per upgrade)
 #   ckan ARGS…          any CKAN command, e.g. `ckan sysadmin add admin`
 #
@@ -77,7 +77,11 @@ case "$role" in
         "${CKAN[@]}" db upgrade -p binhphuoc_feedback
         "${CKAN[@]}" db upgrade -p binhphuoc_sso
         "${CKAN[@]}" db upgrade -p binhphuoc_certification
-        # DataStore permissions need the database superuser (POSTGRES_PASSWORD_FILE).
+        # The audit trail and the DataStore permissions need the database superuser
+        # (POSTGRES_PASSWORD_FILE).
+        "${CKAN[@]}" binhphuoc audit attach \
+            | PGPASSWORD="${POSTGRES_PASSWORD:?POSTGRES_PASSWORD_FILE is required for init}" \
+              psql -v ON_ERROR_STOP=1 -q -h "$CKAN_DB_HOST" -U postgres -d ckan
         "${CKAN[@]}" datastore set-permissions \
             | PGPASSWORD="${POSTGRES_PASSWORD:?POSTGRES_PASSWORD_FILE is required for init}" \
               psql -v ON_ERROR_STOP=1 -q -h "$CKAN_DB_HOST" -U postgres -d datastore

@@ -51,7 +51,7 @@ def test_getters_give_the_declared_defaults():
 
 
 @pytest.mark.ckan_config("ckan.plugins", "binhphuoc_guard binhphuoc_schema binhphuoc_workflow "
-                         "binhphuoc_feedback binhphuoc_sso binhphuoc_certification binhphuoc_reports "
+                         "binhphuoc_feedback binhphuoc_sso binhphuoc_certification binhphuoc_reports binhphuoc_audit "
                          "binhphuoc_pgsearch binhphuoc_harvest binhphuoc_maps scheming_datasets")
 @pytest.mark.ckan_config("ckanext.binhphuoc.duplicate_threshold", "0.9")
 @pytest.mark.usefixtures("with_plugins")

@@ -97,7 +97,7 @@ LAYERS: list[set[str]] = [
     {"profile", "mail", "ratelimit", "exports"},
     {"codelists", "backup", "index_drift"},
     {"cli"},
-    {"schema", "pgsearch", "access"},
+    {"schema", "pgsearch", "access", "audit"},
     {"tables", "rdf", "maps", "sso"},
     {"workflow"},
     {"harvest", "certification", "feedback"},

@@ -57,7 +57,7 @@ from .conftest import bring_to_state, workflow_marks
 
 PLUGINS = (
     "binhphuoc_guard binhphuoc_schema binhphuoc_workflow binhphuoc_certification "
-    "binhphuoc_feedback binhphuoc_reports binhphuoc_pgsearch "
+    "binhphuoc_feedback binhphuoc_reports binhphuoc_audit binhphuoc_pgsearch "
     "scheming_datasets scheming_organizations scheming_groups activity datastore datatables_view "
     "text_view "
     "image_view binhphuoc_maps binhphuoc_map_view binhphuoc_points_view dcat binhphuoc_dcat "

@@ -1,12 +1,10 @@
 """Typed readers of every configuration option the bundle reads.
 
-The options of the bundle are declared once, in the ``config_declaration.yaml``
-of the plugin that owns them (loaded by ``tk.blanket.config_declarations``);
-their defaults are read from those files here too, so a module whose plugin
-is not loaded (a harvester without ``binhphuoc_harvest``, a script) still gets
-the declared default and no default is written a second time in the code.
-Options of CKAN core are read through CKAN's own declarations.
-"""
+The options of the bundle are declared once, in the ``config_declaration.yaml`` of the
+plugin that owns them (loaded by ``tk.blanket.config_declarations``); their defaults are
+read from those files here too, so a module whose plugin is not loaded (a harvester without
+``binhphuoc_harvest``, a script) still gets the declared default, never written twice.
+Options of CKAN core are read through CKAN's own declarations."""
 from __future__ import annotations
 
 import functools
@@ -24,12 +22,8 @@ ASSETS_DIR = str(PACKAGE_DIR / "assets")
 
 
 def add_templates(ckan_config: Any, *, own: bool = False) -> None:
-    """Put the bundle's templates on CKAN's template path and register its
-    web assets as ``binhphuoc/…`` (IConfigurer).
-
-    binhphuoc_schema adds them (``own=True``) at its place in ckan.plugins,
-    before scheming's; every other plugin of the bundle adds them only when
-    binhphuoc_schema is not loaded."""
+    """The bundle's templates and web assets (``binhphuoc/…``) for CKAN: added by
+    binhphuoc_schema (``own=True``, before scheming's), by the others when it is not loaded."""
     import ckan.plugins as p
     from ckan.plugins import toolkit as tk
 
@@ -253,6 +247,12 @@ def backup_after_harvest() -> bool:
 def backup_pg_bin() -> str:
     """``ckanext.binhphuoc.backup.pg_bin``: where pg_dump/pg_restore/psql are."""
     return _text("ckanext.binhphuoc.backup.pg_bin")
+
+
+def audit_operator_email() -> list[str]:
+    """``ckanext.binhphuoc.audit.operator_email``: whom verify-files mails (else email_to)."""
+    value = _text("ckanext.binhphuoc.audit.operator_email") or _text("email_to")
+    return value.replace(",", " ").split()
 
 
 def usage_clients() -> tuple[str, ...]:
