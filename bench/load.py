@@ -190,6 +190,13 @@ class Stack:
         self.start("web", [str(ROOT / "bin" / "web"), str(self.ini), str(self.args.port)],
                    WEB_WORKERS=str(self.args.web_workers))
         self.start("worker", [CKAN, "-c", str(self.ini), "jobs", "worker"])
+        for role in ("gather", "fetch"):
+            self.start(f"harvest-{role}", [CKAN, "-c", str(self.ini), "harvester",
+                                           f"{role}-consumer"])
+        # the workflow's e-mail goes to a local sink, as `make run`'s mail catcher
+        self.start("mail", [str(ROOT / ".venv" / "bin" / "python"), "-m", "aiosmtpd", "-n",
+                            "-c", "aiosmtpd.handlers.Sink", "-l",
+                            f"127.0.0.1:{os.environ.get('SMTP_PORT', '1025')}"])
         deadline = time.monotonic() + 180
         while not http_ok(self.url + "/api/3/action/status_show"):
             if time.monotonic() > deadline or self.procs["web"].poll() is not None:
@@ -259,6 +266,7 @@ def seed(url: str, token: str, args: argparse.Namespace) -> dict[str, Any]:
         spec = dict(tabular[i % len(tabular)])
         spec["name"] = f"{spec['name'][:80]}-ban-{i + 1}"
         spec["title"] = f"{spec['title']} (bản {i + 1})"
+        spec["duplicate_confirmed"] = True  # a copy on purpose (R4's duplicate check)
         pkg = demo.ensure_dataset(admin, spec)
         demo.ensure_workflow_state(admin, spec, pkg)
         new_res += [r for r in pkg["resources"] if r["format"].lower() in demo.TABULAR]
@@ -285,6 +293,8 @@ def make_publishers(admin: Any, demo: Any, url: str, specs: list[dict], n: int) 
         token = admin.action.api_token_create(user=name, name="load-bench")["token"]
         spec["name"] = f"load-ban-nhap-{i}"
         spec["title"] = f"Bản nháp của cán bộ {i}: {spec['title']}"
+        spec["duplicate_confirmed"] = True
+        spec["groups"] = []  # an editor may not add datasets to topics
         pub = RemoteCKAN(url, apikey=token, user_agent="binhphuoc-load/1.0")
         pkg = demo.ensure_dataset(pub, spec)
         out.append({"name": name, "token": token, "dataset": pkg["id"]})
@@ -315,34 +325,60 @@ def plan_of(url: str, publishers: list[dict]) -> dict[str, Any]:
 # --- during the run ------------------------------------------------------------------
 
 class HarvestLoop(threading.Thread):
-    """One harvest always running: `ckan harvester run-test SOURCE`, again and again."""
+    """One harvest always running, as `make run` runs them: a job of SOURCE is
+    created through the Action API (harvest_job_create, which queues it), the
+    gather and fetch consumers of the stack do the work, harvest_jobs_run marks
+    it finished; then the next job."""
 
-    def __init__(self, ini: Path, source: str, stop: threading.Event):
+    def __init__(self, url: str, token: str, source: str, stop: threading.Event):
         super().__init__(daemon=True)
-        self.ini, self.source, self.stop_event = ini, source, stop
+        from ckanapi import RemoteCKAN
+
+        self.api = RemoteCKAN(url, apikey=token, user_agent="binhphuoc-load/1.0")
+        self.source, self.stop_event = source, stop
         self.runs: list[tuple[float, int]] = []
         self.errors: list[str] = []
-        self.proc: subprocess.Popen | None = None
 
     def run(self) -> None:
-        with open(VAR / "log" / "harvest.log", "ab") as logf:
-            while not self.stop_event.is_set():
-                t = time.perf_counter()
-                self.proc = subprocess.Popen(
-                    [CKAN, "-c", str(self.ini), "harvester", "run-test", self.source],
-                    env=clean_env(), stdout=logf, stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL, start_new_session=True)
-                rc = self.proc.wait()
-                self.runs.append((time.perf_counter() - t, rc))
-                if rc and not self.stop_event.is_set():
-                    self.errors.append(f"run-test exited with {rc} (var/load/log/harvest.log)")
+        try:
+            self.loop()
+        except Exception as e:  # noqa: BLE001  (reported as an error of the run)
+            self.errors.append(f"the harvest loop stopped: {type(e).__name__}: {e}")
+
+    def loop(self) -> None:
+        source_id = self.api.action.harvest_source_show(id=self.source)["id"]
+        while not self.stop_event.is_set():
+            t = time.perf_counter()
+            try:
+                job = self.api.action.harvest_job_create(source_id=source_id, run=True)
+                status = self.wait(job["id"], source_id)
+            except Exception as e:  # noqa: BLE001  (reported, the load goes on)
+                self.errors.append(f"{type(e).__name__}: {str(e)[:300]}")
+                self.stop_event.wait(10)
+                continue
+            job = self.api.action.harvest_job_show(id=job["id"])
+            stats = job.get("stats") or {}
+            if status != "Finished" or stats.get("errored"):
+                report = self.api.action.harvest_job_report(id=job["id"])
+                self.errors.append(f"job {job['id']}: {status}, {stats}: {str(report)[:300]}")
+            self.runs.append((time.perf_counter() - t, 0 if status == "Finished" else 1))
+
+    def wait(self, job_id: str, source_id: str) -> str:
+        """The job's status once finished (or when the run ends, bounded at 600 s)."""
+        deadline = time.monotonic() + 600
+        status = "New"
+        while time.monotonic() < deadline:
+            self.api.action.harvest_jobs_run(source_id=source_id)
+            status = self.api.action.harvest_job_show(id=job_id)["status"]
+            if status == "Finished":
+                break
+            time.sleep(3)
+        return status
 
     def halt(self) -> None:
-        """Let the harvest in hand finish (bounded: killed after 120 s)."""
+        """Let the job in hand finish (bounded)."""
         self.stop_event.set()
         self.join(timeout=120)
-        if self.is_alive() and self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
 
 
 def rss_mb(pid: int) -> float:
@@ -477,7 +513,7 @@ def main() -> int:
         (VAR / "plan.json").write_text(json.dumps(plan, ensure_ascii=False))
         if stack is not None and not args.no_harvest:
             log(ckan_cli(stack.ini, "binhphuoc", "harvest", "sync", "--allow-missing-env").strip())
-            harvest = HarvestLoop(stack.ini, args.harvest_source, threading.Event())
+            harvest = HarvestLoop(url, token, args.harvest_source, threading.Event())
             harvest.start()
         print(f"uptime before: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
         log(f"locust: {args.users} anonymous + {args.publishers} publishers, {args.duration} s, "
