@@ -61,7 +61,9 @@ import search  # noqa: E402  (write_ini, ensure_database: bench/search.py)
 
 VAR = ROOT / "var" / "load"
 BENCH_VENV = ROOT / "var" / "bench-venv"
-CKAN = str(ROOT / ".venv" / "bin" / "ckan")
+# The CLI script run by this interpreter (.venv's): a copied venv's scripts may name
+# another venv's Python in their first line.
+CKAN = [sys.executable, str(ROOT / ".venv" / "bin" / "ckan")]
 PG = ("127.0.0.1", "55432")
 MIGRATE = ["activity", "harvest", "binhphuoc_pgsearch", "binhphuoc_schema", "binhphuoc_workflow",
            "binhphuoc_feedback", "binhphuoc_sso", "binhphuoc_certification"]
@@ -85,7 +87,7 @@ def psql_su(db: str, sql: str, stdin: str | None = None) -> str:
 
 
 def ckan_cli(ini: Path, *args: str) -> str:
-    out = subprocess.run([CKAN, "-c", str(ini), *args], env=clean_env(), capture_output=True,
+    out = subprocess.run([*CKAN, "-c", str(ini), *args], env=clean_env(), capture_output=True,
                          text=True)
     if out.returncode:
         sys.exit(f"ckan {' '.join(args)} failed:\n{out.stderr[-3000:]}")
@@ -189,9 +191,9 @@ class Stack:
     def start_all(self) -> None:
         self.start("web", [str(ROOT / "bin" / "web"), str(self.ini), str(self.args.port)],
                    WEB_WORKERS=str(self.args.web_workers))
-        self.start("worker", [CKAN, "-c", str(self.ini), "jobs", "worker"])
+        self.start("worker", [*CKAN, "-c", str(self.ini), "jobs", "worker"])
         for role in ("gather", "fetch"):
-            self.start(f"harvest-{role}", [CKAN, "-c", str(self.ini), "harvester",
+            self.start(f"harvest-{role}", [*CKAN, "-c", str(self.ini), "harvester",
                                            f"{role}-consumer"])
         # the workflow's e-mail goes to a local sink, as `make run`'s mail catcher
         self.start("mail", [str(ROOT / ".venv" / "bin" / "python"), "-m", "aiosmtpd", "-n",
