@@ -83,7 +83,8 @@ def clean_env(**extra: str) -> dict[str, str]:
 def psql_su(db: str, sql: str, stdin: str | None = None) -> str:
     cmd = ["psql", "-h", PG[0], "-p", PG[1], "-U", "postgres", "-d", db, "-v", "ON_ERROR_STOP=1",
            "-qtA"] + (["-c", sql] if sql else [])
-    return subprocess.run(cmd, input=stdin, check=True, capture_output=True, text=True).stdout.strip()
+    out = subprocess.run(cmd, input=stdin, check=True, capture_output=True, text=True)
+    return out.stdout.strip()
 
 
 def ckan_cli(ini: Path, *args: str) -> str:
@@ -143,7 +144,8 @@ def prepare_databases(args: argparse.Namespace, ini: Path) -> None:
         ckan_cli(ini, "db", "init")
         for plugin in MIGRATE:
             ckan_cli(ini, "db", "upgrade", "-p", plugin)
-    if psql_su(args.datastore_database, "SELECT to_regclass('public._table_metadata') IS NULL") == "t":
+    probe = "SELECT to_regclass('public._table_metadata') IS NULL"
+    if psql_su(args.datastore_database, probe) == "t":
         sql = ckan_cli(ini, "datastore", "set-permissions")
         sql = sql[sql.index("/*"):] if "/*" in sql else sql
         subprocess.run(["psql", "-h", PG[0], "-p", PG[1], "-U", "postgres", "-d", "postgres",
@@ -449,7 +451,7 @@ def report(args: argparse.Namespace, samples: list[tuple], harvest: HarvestLoop 
     with open(f"{prefix}_stats.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     failures = 0
-    print(f"\n| request type | count | req/s | p50 ms | p95 ms | p99 ms | max ms | errors |")
+    print("\n| request type | count | req/s | p50 ms | p95 ms | p99 ms | max ms | errors |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         name = "**all**" if r["Name"] == "Aggregated" else r["Name"]
@@ -474,9 +476,14 @@ def report(args: argparse.Namespace, samples: list[tuple], harvest: HarvestLoop 
         print("\nweb role RSS (gunicorn master + workers): " + ", ".join(
             f"{t:.0f} s: {mb:.0f} MB ({len(w)} workers)" for t, mb, w in picks))
         pids = {p for _, _, w in samples for p in w}
-        print(f"worker PIDs seen during the run: {len(pids)} "
-              "(more than --web-workers: gunicorn's max_requests replaced some)")
+        print(f"worker PIDs seen during the run: {len(pids)}"
+              + (" (gunicorn's max_requests replaced some)" if len(pids) > len(picks[0][2])
+                 else ""))
     return 1 if failures else 0
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 def main() -> int:
@@ -505,7 +512,8 @@ def main() -> int:
             host = urllib.parse.urlsplit(args.url).hostname
             if host not in ("127.0.0.1", "localhost", "::1"):
                 sys.exit("--url: loopback only")
-            url, token, web_pid = args.url.rstrip("/"), Path(args.token_file).read_text().strip(), args.web_pid
+            url, web_pid = args.url.rstrip("/"), args.web_pid
+            token = Path(args.token_file).read_text().strip()
         else:
             token = stack.setup()
             stack.start_all()
@@ -517,11 +525,11 @@ def main() -> int:
             log(ckan_cli(stack.ini, "binhphuoc", "harvest", "sync", "--allow-missing-env").strip())
             harvest = HarvestLoop(url, token, args.harvest_source, threading.Event())
             harvest.start()
-        print(f"uptime before: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
+        print(f"uptime before: {uptime()}")
         log(f"locust: {args.users} anonymous + {args.publishers} publishers, {args.duration} s, "
             f"web workers {args.web_workers if stack else '?'}")
         samples = run_locust(url, args, web_pid)
-        print(f"uptime after: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
+        print(f"uptime after: {uptime()}")
         if harvest is not None:
             harvest.halt()
         return report(args, samples, harvest)
