@@ -34,8 +34,9 @@ What it does:
    master + workers, summed) at the start, middle and end. Stops what it
    started, by PID. Exit status 1 if any request or harvest failed.
 
---url attaches to a running portal instead (with --token-file of a sysadmin's
-API token; no harvest, memory only with --web-pid). Figures:
+--url attaches to a running portal on loopback instead (with --token-file of a
+sysadmin's API token; it seeds that portal too: the demo, the copies, the
+publishers; no harvest; memory only with --web-pid). Figures:
 docs/benchmarks.md, "Load test".
 """
 from __future__ import annotations
