@@ -112,10 +112,13 @@ def hide_urls(context: Any, dataset: dict[str, Any]) -> dict[str, Any]:
     if pkg is not None and not pkg.private and levels.is_open(levels.level_of(pkg)):
         return dataset
     readable: dict[str, bool] = {}
+    # unpublished: the workflow's labels answer for every resource at once (asked
+    # per resource, a draft's package_show grew by a labels query per resource)
+    whole = pkg is not None and pkg.private
     for res in dataset["resources"]:
         if not isinstance(res, dict):
             continue
-        rid = str(res.get("id") or "")
+        rid = "" if whole else str(res.get("id") or "")
         if rid not in readable:
             readable[rid] = pkg is not None and levels.may_read_data(_user(context), pkg, rid)
         if not readable[rid]:
