@@ -52,6 +52,21 @@ def test_dataset_page_shows_licence_citation_badges_and_fields(call, dataset_dic
     assert results.select_one(".dataset-item .binhphuoc-badge-overdue") is not None
 
 
+def test_dataset_page_sidebar_shows_the_agency_without_its_members(call, dataset_dict, app,
+                                                                   org):
+    """The sidebar asks organization_show for what it shows only (CKAN's
+    h.get_organization also dictized members and followers and searched for the count)."""
+    call("package_create", **dataset_dict(name="ben-le"))
+    info = _soup(app.get("/vi/dataset/ben-le").body).select_one("#organization-info")
+    assert info is not None
+    assert info.select_one("h1.heading").text.strip() == org["title"]
+    assert info.select_one("a")["href"].endswith("/organization/" + org["name"])
+    brief = tk.h.binhphuoc_organization_brief(org["id"])
+    assert brief["name"] == org["name"] and brief["agency_code"] == org["agency_code"]
+    assert "users" not in brief and "package_count" not in brief
+    assert tk.h.binhphuoc_organization_brief("khong-co") == {}
+
+
 def test_on_time_badge_and_english_page(call, dataset_dict, app):
     call("package_create", **dataset_dict(
         name="dung-han", data_updated=datetime.date.today().isoformat(),
