@@ -115,3 +115,42 @@ def test_the_set_up_scripts_attach_the_trail_after_the_migrations(cli):
         last_upgrade = max(m.start() for m in re.finditer(r"db upgrade -p", text))
         assert last_upgrade < attach < text.rindex(after), script
     assert "attach_sql" in (ROOT / "bin" / "test").read_text(encoding="utf-8")
+
+
+def test_a_backup_carries_the_trail_and_a_restore_leaves_its_triggers_out(
+        api, people, tmp_path):
+    """The trail's schema belongs to a role the portal cannot log in as:
+    pg_dump as the portal's role left it unreadable ("permission denied for
+    sequence log_id_seq") and every backup failed. It is now read as CSV
+    beside the dump, and a restore's table of contents skips its triggers
+    (their function is not in the dump)."""
+    import csv
+    import io
+    import subprocess
+    import tarfile
+
+    from ckanext.binhphuoc import backup
+
+    from tests.schema.conftest import VALID_DATASET
+
+    pkg = api(people.publisher, "package_create", **dict(
+        VALID_DATASET, owner_org=people.org["id"], name="sao-luu", title="Sao lưu"))
+    archive = backup.backup(tmp_path)
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+        rows = list(csv.DictReader(io.TextIOWrapper(
+            tar.extractfile(backup.AUDIT_LOG), encoding="utf-8")))
+        tar.extract("ckan.dump", tmp_path, filter="data")
+    assert backup.AUDIT_LOG in names
+    assert any(r["table_name"] == "package" and r["row_key"] == pkg["id"]
+               and r["actor"] == people.publisher["name"] for r in rows)
+    db = backup.databases()[0]
+    listing = subprocess.run(["pg_restore", "--list", str(tmp_path / "ckan.dump")],
+                             capture_output=True, text=True, check=True).stdout
+    assert "SCHEMA - %s " % backup.AUDIT_SCHEMA not in listing  # not the trail's schema,
+    assert "TABLE %s log " % backup.AUDIT_SCHEMA not in listing  # nor its log
+    assert "TABLE DATA %s " % backup.AUDIT_SCHEMA not in listing
+    assert " TRIGGER " in listing  # the audited tables' triggers are in the dump …
+    kept = backup._list_without_extensions(db, tmp_path / "ckan.dump").read_text()
+    assert " %s " % backup.AUDIT_TRIGGER not in kept  # … and left out of a restore
+    assert "TABLE DATA public package " in kept

@@ -6,6 +6,10 @@ An archive ``binhphuoc-backup-<UTC time>.tar`` holds
   users, workflow history, access grants, harvest sources and every other
   table of the bundle, which all live there;
 - ``datastore.dump``: the same of the DataStore database, when configured;
+- ``audit-log.csv``: the audit trail (audit/, schema ``binhphuoc_audit``), when
+  attached: its schema belongs to a role the portal cannot log in as, so it is
+  left out of ``ckan.dump`` and read as CSV; a restore leaves the trail's
+  triggers out and says to attach them again (as superuser, as the set-up does);
 - ``files/…``: the storage path (uploaded resources, pictures);
 - ``manifest.json``: format, time, CKAN and bundle versions, the size and
   SHA-256 of every other member, and counts (datasets, resources, users,
@@ -49,6 +53,10 @@ PREFIX = "binhphuoc-backup-"
 SUFFIX = ".tar"
 MANIFEST = "manifest.json"
 FILES = "files"
+#: the audit trail's schema and trigger name (audit/sql.py asks these)
+AUDIT_SCHEMA = "binhphuoc_audit"
+AUDIT_TRIGGER = "binhphuoc_audit"
+AUDIT_LOG = "audit-log.csv"
 
 Echo = Callable[[str], None]
 
@@ -199,6 +207,25 @@ def _manifest(parts: list[dict[str, Any]]) -> dict[str, Any]:
             "bundle_version": bundle, "counts": counts(), "parts": parts}
 
 
+def _audit_log(db: Database, tmp: Path) -> Path | None:
+    """The audit trail as CSV (the app role may read it), None when not attached."""
+    attached = _run([_tool("psql"), "--no-psqlrc", "-At", "-c",
+                     "SELECT to_regclass('%s.log')" % AUDIT_SCHEMA, *db.args()],
+                    db, text=True).stdout.strip()
+    if not attached:
+        return None
+    path = tmp / AUDIT_LOG
+    with path.open("wb") as out:
+        done = subprocess.run(
+            [_tool("psql"), "--no-psqlrc", "-c", "COPY (SELECT * FROM %s.log ORDER BY id) "
+             "TO STDOUT WITH (FORMAT csv, HEADER)" % AUDIT_SCHEMA, *db.args()],
+            env=db.env(), stdout=out, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    if done.returncode != 0:
+        raise BackupError("psql failed on %s: %s" % (
+            db.label, done.stderr.decode("utf-8", "replace").strip()[-2000:]))
+    return path
+
+
 def backup(dest: Path, echo: Echo = lambda s: None) -> Path:
     """Write one archive into ``dest``; returns its path."""
     dest.mkdir(parents=True, exist_ok=True)
@@ -213,9 +240,14 @@ def backup(dest: Path, echo: Echo = lambda s: None) -> Path:
                     dump = Path(tmp) / (db.name + ".dump")
                     echo("pg_dump %s" % db.label)
                     _run([_tool("pg_dump"), "--format=custom", "--file", str(dump),
-                          *db.args()], db)
+                          "--exclude-schema=" + AUDIT_SCHEMA, *db.args()], db)
                     parts.append(_add(tar, dump, dump.name))
                     dump.unlink()
+                    log = _audit_log(db, Path(tmp)) if db.name == "ckan" else None
+                    if log is not None:
+                        echo("audit trail of %s" % db.label)
+                        parts.append(_add(tar, log, AUDIT_LOG))
+                        log.unlink()
                 storage = _storage()
                 if storage is not None and storage.is_dir():
                     echo("files of %s" % storage)
@@ -325,7 +357,8 @@ def _list_without_extensions(db: Database, dump: Path) -> Path:
     set-up creates them (as superuser), its owner role cannot."""
     listing = _run([_tool("pg_restore"), "--list", str(dump)], db, text=True).stdout
     kept = [line for line in listing.splitlines()
-            if " EXTENSION " not in line and " COMMENT - EXTENSION " not in line]
+            if " EXTENSION " not in line and " COMMENT - EXTENSION " not in line
+            and not (" TRIGGER " in line and " %s " % AUDIT_TRIGGER in line)]
     path = dump.with_suffix(".list")
     path.write_text("\n".join(kept) + "\n", encoding="utf-8")
     return path
@@ -369,6 +402,10 @@ def restore(archive: Path, echo: Echo = lambda s: None) -> dict[str, Any]:
                 raise BackupError("the archive holds files but ckan.storage_path is not set")
             echo("files: %d" % _restore_files(files, storage))
     _release_connections()
+    if any(p["name"] == AUDIT_LOG for p in manifest["parts"]):
+        echo("the audit trail's triggers were not restored: attach them again as "
+             "superuser (ckan binhphuoc audit attach | psql -U postgres -d <database>); "
+             "its history until the backup is %s in the archive" % AUDIT_LOG)
     started = time.perf_counter()
     echo("rebuilding the search index")
     # one commit at the end, as `ckan search-index rebuild` does by default

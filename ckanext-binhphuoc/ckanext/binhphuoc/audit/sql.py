@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import re
 
-SCHEMA = "binhphuoc_audit"
+from ckanext.binhphuoc.backup import AUDIT_SCHEMA as SCHEMA
+from ckanext.binhphuoc.backup import AUDIT_TRIGGER as TRIGGER
+
 OWNER = "binhphuoc_audit_owner"
 TABLE = SCHEMA + ".log"
-TRIGGER = "binhphuoc_audit"
 
 #: audited table → the columns naming its row (the log's ``row_key``)
 AUDITED: dict[str, tuple[str, ...]] = {
