@@ -38,12 +38,17 @@ class People:
 def people(clean_db):
     from ckan.tests import factories
 
+    # fixed Vietnamese names: factories' random ones ("… Page", "… Field") were English
+    # words to the pages' English checks (tests/english.py), a failure one run in many
     p = People()
-    p.publisher = factories.User(name="nguoi-dang", email="dang@example.com")
-    p.owner = factories.User(name="lanh-dao-so", email="lanhdao@example.com")
-    p.verifier = factories.User(name="tham-dinh", email="thamdinh@example.com")
-    p.other = factories.User(name="so-khac", email="khac@example.com")
-    p.sysadmin = factories.Sysadmin(name="quan-tri")
+    p.publisher = factories.User(name="nguoi-dang", email="dang@example.com",
+                                 fullname="Nguyễn Văn Đăng")
+    p.owner = factories.User(name="lanh-dao-so", email="lanhdao@example.com",
+                             fullname="Lê Thị Lãnh")
+    p.verifier = factories.User(name="tham-dinh", email="thamdinh@example.com",
+                                fullname="Trần Văn Thẩm")
+    p.other = factories.User(name="so-khac", email="khac@example.com", fullname="Phạm Thị Khác")
+    p.sysadmin = factories.Sysadmin(name="quan-tri", fullname="Quản Trị Viên")
     p.org = factories.Organization(
         name="so-giao-duc", title="Sở Giáo dục và Đào tạo", agency_code="000.00.21.H10",
         agency_level="tinh", users=[{"name": p.publisher["name"], "capacity": "editor"},
