@@ -62,6 +62,8 @@ from typing import Any, Optional
 
 import pytest
 
+from tests import servers
+
 ROOT = Path(__file__).resolve().parents[2]
 TEST_INI = ROOT / "config" / "test.ini"
 
@@ -73,11 +75,13 @@ def _test_ini() -> Path:
 
     path = config.get("__file__")
     return Path(path) if path else TEST_INI
-ARTIFACTS = ROOT / "var" / "e2e-artifacts"
+# under pytest-xdist each worker has its own artifacts and its own ports
+ARTIFACTS = ROOT / "var" / "e2e-artifacts" / servers.WORKER if servers.WORKER else \
+    ROOT / "var" / "e2e-artifacts"
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage"]
-FIRST_PORT = 55080
-LAST_PORT = 55179
+FIRST_PORT = 55080 + 25 * servers.WORKER_INDEX
+LAST_PORT = FIRST_PORT + 24
 START_TIMEOUT = 60.0
 
 # What the live server changes in config/test.ini before the test's overrides.

@@ -47,7 +47,7 @@ def harvest_queue_marks(redis_db: str) -> list[Any]:
         pytest.mark.ckan_config("ckan.harvest.mq.type", "redis"),
         pytest.mark.ckan_config("ckan.harvest.mq.hostname", "127.0.0.1"),
         pytest.mark.ckan_config("ckan.harvest.mq.port", servers.REDIS_PORT),
-        pytest.mark.ckan_config("ckan.harvest.mq.redis_db", redis_db),
+        pytest.mark.ckan_config("ckan.harvest.mq.redis_db", servers.redis_db(redis_db)),
     ]
 
 

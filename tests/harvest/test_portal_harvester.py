@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from tests import servers
 from tests.schema.conftest import VALID_DATASET
 
 from tests.workflow.conftest import act  # noqa: F401 (fixture)
@@ -21,7 +22,7 @@ PLUGINS = WORKFLOW_PLUGINS + " harvest binhphuoc_ckan_harvester"
 # the harvest queues on Redis db 6 (the database of var/ini/test-4.ini)
 pytestmark = [m for m in harvest_marks(PLUGINS)
               if m.args[:1] != ("ckan.harvest.mq.redis_db",)] + [
-    pytest.mark.ckan_config("ckan.harvest.mq.redis_db", "6")]
+    pytest.mark.ckan_config("ckan.harvest.mq.redis_db", servers.redis_db(6))]
 
 DEFAULTS = {k: v for k, v in VALID_DATASET.items() if k not in ("title", "notes")}
 

@@ -15,13 +15,14 @@ import re
 
 import pytest
 
+from tests import servers
 from tests.schema.conftest import VALID_DATASET
 
 from .conftest import HARVEST_PLUGINS, harvest_marks
 
 # the private Redis db of this test database (the queue of the scheduler test)
 pytestmark = harvest_marks(HARVEST_PLUGINS + " binhphuoc_harvest") + [
-    pytest.mark.ckan_config("ckan.harvest.mq.redis_db", "7"),
+    pytest.mark.ckan_config("ckan.harvest.mq.redis_db", servers.redis_db(7)),
 ]
 
 DEFAULTS = {k: v for k, v in VALID_DATASET.items() if k not in ("title", "notes")}

@@ -385,7 +385,7 @@ HARVEST_MARKS = workflow_marks() + [
     pytest.mark.ckan_config("ckan.harvest.mq.type", "redis"),
     pytest.mark.ckan_config("ckan.harvest.mq.hostname", "127.0.0.1"),
     pytest.mark.ckan_config("ckan.harvest.mq.port", servers.REDIS_PORT),
-    pytest.mark.ckan_config("ckan.harvest.mq.redis_db", "6"),
+    pytest.mark.ckan_config("ckan.harvest.mq.redis_db", servers.redis_db(6)),
     pytest.mark.ckan_config("ckan.site_url", "http://cong-du-lieu.test"),
 ]
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from tests import servers
 from tests.schema.conftest import VALID_DATASET
 
 from .conftest import HARVEST_PLUGINS, harvest_marks
@@ -36,7 +37,7 @@ BIN_CKAN = ROOT / "bin" / "ckan"
 SOURCE = "csdl-giao-duc"
 # the harvest queues on this test database's Redis db (the job run-test creates
 # is put on the gather queue too, and purged afterwards)
-REDIS_DB = "7"
+REDIS_DB = servers.redis_db(7)
 
 pytestmark = harvest_marks(HARVEST_PLUGINS + " binhphuoc_harvest") + [
     pytest.mark.ckan_config("ckan.harvest.mq.redis_db", REDIS_DB),

@@ -79,7 +79,7 @@ class BundlePortal:
             "ckan.harvest.mq.type": "redis",
             "ckan.harvest.mq.hostname": "127.0.0.1",
             "ckan.harvest.mq.port": servers.REDIS_PORT,
-            "ckan.harvest.mq.redis_db": "7",
+            "ckan.harvest.mq.redis_db": servers.redis_db(7),
             "ckanext.xloader.jobs_db.uri": servers.pg_url(self.db),
             "ckanext.xloader.formats": "csv tsv xls xlsx",
             "ckanext.xloader.unidecode_headers": "false",

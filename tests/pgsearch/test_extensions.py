@@ -15,7 +15,7 @@ pytestmark = [
     pytest.mark.ckan_config("ckan.harvest.mq.type", "redis"),
     pytest.mark.ckan_config("ckan.harvest.mq.hostname", "127.0.0.1"),
     pytest.mark.ckan_config("ckan.harvest.mq.port", servers.REDIS_PORT),
-    pytest.mark.ckan_config("ckan.harvest.mq.redis_db", "1"),
+    pytest.mark.ckan_config("ckan.harvest.mq.redis_db", servers.redis_db(1)),
 ]
 
 DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
