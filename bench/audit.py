@@ -3,7 +3,7 @@ package_patch calls (a title change, in a web request with an address, as the
 Action API makes them) with the audit triggers attached and with them
 dropped, on a database of its own.
 
-    .venv/bin/python bench/audit.py [--n 200] [--db ckan_bench_audit] [--port 55432]
+    .venv/bin/python bench/audit.py [--n 200] [--db ckan_bench_audit] [--port 25432]
 
 The database is created when missing (CKAN's tables by ``init_db``), the
 trail attached and detached as the superuser ``postgres``. Prints p50/p95 and
@@ -67,7 +67,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--db", default="ckan_bench_audit")
-    ap.add_argument("--port", default=os.environ.get("PG_PORT", "55432"))
+    ap.add_argument("--port", default=os.environ.get("PG_PORT", "25432"))
     args = ap.parse_args()
     _setup(args.port, args.db)
     os.environ["CKAN_SQLALCHEMY_URL"] = f"postgresql://ckan@127.0.0.1:{args.port}/{args.db}"

@@ -46,7 +46,7 @@ HYDRA = "http://www.w3.org/ns/hydra/core#"
 
 def write_ini(database: str, per_page: int, profiles: str) -> str:
     redis = os.environ.get("CKAN_REDIS_URL") or (
-        f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', '56379')}/2")
+        f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', '26379')}/2")
     return seedbench.database_ini(
         os.path.join(ROOT, "config", "bench.ini"), database, {
             "ckan.redis.url": redis,

@@ -33,7 +33,7 @@ SETUP = [
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", default="ckan_bench")
-    ap.add_argument("--port", default="55432")
+    ap.add_argument("--port", default="25432")
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--threshold", type=float, default=0.7)
     args = ap.parse_args()

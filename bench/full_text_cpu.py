@@ -48,7 +48,7 @@ def main() -> None:
     # the environment overrides the ini, as for CKAN (CKAN_DATASTORE_WRITE_URL)
     url = os.environ.get("CKAN_DATASTORE_WRITE_URL") or conf["ckan.datastore.write_url"]
     db = url.rsplit("/", 1)[1]
-    conn = psycopg2.connect(host="127.0.0.1", port=55432, user="postgres", dbname=db)
+    conn = psycopg2.connect(host="127.0.0.1", port=25432, user="postgres", dbname=db)
     conn.autocommit = True
     cur = conn.cursor()
     cur.execute("SELECT pg_backend_pid()")

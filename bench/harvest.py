@@ -35,7 +35,7 @@ import time
 import sqlalchemy as sa
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PG = "postgresql://postgres@127.0.0.1:55432/"
+PG = "postgresql://postgres@127.0.0.1:25432/"
 #: suffixed like the test databases (BINHPHUOC_TEST_DB_SUFFIX): sessions sharing the
 #: server each have their own source table
 SRC_DB = "bench_harvest_src" + os.environ.get("BINHPHUOC_TEST_DB_SUFFIX", "")
@@ -57,7 +57,7 @@ COLUMNS = [  # name, SQL type, expression over generate_series(1, N) AS g
 
 
 def psql(db: str, sql: str) -> str:
-    return subprocess.run(["psql", "-h", "127.0.0.1", "-p", "55432", "-U", "postgres",
+    return subprocess.run(["psql", "-h", "127.0.0.1", "-p", "25432", "-U", "postgres",
                            "-d", db, "-qtAc", sql], check=True, capture_output=True,
                           text=True).stdout.strip()
 
@@ -150,7 +150,7 @@ def physical_limit(datastore_db: str) -> float:
     psql(datastore_db, "DROP TABLE IF EXISTS bench_copy_limit")
     cols = ", ".join(f"{name} {typ}" for name, typ, _ in COLUMNS)
     psql(datastore_db, f"CREATE TABLE bench_copy_limit ({cols})")
-    base = ["psql", "-h", "127.0.0.1", "-p", "55432", "-U", "postgres", "-qc"]
+    base = ["psql", "-h", "127.0.0.1", "-p", "25432", "-U", "postgres", "-qc"]
     t0 = time.perf_counter()
     out = subprocess.Popen(base + [r"\copy unit TO STDOUT", SRC_DB], stdout=subprocess.PIPE)
     subprocess.run(base + [r"\copy bench_copy_limit FROM STDIN", datastore_db],

@@ -40,7 +40,7 @@ PLUGINS = ("binhphuoc_pgsearch binhphuoc_schema scheming_datasets scheming_organ
 
 def write_ini(database: str, count: bool) -> str:
     redis = os.environ.get("CKAN_REDIS_URL") or (
-        f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', '56379')}/2")
+        f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', '26379')}/2")
     return seedbench.database_ini(
         os.path.join(ROOT, "config", "bench.ini"), database, {
             "ckan.redis.url": redis,

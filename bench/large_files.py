@@ -274,7 +274,7 @@ def write_csv(path: Path, rows: int) -> None:
 def bench_xloader(args: argparse.Namespace, tmp: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    db = os.environ.get("CKAN_SQLALCHEMY_URL") or "postgresql://ckan@127.0.0.1:55432/ckan_test"
+    db = os.environ.get("CKAN_SQLALCHEMY_URL") or "postgresql://ckan@127.0.0.1:25432/ckan_test"
     base = {"ckan.plugins": SCHEMA_PLUGINS + " xloader", "ckanext.xloader.jobs_db.uri": db,
             "ckanext.xloader.site_url": url, "ckanext.xloader.unidecode_headers": "false",
             "ckanext.xloader.use_type_guessing": "false", "ckanext.xloader.job_timeout": "3600"}

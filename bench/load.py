@@ -65,7 +65,7 @@ BENCH_VENV = ROOT / "var" / "bench-venv"
 # The CLI script run by this interpreter (.venv's): a copied venv's scripts may name
 # another venv's Python in their first line.
 CKAN = [sys.executable, str(ROOT / ".venv" / "bin" / "ckan")]
-PG = ("127.0.0.1", "55432")
+PG = ("127.0.0.1", "25432")
 MIGRATE = ["activity", "harvest", "binhphuoc_pgsearch", "binhphuoc_schema", "binhphuoc_workflow",
            "binhphuoc_feedback", "binhphuoc_sso", "binhphuoc_certification"]
 
@@ -495,7 +495,7 @@ def main() -> int:
     ap.add_argument("--think", default="1,5", help="anonymous think time, min,max s (1,5)")
     ap.add_argument("--web-workers", type=int, default=4, help="gunicorn workers (default 4)")
     ap.add_argument("--port", type=int, default=int(os.environ.get("LOAD_PORT", "58500")))
-    ap.add_argument("--redis-port", default=os.environ.get("REDIS_PORT", "56379"))
+    ap.add_argument("--redis-port", default=os.environ.get("REDIS_PORT", "26379"))
     ap.add_argument("--database", default="ckan_load")
     ap.add_argument("--datastore-database", default="datastore_load")
     ap.add_argument("--extra", type=int, default=40, help="copies of demo datasets (40)")

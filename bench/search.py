@@ -6,7 +6,7 @@
 What it does (it prints figures; it asserts nothing and is not a test):
 
 1. Makes sure the database of ``config/bench.ini`` (``ckan_bench`` on the
-   project's private PostgreSQL cluster, 127.0.0.1:55432) exists, with the
+   project's private PostgreSQL cluster, 127.0.0.1:25432) exists, with the
    ``unaccent`` extension, CKAN's tables (``ckan db init``) and the search
    table of ``binhphuoc_pgsearch`` (``ckan db upgrade -p binhphuoc_pgsearch``).
 2. Loads CKAN in this process (``load_config`` + ``make_app``).
@@ -1072,8 +1072,8 @@ def main() -> None:
                              "Solr (config/solr, started on --solr-port with its index "
                              "under var/, kept between runs), or both one after the other "
                              "on the same data, with the ratio pg/solr per query")
-    parser.add_argument("--solr-port", type=int, default=58984,
-                        help="loopback port of the bench's Solr (default 58984)")
+    parser.add_argument("--solr-port", type=int, default=28984,
+                        help="loopback port of the bench's Solr (default 28984)")
     parser.add_argument("--json", help=argparse.SUPPRESS)
     parser.add_argument("--index-worker", help=argparse.SUPPRESS)
     parser.add_argument("--worker-label", default="", help=argparse.SUPPRESS)

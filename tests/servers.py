@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 
-PG_PORT = os.environ.get("PG_PORT") or "55432"
-REDIS_PORT = os.environ.get("REDIS_PORT") or "56379"
+PG_PORT = os.environ.get("PG_PORT") or "25432"
+REDIS_PORT = os.environ.get("REDIS_PORT") or "26379"
 #: pytest-xdist's name of this worker (gw0, gw1, …), "" without xdist
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 WORKER_INDEX = int(WORKER[2:]) if WORKER[2:].isdigit() else 0

@@ -4,7 +4,7 @@ Fixtures
 --------
 ``live_server``
     A real ``ckan run`` process (werkzeug, threaded, no reloader) on
-    127.0.0.1, on the first free port from 55080 up, with a temporary ini that
+    127.0.0.1, on the first free port from 25080 up, with a temporary ini that
     inherits config/test.ini (``use = config:...``) and so uses the same test
     databases (ckan_test, datastore_test) and Redis as the in-process tests:
     whatever a test creates with CKAN's factories / actions (committed) is what
@@ -80,7 +80,7 @@ ARTIFACTS = ROOT / "var" / "e2e-artifacts" / servers.WORKER if servers.WORKER el
     ROOT / "var" / "e2e-artifacts"
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage"]
-FIRST_PORT = 55080 + 25 * servers.WORKER_INDEX
+FIRST_PORT = 25080 + 25 * servers.WORKER_INDEX
 LAST_PORT = FIRST_PORT + 24
 START_TIMEOUT = 60.0
 

@@ -57,7 +57,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 VAR = ROOT / "var"
 PORTS_ENV = ROOT / "config" / "ports.env"
-DEFAULT_PORT = 55306
+DEFAULT_PORT = 25306
 PORT_RANGE = 100
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
@@ -81,11 +81,11 @@ def _which(name: str) -> Optional[str]:
 
 
 def first_port() -> int:
-    """MARIADB_PORT from the environment, else config/ports.env, else 55306."""
+    """MARIADB_PORT from the environment, else config/ports.env, else 25306."""
     value = os.environ.get("MARIADB_PORT")
     if not value and PORTS_ENV.is_file():
         text = PORTS_ENV.read_text(encoding="utf-8")
-        # MARIADB_PORT=${MARIADB_PORT:-55306} (or a plain MARIADB_PORT=55306)
+        # MARIADB_PORT=${MARIADB_PORT:-25306} (or a plain MARIADB_PORT=25306)
         m = re.search(r"^\s*MARIADB_PORT=(?:\$\{MARIADB_PORT:-)?(\d+)", text, re.M)
         value = m.group(1) if m else None
     try:

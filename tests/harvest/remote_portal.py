@@ -9,7 +9,7 @@ the tests' ini (``use = config:...``) with its own database, search table
 licence list), runs ``ckan db init`` and ``ckan db upgrade -p
 binhphuoc_pgsearch``, creates a sysadmin and its API token, and starts
 ``ckan run`` through tests/e2e/conftest.py's LiveServer (a free port from
-55080 up, log under var/e2e-artifacts/servers/). The object has ``.url``,
+25080 up, log under var/e2e-artifacts/servers/). The object has ``.url``,
 ``.pid``, ``.api`` (ckanapi RemoteCKAN as the sysadmin) and ``.org`` (an
 organization for the datasets).
 

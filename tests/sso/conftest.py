@@ -35,7 +35,7 @@ SCRIPT = ROOT / "config" / "oidc" / "provider.mjs"
 SITE = "http://test.ckan.net"
 SECRET = "portal-secret-for-tests"
 PASSWORD = "Mật-khẩu-SSO-2026"
-LIVE_PORTS = range(55080, 55180)  # tests/e2e/conftest.py's live servers
+LIVE_PORTS = range(25080, 25180)  # tests/e2e/conftest.py's live servers
 
 USERS: list[dict[str, Any]] = [
     {"login": "bientap", "password": PASSWORD,
