@@ -26,6 +26,39 @@ def clean_db(with_plugins, reset_db, migrate_db_for):
                    "binhphuoc_sso", "binhphuoc_certification"):
         if p.plugin_loaded(plugin):
             migrate_db_for(plugin)
+    _harvest_tables_if_mapped()
+
+
+def _harvest_tables_if_mapped():
+    """ckanext-harvest's tables, once its model is imported in this process.
+
+    Its mappers add relationships to CKAN's Package (``harvest_objects``), so
+    from then on every dataset purge asks for harvest_object, whether or not
+    the test loads the plugin. Which tests ran before in the same process is
+    up to pytest-xdist: the tables are created here (ckanext-harvest's own
+    migrations, as ``ckan db upgrade -p harvest`` runs them) instead of
+    relying on an earlier harvest test. CKAN's reset keeps them afterwards.
+    """
+    import os
+    import sys
+
+    if "ckanext.harvest.model" not in sys.modules:
+        return
+    import sqlalchemy as sa
+    from ckan import model
+
+    if sa.inspect(model.meta.engine).has_table("harvest_object"):
+        return
+    import ckanext.harvest
+
+    # what CKAN's `_repo_for_plugin` does for a loaded plugin
+    original = model.repo._alembic_ini
+    model.repo._alembic_ini = os.path.join(
+        os.path.dirname(ckanext.harvest.__file__), "migration", "harvest", "alembic.ini")
+    try:
+        model.repo.upgrade_db("head")
+    finally:
+        model.repo._alembic_ini = original
 
 
 @pytest.fixture
