@@ -73,44 +73,7 @@ def search(clean_db, clean_index):
 
 
 def pytest_configure(config):
-    """Under pytest-xdist, this worker's own databases (tests/servers.py);
-    then CKAN's plugin loading made cheaper (:func:`_cheap_caller_lookup`)."""
+    """Under pytest-xdist, this worker's own databases (tests/servers.py)."""
     from tests import servers
 
     servers.isolate_worker(config.getoption("ckan_ini", None) or "config/test.ini")
-    _cheap_caller_lookup()
-
-
-def _cheap_caller_lookup():
-    """Make CKAN's plugin loading cheaper for the suite (no behaviour changes).
-
-    CKAN's ``toolkit.add_template_directory`` / ``add_public_directory`` /
-    ``add_resource`` find their caller's file with ``inspect.stack()``, whose
-    default one line of source context makes it resolve the module of every
-    frame of pytest's deep stack (``inspect.getmodule`` walks ``sys.modules``
-    each time). CKAN's fixtures load the plugins several times per test, so
-    that lookup was about a fifth of a workflow test's time (cProfile of
-    tests/workflow/test_transitions.py). Within the test session the default
-    context is 0 lines, and the frames are named by their code's file: every
-    caller still gets the frames, files, functions and line numbers it reads.
-    """
-    import inspect
-    import sys
-
-    if not getattr(inspect.stack, "_binhphuoc_no_context", False):
-        def stack_without_context(context=0):
-            if context:
-                return inspect.getouterframes(sys._getframe(1), context)
-            # as inspect.stack: the frames from the caller outwards, named by
-            # their code's file (what getframeinfo returns for a module on disk)
-            frames = []
-            frame = sys._getframe(1)
-            while frame is not None:
-                code = frame.f_code
-                frames.append(inspect.FrameInfo(frame, code.co_filename, frame.f_lineno,
-                                                code.co_name, None, None))
-                frame = frame.f_back
-            return frames
-
-        stack_without_context._binhphuoc_no_context = True  # type: ignore[attr-defined]
-        inspect.stack = stack_without_context
