@@ -34,7 +34,6 @@ import csv
 import hashlib
 import os
 import random
-import signal
 import socket
 import subprocess
 import sys
@@ -49,6 +48,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from procs import stop  # noqa: E402  (bench/procs.py)
 from tests.files.streams import BLOCK, MultipartUpload, expected, rss_mb, sha256  # noqa: E402
 from tests.schema.conftest import SCHEMA_PLUGINS, VALID_DATASET  # noqa: E402
 
@@ -195,15 +195,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def bench_upload(args: argparse.Namespace, tmp: Path) -> None:

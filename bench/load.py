@@ -47,7 +47,6 @@ import importlib.util
 import os
 import re
 import secrets
-import signal
 import subprocess
 import sys
 import threading
@@ -58,6 +57,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+import procs  # noqa: E402  (stop: bench/procs.py)
 import search  # noqa: E402  (write_ini, ensure_database: bench/search.py)
 
 VAR = ROOT / "var" / "load"
@@ -214,13 +214,7 @@ class Stack:
 
     def stop(self) -> None:
         for name, proc in reversed(list(self.procs.items())):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            procs.stop(proc, timeout=30)
             log(f"stopped {name} (PID {proc.pid})")
 
 
