@@ -96,9 +96,11 @@ def as_site(action: str, **data: Any) -> Any:
 
 
 @pytest.fixture
-def harvested(clean_db: Any) -> dict[str, Any]:
+def harvested(app: Any, clean_db: Any) -> dict[str, Any]:
     """A dataset made as the harvesters make it (datasets.datastore_resources:
-    the DataStore resource and its CSV and JSON exports), before any load."""
+    the DataStore resource and its CSV and JSON exports), before any load.
+    After the test's app: outside a request, CKAN's url_for (the DataStore's
+    dump URL of package_show) uses the last app made in the process."""
     from ckan.tests import factories
 
     from ckanext.binhphuoc.harvest import datasets
